@@ -16,7 +16,7 @@ B        ?= build
 CC       ?= cc
 OPT      ?= -O2 -g
 SAN      ?=
-CFLAGS_ALL = -std=c11 -Wall -Wextra -Werror $(OPT) $(SAN) -D_DEFAULT_SOURCE -D_GNU_SOURCE \
+CFLAGS_ALL = -std=c11 -Wall -Wextra -Werror -Wno-format-truncation $(OPT) $(SAN) -D_DEFAULT_SOURCE -D_GNU_SOURCE \
 	     -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl -lpthread $(LDLIBS)
 
@@ -36,7 +36,8 @@ all: $(BIN)
 
 $(B)/%.o: %.c $(wildcard reconcile/*.h providers/*.h cmd/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+	@echo "CC $<"
+	@$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 $(LIB): $(ENGINE_OBJ)
 	@rm -f $@

@@ -1,3 +1,168 @@
-/* main.c - placeholder until the command table lands */
+/*
+ * main.c - zonewarden's entry point: the subcommand table, the common flags, --help.
+ *
+ * No logic lives here; each command's run function loads, calls the engine and maps the
+ * outcome to an exit code (SPEC §10: 0 nothing to do, 2 changes pending or findings at or
+ * above --fail-on, 1 the command failed).
+ */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
-int main(void) { puts("zonewarden"); return 0; }
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "reconcile/alloc.h"
+
+static const struct zw_command commands[] = {
+	{"validate", "PATH...", "offline: schema and record syntax of manifests, no network",
+	 "Loads every *.yaml/*.yml under each PATH, checks the schema and every value\n"
+	 "(SPF terms, DKIM keys, DMARC tags, names) and prints the findings.\n"
+	 "Exit: 0 valid, 2 findings at or above --fail-on, 1 invalid manifests.",
+	 zw_cmd_validate},
+	{"version", "", "print the version", "", zw_cmd_version},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+void zw_cmd_fail(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("zonewarden: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int zw_cmd_exit_for(const struct zw_findings *fs, const struct zw_opts *o)
+{
+	return zw_findings_max(fs) >= o->fail_on ? ZW_EXIT_PENDING : ZW_EXIT_OK;
+}
+
+static const char common_help[] =
+	"Common flags:\n"
+	"  -o, --output FORMAT     text (default), json, markdown, github\n"
+	"      --fail-on LEVEL     critical, error (default), warning, notice: exit 2 at or above it\n"
+	"      --root-hints FILE   root hints for the DNS walk (or ZONEWARDEN_ROOT_HINTS)\n"
+	"      --plugin-dir DIR    load provider plugins from DIR\n"
+	"      --changed-since REF plan only the manifests changed since a git ref\n"
+	"      --timeout SECONDS   overall time limit for network work\n"
+	"  -v, --verbose           more detail on stderr\n"
+	"  -h, --help              this help\n";
+
+static void usage(FILE *out)
+{
+	fputs("usage: zonewarden COMMAND [flags] [args]\n\nCommands:\n", out);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fputs("\nRun 'zonewarden COMMAND --help' for a command's flags.\n", out);
+}
+
+static void command_help(const struct zw_command *c)
+{
+	printf("usage: zonewarden %s [flags] %s\n\n%s\n%s%s", c->name, c->usage, c->summary,
+	       c->help[0] ? c->help : "", c->help[0] ? "\n\n" : "\n");
+	fputs(common_help, stdout);
+}
+
+enum { OPT_ROOT_HINTS = 256, OPT_PLUGIN_DIR, OPT_CHANGED_SINCE, OPT_FAIL_ON, OPT_TIMEOUT,
+       OPT_DOMAIN, OPT_SELECTOR };
+
+static int parse(const struct zw_command *c, int argc, char **argv, struct zw_opts *o)
+{
+	static const struct option longopts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"fail-on", required_argument, NULL, OPT_FAIL_ON},
+		{"root-hints", required_argument, NULL, OPT_ROOT_HINTS},
+		{"plugin-dir", required_argument, NULL, OPT_PLUGIN_DIR},
+		{"changed-since", required_argument, NULL, OPT_CHANGED_SINCE},
+		{"timeout", required_argument, NULL, OPT_TIMEOUT},
+		{"domain", required_argument, NULL, OPT_DOMAIN},
+		{"dkim-selector", required_argument, NULL, OPT_SELECTOR},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int ch, f;
+	char *end;
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+o:vh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'o':
+			if ((f = zw_format_parse(optarg)) < 0) {
+				zw_cmd_fail("--output: unknown format '%s' (text, json, markdown, github)", optarg);
+				return -1;
+			}
+			o->format = (enum zw_format)f;
+			break;
+		case OPT_FAIL_ON:
+			if ((f = zw_severity_parse(optarg)) < ZW_SEV_NOTICE) {
+				zw_cmd_fail("--fail-on: '%s' is not one of critical, error, warning, notice", optarg);
+				return -1;
+			}
+			o->fail_on = f;
+			break;
+		case OPT_ROOT_HINTS: o->root_hints = optarg; break;
+		case OPT_PLUGIN_DIR: o->plugin_dir = optarg; break;
+		case OPT_CHANGED_SINCE: o->changed_since = optarg; break;
+		case OPT_TIMEOUT:
+			o->timeout = strtod(optarg, &end);
+			if (*end || o->timeout <= 0) {
+				zw_cmd_fail("--timeout: '%s' is not a positive number of seconds", optarg);
+				return -1;
+			}
+			break;
+		case OPT_DOMAIN: o->domain = optarg; break;
+		case OPT_SELECTOR:
+			if (o->nselectors == (int)(sizeof(o->dkim_selectors) / sizeof(o->dkim_selectors[0]))) {
+				zw_cmd_fail("--dkim-selector: at most 32");
+				return -1;
+			}
+			o->dkim_selectors[o->nselectors++] = optarg;
+			break;
+		case 'v': o->verbose++; break;
+		case 'h': command_help(c); return 1;
+		default:
+			zw_cmd_fail("%s: unknown flag '%s' (see 'zonewarden %s --help')", c->name,
+				    argv[optind - 1], c->name);
+			return -1;
+		}
+	}
+	o->args = argv + optind;
+	o->nargs = argc - optind;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	cJSON_Hooks hooks = {zw_malloc, zw_free};
+	cJSON_InitHooks(&hooks);
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? ZW_EXIT_FAILED : ZW_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0)
+		argv[1] = "version";
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (strcmp(argv[1], commands[i].name) != 0)
+			continue;
+		struct zw_opts o = {0};
+		o.format = ZW_OUT_TEXT;
+		o.fail_on = ZW_SEV_ERROR;
+		o.timeout = 120;
+		o.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+		int rc = parse(&commands[i], argc - 1, argv + 1, &o);
+		if (rc)
+			return rc > 0 ? ZW_EXIT_OK : ZW_EXIT_FAILED;
+		if (!o.root_hints)
+			o.root_hints = getenv("ZONEWARDEN_ROOT_HINTS");
+		return commands[i].run(&o);
+	}
+	zw_cmd_fail("unknown command '%s' (see 'zonewarden --help')", argv[1]);
+	return ZW_EXIT_FAILED;
+}

@@ -115,7 +115,7 @@ int zw_findings_context(struct zw_findings *fs, size_t from, const char *domain,
 	return 0;
 }
 
-static void finding_clear(struct zw_finding *f)
+void zw_finding_clear(struct zw_finding *f)
 {
 	zw_free(f->domain);
 	zw_free(f->name);
@@ -132,7 +132,7 @@ void zw_findings_drop(struct zw_findings *fs, size_t from, const char *id)
 	size_t w = from;
 	for (size_t i = from; i < fs->n; i++) {
 		if (strcmp(fs->v[i].cls->id, id) == 0) {
-			finding_clear(&fs->v[i]);
+			zw_finding_clear(&fs->v[i]);
 			continue;
 		}
 		fs->v[w++] = fs->v[i];
@@ -209,7 +209,7 @@ void zw_findings_free(struct zw_findings *fs)
 	if (!fs)
 		return;
 	for (size_t i = 0; i < fs->n; i++)
-		finding_clear(&fs->v[i]);
+		zw_finding_clear(&fs->v[i]);
 	zw_free(fs->v);
 	fs->v = NULL;
 	fs->n = fs->cap = 0;

@@ -99,6 +99,8 @@ int zw_findings_has(const struct zw_findings *fs, size_t from, const char *id);
 int zw_findings_max(const struct zw_findings *fs);
 /* Stable sort: domain, then severity (high first), then id, name. */
 void zw_findings_sort(struct zw_findings *fs);
+/* Free one finding's strings (the finding itself belongs to its list). */
+void zw_finding_clear(struct zw_finding *f);
 void zw_findings_free(struct zw_findings *fs);
 
 #endif

@@ -1,0 +1,51 @@
+/*
+ * cmd.h - what the subcommands share: the parsed common flags and the exit codes.
+ *
+ * cmd/ holds entry points only: argument parsing, the subcommand table, exit codes. The
+ * work happens in reconcile/.
+ */
+#ifndef ZW_CMD_H
+#define ZW_CMD_H
+
+#include "reconcile/finding.h"
+#include "reconcile/render.h"
+
+#define ZW_VERSION "0.1.0"
+
+/* SPEC §10 */
+enum { ZW_EXIT_OK = 0, ZW_EXIT_FAILED = 1, ZW_EXIT_PENDING = 2 };
+
+struct zw_opts {
+	enum zw_format format;
+	int fail_on;              /* severity at or above which the exit is 2 */
+	int verbose;
+	int color;                /* colour on: stdout is a terminal and NO_COLOR is unset */
+	const char *root_hints;
+	const char *plugin_dir;
+	const char *changed_since;
+	double timeout;           /* seconds */
+	char **args;              /* positional arguments (borrowed from argv) */
+	int nargs;
+	/* command-specific flags, collected but only used by the commands that take them */
+	const char *domain;
+	const char *dkim_selectors[32];
+	int nselectors;
+};
+
+struct zw_command {
+	const char *name;
+	const char *usage;        /* "PATH..." */
+	const char *summary;      /* one line */
+	const char *help;         /* the rest of --help */
+	int (*run)(struct zw_opts *o);
+};
+
+/* Exit code for a finished report: 2 when a finding is at or above --fail-on. */
+int zw_cmd_exit_for(const struct zw_findings *fs, const struct zw_opts *o);
+/* Print one line "zonewarden: <msg>" on stderr. */
+void zw_cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int zw_cmd_validate(struct zw_opts *o);
+int zw_cmd_version(struct zw_opts *o);
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * validate.c - `zonewarden validate PATH...` and `zonewarden version`.
+ *
+ * Offline: loads the manifests, builds each domain's desired records and checks every
+ * value with the record grammars. Input errors (exit 1) go to stderr one per line as
+ * file:line:col: path: message, and into the report for json, markdown and github.
+ */
+#include <stdio.h>
+
+#include "cmd/cmd.h"
+#include "reconcile/alloc.h"
+#include "reconcile/desired.h"
+#include "reconcile/manifest.h"
+#include "reconcile/values.h"
+
+int zw_cmd_version(struct zw_opts *o)
+{
+	(void)o;
+	printf("zonewarden %s\n", ZW_VERSION);
+	return ZW_EXIT_OK;
+}
+
+static void print_errors(const struct zw_manifests *ms)
+{
+	char line[ZW_ERR_MSG_MAX + ZW_ERR_FILE_MAX + ZW_ERR_PATH_MAX + 32];
+	for (size_t i = 0; i < ms->nerrors; i++) {
+		zw_error_format(line, sizeof(line), &ms->errors[i]);
+		fprintf(stderr, "%s\n", line);
+	}
+	if (ms->errors_dropped)
+		fprintf(stderr, "zonewarden: %zu more errors not shown\n", ms->errors_dropped);
+}
+
+int zw_cmd_validate(struct zw_opts *o)
+{
+	struct zw_manifests *ms = NULL;
+	struct zw_error err = {0};
+	const char **domains = NULL;
+	int exit_code = ZW_EXIT_FAILED;
+
+	if (o->nargs == 0) {
+		zw_cmd_fail("validate: give at least one manifest file or directory");
+		return ZW_EXIT_FAILED;
+	}
+	int rc = zw_manifests_load(&ms, (const char *const *)o->args, (size_t)o->nargs, &err);
+	if (rc == ZW_ENOMEM) {
+		zw_cmd_fail("%s", err.msg);
+		return ZW_EXIT_FAILED;
+	}
+	if (rc == 0 && zw_values_check_all(ms, &err) == ZW_ENOMEM) {
+		zw_cmd_fail("%s", err.msg);
+		goto out;
+	}
+	print_errors(ms);
+	if (ms->ndomains && !(domains = zw_calloc(ms->ndomains, sizeof(*domains)))) {
+		zw_cmd_fail("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < ms->ndomains; i++)
+		domains[i] = ms->domains[i].domain ? ms->domains[i].domain : ms->domains[i].meta_name;
+	zw_findings_sort(&ms->findings);
+	struct zw_report report = {
+		.command = "validate",
+		.domains = domains,
+		.ndomains = ms->ndomains,
+		.findings = &ms->findings,
+		.errors = ms->errors,
+		.nerrors = ms->nerrors,
+	};
+	if (o->format != ZW_OUT_TEXT || ms->nerrors == 0 || ms->findings.n)
+		zw_render(stdout, o->format, &report, o->color);
+	if (ms->nerrors)
+		exit_code = ZW_EXIT_FAILED;
+	else
+		exit_code = zw_cmd_exit_for(&ms->findings, o);
+out:
+	zw_free(domains);
+	zw_manifests_free(ms);
+	return exit_code;
+}

@@ -1,0 +1,349 @@
+/*
+ * render.c - findings and input errors in the four output formats (see render.h).
+ *
+ * Every renderer walks the same sorted list; none of them reorders or filters it, so
+ * the formats always agree on what was found. JSON goes through cJSON.
+ */
+#include "reconcile/render.h"
+
+#include <cjson/cJSON.h>
+#include <string.h>
+
+#include "reconcile/alloc.h"
+#include "reconcile/buf.h"
+
+static const char *const format_names[] = {"text", "json", "markdown", "github"};
+
+int zw_format_parse(const char *s)
+{
+	for (int i = 0; i < 4; i++)
+		if (strcmp(s, format_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* Counts per severity for one domain (NULL: all). */
+static void count(const struct zw_findings *fs, const char *domain, size_t counts[5])
+{
+	memset(counts, 0, 5 * sizeof(counts[0]));
+	for (size_t i = 0; i < fs->n; i++)
+		if (!domain || (fs->v[i].domain && strcmp(fs->v[i].domain, domain) == 0))
+			counts[fs->v[i].sev]++;
+}
+
+/* ---- text ---------------------------------------------------------------------------- */
+
+static const char *sev_color(enum zw_severity s)
+{
+	static const char *const colors[] = {"\033[2m", "\033[36m", "\033[33m", "\033[31m", "\033[1;31m"};
+	return colors[s];
+}
+
+static void text_finding(FILE *out, const struct zw_finding *f, int color)
+{
+	fprintf(out, "  %s%-8s%s %s %s", color ? sev_color(f->sev) : "", zw_severity_name(f->sev),
+		color ? "\033[0m" : "", f->cls->id, f->cls->code);
+	if (f->name)
+		fprintf(out, "  %s%s%s", f->name, f->type ? " " : "", f->type ? f->type : "");
+	fprintf(out, "\n           %s\n", f->message);
+	if (f->observed)
+		fprintf(out, "           observed: %s\n", f->observed);
+	if (f->expected)
+		fprintf(out, "           expected: %s\n", f->expected);
+	if (f->servers)
+		fprintf(out, "           servers:  %s\n", f->servers);
+	if (f->fix)
+		fprintf(out, "           fix:      %s\n", f->fix);
+	if (f->loc.file)
+		fprintf(out, "           at %s:%u:%u\n", f->loc.file, f->loc.line, f->loc.col);
+}
+
+static void render_text(FILE *out, const struct zw_report *r, int color)
+{
+	const struct zw_findings *fs = r->findings;
+	const char *last = "\001";
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct zw_finding *f = &fs->v[i];
+		const char *d = f->domain ? f->domain : "(no domain)";
+		if (strcmp(d, last) != 0) {
+			fprintf(out, "%s%s%s\n", color ? "\033[1m" : "", d, color ? "\033[0m" : "");
+			last = d;
+		}
+		text_finding(out, f, color);
+	}
+	size_t c[5];
+	count(fs, NULL, c);
+	fprintf(out, "%s: %zu domain%s, %zu finding%s (%zu critical, %zu error, %zu warning, %zu notice, %zu info)",
+		r->command, r->ndomains, r->ndomains == 1 ? "" : "s", fs->n, fs->n == 1 ? "" : "s",
+		c[ZW_SEV_CRITICAL], c[ZW_SEV_ERROR], c[ZW_SEV_WARNING], c[ZW_SEV_NOTICE], c[ZW_SEV_INFO]);
+	if (r->nerrors)
+		fprintf(out, ", %zu input error%s", r->nerrors, r->nerrors == 1 ? "" : "s");
+	fputc('\n', out);
+}
+
+/* ---- json ---------------------------------------------------------------------------- */
+
+static void add_str(cJSON *o, const char *k, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(o, k, v);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+static cJSON *json_loc(const char *file, unsigned line, unsigned col)
+{
+	cJSON *l = cJSON_CreateObject();
+	if (!l)
+		return NULL;
+	cJSON_AddStringToObject(l, "file", file);
+	cJSON_AddNumberToObject(l, "line", line);
+	cJSON_AddNumberToObject(l, "column", col);
+	return l;
+}
+
+static cJSON *json_counts(const size_t c[5])
+{
+	cJSON *o = cJSON_CreateObject();
+	for (int s = ZW_SEV_CRITICAL; o && s >= ZW_SEV_INFO; s--)
+		cJSON_AddNumberToObject(o, zw_severity_name((enum zw_severity)s), (double)c[s]);
+	return o;
+}
+
+static int render_json(FILE *out, const struct zw_report *r)
+{
+	const struct zw_findings *fs = r->findings;
+	cJSON *root = cJSON_CreateObject();
+	if (!root)
+		return ZW_ENOMEM;
+	cJSON_AddStringToObject(root, "schema", ZW_JSON_SCHEMA);
+	cJSON_AddStringToObject(root, "command", r->command);
+	size_t c[5];
+	count(fs, NULL, c);
+	cJSON *summary = cJSON_AddObjectToObject(root, "summary");
+	if (summary) {
+		cJSON_AddNumberToObject(summary, "domains", (double)r->ndomains);
+		cJSON_AddNumberToObject(summary, "findings", (double)fs->n);
+		cJSON_AddNumberToObject(summary, "errors", (double)r->nerrors);
+		cJSON_AddItemToObject(summary, "level_counts", json_counts(c));
+	}
+	cJSON *domains = cJSON_AddArrayToObject(root, "domains");
+	for (size_t i = 0; domains && i < r->ndomains; i++) {
+		cJSON *d = cJSON_CreateObject();
+		if (!d)
+			break;
+		cJSON_AddStringToObject(d, "domain", r->domains[i]);
+		count(fs, r->domains[i], c);
+		cJSON_AddItemToObject(d, "level_counts", json_counts(c));
+		cJSON_AddItemToArray(domains, d);
+	}
+	cJSON *list = cJSON_AddArrayToObject(root, "findings");
+	for (size_t i = 0; list && i < fs->n; i++) {
+		const struct zw_finding *f = &fs->v[i];
+		cJSON *o = cJSON_CreateObject();
+		if (!o)
+			break;
+		cJSON_AddStringToObject(o, "id", f->cls->id);
+		cJSON_AddStringToObject(o, "code", f->cls->code);
+		cJSON_AddStringToObject(o, "severity", zw_severity_name(f->sev));
+		add_str(o, "domain", f->domain);
+		add_str(o, "name", f->name);
+		add_str(o, "type", f->type);
+		add_str(o, "servers", f->servers);
+		add_str(o, "observed", f->observed);
+		add_str(o, "expected", f->expected);
+		add_str(o, "message", f->message);
+		add_str(o, "ref", f->cls->ref);
+		add_str(o, "fix", f->fix);
+		if (f->offset >= 0)
+			cJSON_AddNumberToObject(o, "offset", (double)f->offset);
+		else
+			cJSON_AddNullToObject(o, "offset");
+		if (f->loc.file)
+			cJSON_AddItemToObject(o, "manifest", json_loc(f->loc.file, f->loc.line, f->loc.col));
+		else
+			cJSON_AddNullToObject(o, "manifest");
+		cJSON_AddItemToArray(list, o);
+	}
+	cJSON *errs = cJSON_AddArrayToObject(root, "errors");
+	for (size_t i = 0; errs && i < r->nerrors; i++) {
+		const struct zw_error *e = &r->errors[i];
+		cJSON *o = cJSON_CreateObject();
+		if (!o)
+			break;
+		if (e->file[0])
+			cJSON_AddItemToObject(o, "location", json_loc(e->file, e->line, e->col));
+		add_str(o, "path", e->path[0] ? e->path : NULL);
+		cJSON_AddStringToObject(o, "message", e->msg);
+		cJSON_AddItemToArray(errs, o);
+	}
+	char *s = cJSON_Print(root);
+	cJSON_Delete(root);
+	if (!s)
+		return ZW_ENOMEM;
+	fprintf(out, "%s\n", s);
+	cJSON_free(s);
+	return 0;
+}
+
+/* ---- markdown ------------------------------------------------------------------------- */
+
+/* Inline code that survives any content: backticks and pipes cannot break the table. */
+static void md_code(FILE *out, const char *s)
+{
+	fputc('`', out);
+	for (; *s; s++) {
+		if (*s == '`')
+			fputc('\'', out);
+		else if (*s == '|')
+			fputs("\\|", out);
+		else if (*s == '\n' || *s == '\r')
+			fputc(' ', out);
+		else
+			fputc(*s, out);
+	}
+	fputc('`', out);
+}
+
+static void md_text(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		if (strchr("|*_<>[]`", *s))
+			fputc('\\', out);
+		fputc(*s == '\n' ? ' ' : *s, out);
+	}
+}
+
+static void render_markdown(FILE *out, const struct zw_report *r)
+{
+	const struct zw_findings *fs = r->findings;
+	size_t c[5];
+	count(fs, NULL, c);
+	fprintf(out, "## zonewarden %s\n\n", r->command);
+	fprintf(out, "%zu domain%s, %zu finding%s", r->ndomains, r->ndomains == 1 ? "" : "s", fs->n,
+		fs->n == 1 ? "" : "s");
+	if (r->nerrors)
+		fprintf(out, ", **%zu input error%s**", r->nerrors, r->nerrors == 1 ? "" : "s");
+	fputs(".\n\n", out);
+	if (r->nerrors) {
+		fputs("### Input errors\n\n", out);
+		for (size_t i = 0; i < r->nerrors; i++) {
+			char line[ZW_ERR_MSG_MAX + 512];
+			zw_error_format(line, sizeof(line), &r->errors[i]);
+			fputs("- ", out);
+			md_code(out, line);
+			fputc('\n', out);
+		}
+		fputc('\n', out);
+	}
+	if (r->ndomains) {
+		fputs("| Domain | Critical | Error | Warning | Notice | Info |\n", out);
+		fputs("|---|---:|---:|---:|---:|---:|\n", out);
+		for (size_t i = 0; i < r->ndomains; i++) {
+			count(fs, r->domains[i], c);
+			fputs("| ", out);
+			md_code(out, r->domains[i]);
+			fprintf(out, " | %zu | %zu | %zu | %zu | %zu |\n", c[ZW_SEV_CRITICAL], c[ZW_SEV_ERROR],
+				c[ZW_SEV_WARNING], c[ZW_SEV_NOTICE], c[ZW_SEV_INFO]);
+		}
+		fputc('\n', out);
+	}
+	const char *last = "\001";
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct zw_finding *f = &fs->v[i];
+		const char *d = f->domain ? f->domain : "(no domain)";
+		if (strcmp(d, last) != 0) {
+			fprintf(out, "### %s\n\n", d);
+			last = d;
+		}
+		fprintf(out, "- **%s** `%s` %s", zw_severity_name(f->sev), f->cls->id, f->cls->code);
+		if (f->name) {
+			fputs(" ", out);
+			md_code(out, f->name);
+			if (f->type)
+				fprintf(out, " %s", f->type);
+		}
+		fputs(": ", out);
+		md_text(out, f->message);
+		if (f->loc.file)
+			fprintf(out, " (`%s:%u`)", f->loc.file, f->loc.line);
+		fputc('\n', out);
+		const char *labels[] = {"observed", "expected", "servers", "fix"};
+		const char *vals[] = {f->observed, f->expected, f->servers, f->fix};
+		for (int k = 0; k < 4; k++) {
+			if (!vals[k])
+				continue;
+			fprintf(out, "  - %s: ", labels[k]);
+			md_code(out, vals[k]);
+			fputc('\n', out);
+		}
+	}
+	if (fs->n == 0 && r->nerrors == 0)
+		fputs("No findings.\n", out);
+}
+
+/* ---- github --------------------------------------------------------------------------- */
+
+/* Escape a workflow command's data (message) or, with prop, a property value. */
+static void gh_escape(FILE *out, const char *s, int prop)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '%': fputs("%25", out); break;
+		case '\r': fputs("%0D", out); break;
+		case '\n': fputs("%0A", out); break;
+		case ':': prop ? fputs("%3A", out) : fputc(':', out); break;
+		case ',': prop ? fputs("%2C", out) : fputc(',', out); break;
+		default: fputc(*s, out);
+		}
+	}
+}
+
+static void gh_line(FILE *out, const char *level, const char *file, unsigned line, unsigned col,
+		    const char *title, const char *msg)
+{
+	fprintf(out, "::%s", level);
+	const char *sep = " ";
+	if (file && file[0]) {
+		fputs(" file=", out);
+		gh_escape(out, file, 1);
+		fprintf(out, ",line=%u,col=%u", line, col);
+		sep = ",";
+	}
+	fprintf(out, "%stitle=", sep);
+	gh_escape(out, title, 1);
+	fputs("::", out);
+	gh_escape(out, msg, 0);
+	fputc('\n', out);
+}
+
+static void render_github(FILE *out, const struct zw_report *r)
+{
+	for (size_t i = 0; i < r->nerrors; i++) {
+		const struct zw_error *e = &r->errors[i];
+		char msg[ZW_ERR_MSG_MAX + ZW_ERR_PATH_MAX + 4];
+		snprintf(msg, sizeof(msg), "%s%s%s", e->path, e->path[0] ? ": " : "", e->msg);
+		gh_line(out, "error", e->file, e->line, e->col, "zonewarden: invalid input", msg);
+	}
+	for (size_t i = 0; i < r->findings->n; i++) {
+		const struct zw_finding *f = &r->findings->v[i];
+		const char *level = f->sev >= ZW_SEV_ERROR ? "error" : f->sev == ZW_SEV_WARNING ? "warning" : "notice";
+		char title[128], msg[2048];
+		snprintf(title, sizeof(title), "%s %s", f->cls->id, f->cls->code);
+		snprintf(msg, sizeof(msg), "%s%s%s%s%s%s%s", f->domain ? f->domain : "", f->domain ? ": " : "",
+			 f->message, f->fix ? " Fix: " : "", f->fix ? f->fix : "",
+			 f->observed ? " Observed: " : "", f->observed ? f->observed : "");
+		gh_line(out, level, f->loc.file, f->loc.line, f->loc.col, title, msg);
+	}
+}
+
+int zw_render(FILE *out, enum zw_format fmt, const struct zw_report *r, int color)
+{
+	switch (fmt) {
+	case ZW_OUT_TEXT: render_text(out, r, color); return 0;
+	case ZW_OUT_JSON: return render_json(out, r);
+	case ZW_OUT_MARKDOWN: render_markdown(out, r); return 0;
+	case ZW_OUT_GITHUB: render_github(out, r); return 0;
+	}
+	return ZW_EINVAL;
+}
