@@ -1,0 +1,151 @@
+/*
+ * dns.h - the DNS transport: many queries at once on one poll() loop.
+ *
+ * A struct zw_dns_loop sends queries to given server addresses and calls back with the
+ * answer. It owns every socket, every query and every answer it received; freeing it
+ * releases all of them. It is the per-cycle context of the transport: one reconcile
+ * cycle makes one loop, and the loop is also the cycle's cache of questions, so the same
+ * (server, name, type) is sent at most once per loop and every later asker is called
+ * back with the same answer (SPEC §4.4).
+ *
+ * How one query goes (RFC 1035 §4.2, RFC 6891, RFC 7766):
+ *   - UDP first, RD=0, with EDNS0 and a 1232-octet buffer (no_edns: plain DNS, so an
+ *     answer over 512 octets comes back truncated); a connected, non-blocking socket
+ *     per query, a random ID, bounded resends (udp_tries) each waiting timeout_ms;
+ *   - an answer is accepted only when it comes from the server's address and port, has
+ *     QR=1, our ID and our question (name, type, class). Anything else is ignored and
+ *     counted; the reason is kept for the report;
+ *   - TC=1 on UDP: the query is asked again over TCP (2-octet length prefix), with its
+ *     own timeout_ms; the answer length is bounded by the 16-bit prefix;
+ *   - FORMERR to an EDNS query without an OPT in the answer: asked once more without
+ *     EDNS (RFC 6891 §7).
+ * A query ends with one result, never later than udp_tries * timeout_ms plus one TCP
+ * timeout_ms after it was started. Hostile answers (compression loops, pointers past
+ * the end, lying section counts, short TCP streams) end it with ZW_DNS_MALFORMED and a
+ * reason; nothing is read past what was received and nothing waits past a deadline.
+ *
+ * Callbacks run from zw_dns_run(), never from zw_dns_query(); a callback may start new
+ * queries. At most max_inflight queries have sockets at once; the rest wait in order.
+ * No global state: everything hangs off the loop, which is used by one thread.
+ */
+#ifndef ZW_DNS_H
+#define ZW_DNS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ldns/ldns.h>
+
+#include "reconcile/error.h"
+
+#define ZW_DNS_PORT 53
+#define ZW_DNS_EDNS_BUFSIZE 1232     /* the DNS Flag Day 2020 value */
+#define ZW_DNS_ADDR_STRLEN 64        /* "ffff:...:ffff#65535" and NUL */
+#define ZW_DNS_REASON_MAX 160
+
+/* A server address. Every address learned from DNS (hints, glue, A/AAAA) has port 53;
+ * a different port only comes from a test that builds the address itself. */
+struct zw_dns_addr {
+	int family;              /* AF_INET or AF_INET6 */
+	uint16_t port;           /* host order */
+	unsigned char ip[16];    /* 4 or 16 octets used, network order */
+};
+
+/* "192.0.2.1" or "2001:db8::1" (no brackets, no port). ZW_EINVAL if neither. */
+int zw_dns_addr_parse(struct zw_dns_addr *out, const char *s, uint16_t port,
+		      struct zw_error *err);
+/* From the rdata of an A (4 octets) or AAAA (16 octets) record; ZW_EINVAL otherwise. */
+int zw_dns_addr_from_rdata(struct zw_dns_addr *out, const void *rdata, size_t len);
+/* "192.0.2.1", "2001:db8::1"; "#port" is appended when the port is not 53. */
+void zw_dns_addr_format(char *out, size_t outsz, const struct zw_dns_addr *a);
+/* A total order (IPv4 before IPv6, then octets, then port); 0 when equal. */
+int zw_dns_addr_cmp(const struct zw_dns_addr *a, const struct zw_dns_addr *b);
+
+enum zw_dns_transport {
+	ZW_DNS_UDP = 0,
+	ZW_DNS_TCP = 1,
+};
+
+enum zw_dns_status {
+	ZW_DNS_OK = 0,      /* a well-formed answer to our question (any rcode) */
+	ZW_DNS_TIMEOUT,     /* nothing came back in time */
+	ZW_DNS_NETWORK,     /* the socket failed: refused, unreachable, reset */
+	ZW_DNS_MISMATCH,    /* answers came, none with our ID and question (all ignored) */
+	ZW_DNS_MALFORMED,   /* the server's answer is not a valid DNS message */
+};
+
+struct zw_dns_opts {
+	unsigned timeout_ms;     /* per UDP send and for the TCP exchange; 0: 1500 */
+	unsigned udp_tries;      /* UDP sends before giving up; 0: 3 */
+	unsigned max_inflight;   /* queries with a socket at once; 0: 64 */
+	unsigned max_queries;    /* distinct questions per loop (the cycle budget); 0: 50000 */
+	int no_edns;             /* 1: no OPT record, answers over 512 octets are truncated */
+};
+
+struct zw_dns_result {
+	enum zw_dns_status status;
+	enum zw_dns_transport transport; /* where the final answer (or failure) came */
+	int truncated;                   /* the UDP answer had TC=1; TCP was used */
+	int edns_fallback;               /* FORMERR to EDNS; asked again without */
+	unsigned udp_sent;               /* datagrams sent (1 when the first was answered) */
+	unsigned ignored;                /* answers thrown away (wrong ID, question, source) */
+	const char *reason;              /* one line, lower case; "" when nothing to say */
+	const ldns_pkt *pkt;             /* the answer when status is ZW_DNS_OK; borrowed */
+	const struct zw_dns_addr *server;
+	const char *qname;               /* absolute, lower case */
+	uint16_t qtype;
+};
+
+struct zw_dns_loop;
+
+/* Called once per zw_dns_query(), from zw_dns_run(). Everything in res is borrowed and
+ * valid until the loop is freed (the loop keeps answers as its cache). */
+typedef void zw_dns_cb(void *arg, const struct zw_dns_result *res);
+
+int zw_dns_loop_new(struct zw_dns_loop **out, const struct zw_dns_opts *opts,
+		    struct zw_error *err);
+void zw_dns_loop_free(struct zw_dns_loop *l);
+
+/*
+ * Ask `server` for (qname, qtype, IN), RD=0. qname is a domain name in presentation form
+ * (a missing trailing dot is added; case does not matter). The answer comes through
+ * cb(arg, result) during zw_dns_run(). When the same question to the same address was
+ * already asked on this loop, nothing is sent and cb gets that answer.
+ * ZW_EINVAL for a bad name, ZW_ERATE when the loop's max_queries is spent, ZW_ENOMEM.
+ */
+int zw_dns_query(struct zw_dns_loop *l, const struct zw_dns_addr *server, const char *qname,
+		 uint16_t qtype, zw_dns_cb *cb, void *arg, struct zw_error *err);
+
+/* Run until every query has been answered or has failed and every callback has run.
+ * Returns 0, or ZW_EIO when poll() itself fails. */
+int zw_dns_run(struct zw_dns_loop *l, struct zw_error *err);
+
+/* How many distinct questions were sent on this loop (for tests and statistics). */
+size_t zw_dns_sent(const struct zw_dns_loop *l);
+
+/*
+ * Parse a wire-format DNS message with ldns, refusing what ldns would accept but a
+ * response must not carry (more than one OPT record). TSIG records are kept in the
+ * additional section. *out is freed with ldns_pkt_free. Exposed for the fuzz target and
+ * the tests. Returns 0, or ZW_EINVAL with the ldns reason in err.
+ */
+int zw_dns_parse(ldns_pkt **out, const uint8_t *wire, size_t len, struct zw_error *err);
+
+/* Build the wire form of a query (RD=0; EDNS0 with a 1232-octet buffer unless no_edns).
+ * *out is zw_malloc'd. Exposed for the tests. */
+int zw_dns_build_query(uint8_t **out, size_t *outlen, const char *qname, uint16_t qtype,
+		       uint16_t id, int no_edns, struct zw_error *err);
+
+/* Does `pkt` answer the question (id, qname, qtype)? 0 if it does, else a reason
+ * ("wrong id", "not a response", "wrong question"...) is written to why. */
+int zw_dns_match(const ldns_pkt *pkt, uint16_t id, const char *qname, uint16_t qtype,
+		 char *why, size_t whysz);
+
+/* A domain name rdf in presentation form, lower case, absolute ("." for the root), as a
+ * zw_malloc'd string; NULL when out of memory or not a name. */
+char *zw_dns_dname_str(const ldns_rdf *dname);
+
+const char *zw_dns_status_name(enum zw_dns_status s);
+const char *zw_dns_transport_name(enum zw_dns_transport t);
+
+#endif
