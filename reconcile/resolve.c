@@ -676,6 +676,8 @@ struct walk {
 	char *final_server;
 	struct zw_dns_addr final_addr;
 	char reason[ZW_DNS_REASON_MAX + 96];
+	enum zw_dns_status last_status;     /* of the last failed exchange */
+	enum zw_dns_transport last_transport;
 	/* the owner's continuation; it must free the walk */
 	void (*on_done)(struct walk *w);
 	void *owner;
@@ -694,8 +696,8 @@ static void walk_free(struct walk *w)
 		w->next->prev = w->prev;
 	srvlist_free(&w->srv);
 	ldns_rr_list_deep_free(w->chain);
-	for (size_t i = 0; i < w->nvisited; i++)
-		zw_free(w->visited[i]);
+	for (size_t i = 0; w->visited && i < ZW_RESOLVE_MAX_CNAMES + 2; i++)
+		zw_free(w->visited[i]); /* calloc'd: unused slots are NULL */
 	zw_free(w->visited);
 	zw_free(w->orig);
 	zw_free(w->qname);
@@ -922,6 +924,8 @@ static void walk_on_answer(struct ask *a, const struct zw_dns_result *res)
 
 	zw_dns_addr_format(as, sizeof(as), addr);
 	if (res->status != ZW_DNS_OK) {
+		w->last_status = res->status;
+		w->last_transport = res->transport;
 		walk_note(w, "%s (%s) for zone %s: %s: %s", s->name, as, w->zone,
 			  zw_dns_status_name(res->status), res->reason);
 		goto next;
@@ -934,6 +938,7 @@ static void walk_on_answer(struct ask *a, const struct zw_dns_result *res)
 	}
 	analyze(&o, res->pkt, q, qtype);
 	if (o.kind == ZW_OBS_RCODE) {
+		w->last_status = ZW_DNS_OK;
 		walk_note(w, "%s (%s) for zone %s answered %s", s->name, as, w->zone,
 			  zw_rcode_name(ldns_pkt_get_rcode(res->pkt)));
 		goto next;
@@ -1034,7 +1039,8 @@ static int conv_lookup(struct zw_arena *a, struct zw_obs_lookup *out, const stru
 		return ZW_ENOMEM;
 	if (!w->final) {
 		out->ans.kind = ZW_OBS_FAILED;
-		out->ans.status = ZW_DNS_TIMEOUT;
+		out->ans.status = w->last_status;
+		out->ans.transport = w->last_transport;
 		out->ans.rcode = -1;
 		out->ans.reason = astrdup(a, w->reason[0] ? w->reason : "no server answered");
 		return out->ans.reason ? 0 : ZW_ENOMEM;

@@ -105,7 +105,10 @@ enum zw_obs_kind {
 
 /*
  * One server's answer to one question (or the final answer of a walk).
- * kind is FAILED exactly when status != ZW_DNS_OK or the walk found no server.
+ * kind is FAILED when status != ZW_DNS_OK; for a walk (zw_obs_lookup) also when no
+ * server gave a usable answer, and then status is that of the last failed exchange, or
+ * ZW_DNS_OK when the servers answered uselessly (REFUSED, no AA, a bad referral); reason
+ * says which server and why.
  * A NODATA or NXDOMAIN should carry the zone's SOA in authority (soa_in_authority); a
  * DATA/NODATA/NXDOMAIN with aa=0 is a non-authoritative (lame) answer.
  */
