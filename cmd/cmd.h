@@ -47,5 +47,7 @@ void zw_cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int zw_cmd_validate(struct zw_opts *o);
 int zw_cmd_version(struct zw_opts *o);
+int zw_cmd_findings(struct zw_opts *o);
+int zw_cmd_lint(struct zw_opts *o);
 
 #endif

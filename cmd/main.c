@@ -22,6 +22,15 @@ static const struct zw_command commands[] = {
 	 "(SPF terms, DKIM keys, DMARC tags, names) and prints the findings.\n"
 	 "Exit: 0 valid, 2 findings at or above --fail-on, 1 invalid manifests.",
 	 zw_cmd_validate},
+	{"lint", "ZONEFILE...", "offline: every record of an RFC 1035 zone file through the classifiers",
+	 "Reads each zone file (ldns) and runs every TXT and CNAME record through the same\n"
+	 "classifiers as `check`: stray characters, roles, SPF/DKIM/DMARC grammars, names.\n"
+	 "The zone is the SOA owner, else $ORIGIN, else --domain.\n"
+	 "Exit: 0 clean, 2 findings at or above --fail-on, 1 unreadable input.\n\n"
+	 "      --domain D          the zone's origin when the file has no SOA or $ORIGIN",
+	 zw_cmd_lint},
+	{"findings", "", "print the findings reference (every id, code and level) as markdown", "",
+	 zw_cmd_findings},
 	{"version", "", "print the version", "", zw_cmd_version},
 };
 

@@ -56,7 +56,9 @@ void zw_error_clear(struct zw_error *err)
 
 void zw_error_format(char *out, size_t outsz, const struct zw_error *err)
 {
-	if (err->file[0] && err->path[0])
+	if (err->file[0] && err->line == 0)
+		snprintf(out, outsz, "%s: %s", err->file, err->msg);
+	else if (err->file[0] && err->path[0])
 		snprintf(out, outsz, "%s:%u:%u: %s: %s", err->file, err->line, err->col,
 			 err->path, err->msg);
 	else if (err->file[0])

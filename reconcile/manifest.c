@@ -565,11 +565,13 @@ static char *resolve_target(struct loader *ld, const struct zw_ynode *n, const c
 	}
 	char *fixed = NULL;
 	rc = zw_name_apex_doubled(&fixed, out, apex);
+	if (rc == 0)
+		rc = zw_name_origin_appended(&fixed, out, apex);
 	if (rc < 0) {
 		ld->nomem = 1;
 	} else if (rc == 1) {
 		add_error(ld, n, path,
-			  "TARGET_ORIGIN_APPENDED (NM-02): target '%s' carries the domain twice; did you mean '%s'?",
+			  "TARGET_ORIGIN_APPENDED (NM-02): target '%s' is a complete name with the domain appended; did you mean '%s'?",
 			  out, fixed);
 		zw_free(out);
 		out = NULL;
@@ -642,8 +644,31 @@ static void build_provider(struct loader *ld, const struct zw_ynode *doc)
 	}
 }
 
+/* SPF terms are separated by spaces (RFC 7208 §12): a value holding white space would
+ * become two terms, so it is refused here with its own position. */
+static void spf_no_blanks(struct loader *ld, const struct zw_ynode *n, const char *key)
+{
+	const struct zw_ynode *v = zw_ynode_get(n, key);
+	size_t count = v && v->kind == ZW_Y_SEQ ? v->n : v ? 1 : 0;
+	for (size_t i = 0; i < count; i++) {
+		const struct zw_ynode *item = v->kind == ZW_Y_SEQ ? v->items[i] : v;
+		if (item->kind != ZW_Y_SCALAR || !strpbrk(item->value, " \t\r\n"))
+			continue;
+		char path[64];
+		if (v->kind == ZW_Y_SEQ)
+			snprintf(path, sizeof(path), "spec.spf.%s[%zu]", key, i);
+		else
+			snprintf(path, sizeof(path), "spec.spf.%s", key);
+		add_error(ld, item, path, "'%.80s' contains white space: spf terms are separated by spaces "
+					  "(RFC 7208 §12), so it would become two terms", item->value);
+	}
+}
+
 static void build_spf(struct loader *ld, struct zw_spf_spec *spf, const struct zw_ynode *n)
 {
+	static const char *const keys[] = {"include", "ip4", "ip6", "a", "mx", "exists", "redirect"};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		spf_no_blanks(ld, n, keys[i]);
 	spf->present = 1;
 	spf->loc = loc_of(ld, n);
 	strlist_at(ld, &spf->include, n, "include");
@@ -721,9 +746,15 @@ static void build_dkim(struct loader *ld, struct zw_domain *d, const struct zw_y
 			snprintf(owner, sizeof(owner), "%s._domainkey", sel);
 			struct zw_error e = {0};
 			char *abs = NULL;
+			/* the selector alone must not end with the domain (s1.example.com), and the
+			 * whole owner must resolve cleanly */
 			int rc = strlen(sel) && sel[strlen(sel) - 1] == '.'
 					 ? zw_error_set(&e, ZW_EINVAL, "a selector is relative: remove the trailing dot")
-					 : zw_name_resolve(&abs, owner, d->domain, &e);
+					 : zw_name_resolve(&abs, sel, d->domain, &e);
+			zw_free(abs);
+			abs = NULL;
+			if (rc == 0)
+				rc = zw_name_resolve(&abs, owner, d->domain, &e);
 			if (rc == ZW_ENOMEM)
 				ld->nomem = 1;
 			else if (rc == ZW_EINVAL && strstr(e.msg, "APEX_DUPLICATED"))

@@ -181,3 +181,46 @@ int zw_name_labels(const char *name)
 			n++;
 	return name[strlen(name) - 1] == '.' ? n : n + 1;
 }
+
+/* Top-level labels that, right before the origin, betray a target written as an FQDN
+ * without its trailing dot. Two-letter country codes count only with 3+ labels before. */
+static const char *const common_tlds[] = {
+	"com", "net", "org", "io", "info", "biz", "co", "app", "dev", "cloud", "email",
+	"online", "site", "tech", "xyz", "me", "us", "eu", "uk", "de", "fr", "jp", "nl", NULL,
+};
+
+int zw_name_origin_appended(char **fixed, const char *target, const char *apex)
+{
+	size_t t = strlen(target), a = strlen(apex);
+	*fixed = NULL;
+	if (strcmp(apex, ".") == 0 || t <= a + 1 || strcmp(target + t - a, apex) != 0 ||
+	    target[t - a - 1] != '.')
+		return 0;
+	size_t head = t - a - 1; /* target[0..head) is what came before ".<apex>" */
+	const char *last = target;
+	int labels = 1;
+	for (size_t i = 0; i < head; i++)
+		if (target[i] == '.') {
+			last = target + i + 1;
+			labels++;
+		}
+	size_t ll = (size_t)(target + head - last);
+	if (labels < 2)
+		return 0;
+	for (const char *const *p = common_tlds; *p; p++) {
+		if (strlen(*p) != ll || strncmp(last, *p, ll) != 0)
+			continue;
+		if (ll == 2 && labels < 3 && strcmp(*p, "co") != 0 && strcmp(*p, "io") != 0 &&
+		    strcmp(*p, "me") != 0 && strcmp(*p, "us") != 0)
+			return 0;
+		char *s = zw_malloc(head + 2);
+		if (!s)
+			return ZW_ENOMEM;
+		memcpy(s, target, head);
+		s[head] = '.';
+		s[head + 1] = '\0';
+		*fixed = s;
+		return 1;
+	}
+	return 0;
+}

@@ -32,6 +32,11 @@ int zw_name_is_at_or_below(const char *name, const char *zone);
  * return 1 and the intended name `<x>.<apex>.` in *fixed (caller frees); else 0. Both
  * canonical. Negative on allocation failure. */
 int zw_name_apex_doubled(char **fixed, const char *name, const char *apex);
+/* If a target below `apex` looks like a fully qualified name that lost its trailing dot
+ * and got the origin appended (`tok.dkim.amazonses.com.example.com.`: NM-02), return 1
+ * and the intended target in *fixed (caller frees); else 0; negative on allocation
+ * failure. A heuristic on the label before the origin (a common top-level domain). */
+int zw_name_origin_appended(char **fixed, const char *target, const char *apex);
 /* Label count of a canonical name ("." has 0). */
 int zw_name_labels(const char *name);
 

@@ -307,7 +307,8 @@ static void gh_line(FILE *out, const char *level, const char *file, unsigned lin
 	if (file && file[0]) {
 		fputs(" file=", out);
 		gh_escape(out, file, 1);
-		fprintf(out, ",line=%u,col=%u", line, col);
+		if (line)
+			fprintf(out, ",line=%u,col=%u", line, col);
 		sep = ",";
 	}
 	fprintf(out, "%stitle=", sep);

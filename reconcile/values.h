@@ -16,6 +16,9 @@
 
 /* Check one domain's desired records; findings get domain, name, type and location. */
 int zw_values_check(struct zw_findings *fs, const struct zw_desired *ds, struct zw_error *err);
+/* The domain as a whole, never an input error: SP-01/DM-01 (missing; ERROR for bulk
+ * senders), DM-14 (enforcing without DKIM), DK-11, SP-22/DM-18 (parked), DM-12 (weak). */
+int zw_values_check_policy(struct zw_findings *fs, const struct zw_desired *ds, struct zw_error *err);
 /* Check every domain of a loaded set (without input errors), moving findings at ERROR or
  * above into ms->errors and the rest into ms->findings. 0, or ZW_ENOMEM. */
 int zw_values_check_all(struct zw_manifests *ms, struct zw_error *err);

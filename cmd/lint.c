@@ -1,0 +1,86 @@
+/*
+ * lint.c - `zonewarden lint ZONEFILE...`: every record of an RFC 1035 zone file through
+ * the same classifiers as `check`, offline. For zone exports pasted from a registrar or a
+ * provider, and for the SES user whose verification is stuck "pending".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "reconcile/alloc.h"
+#include "reconcile/inspect.h"
+#include "reconcile/lintzone.h"
+#include "reconcile/zonefile.h"
+
+int zw_cmd_lint(struct zw_opts *o)
+{
+	struct zw_findings fs = {0};
+	struct zw_error *errors = NULL;
+	const char **domains = NULL;
+	char **owned = NULL;
+	struct zw_zone **zones = NULL; /* kept until the report is out: findings point at paths */
+	size_t nerrors = 0, ndomains = 0;
+	int exit_code = ZW_EXIT_FAILED;
+
+	if (o->nargs == 0) {
+		zw_cmd_fail("lint: give at least one zone file");
+		return ZW_EXIT_FAILED;
+	}
+	errors = zw_calloc((size_t)o->nargs, sizeof(*errors));
+	domains = zw_calloc((size_t)o->nargs, sizeof(*domains));
+	owned = zw_calloc((size_t)o->nargs, sizeof(*owned));
+	zones = zw_calloc((size_t)o->nargs, sizeof(*zones));
+	if (!errors || !domains || !owned || !zones) {
+		zw_cmd_fail("out of memory");
+		goto out;
+	}
+	for (int i = 0; i < o->nargs; i++) {
+		struct zw_zone *z = NULL;
+		struct zw_error err = {0};
+		int rc = zw_zonefile_load(&z, o->args[i], o->domain, &err);
+		if (rc == 0 && !z->origin) {
+			zw_error_set_at(&err, ZW_EINVAL, o->args[i], 1, 1, NULL,
+					"no soa and no $ORIGIN: give the zone with --domain");
+			rc = ZW_EINVAL;
+		}
+		if (rc == 0) {
+			rc = zw_lint_zone(&fs, z, &err);
+			if (rc == 0 && (owned[ndomains] = zw_strndup(z->origin, strlen(z->origin) - 1)))
+				domains[ndomains] = owned[ndomains], ndomains++;
+		}
+		zones[i] = z;
+		if (rc == ZW_ENOMEM) {
+			zw_cmd_fail("%s", err.msg);
+			goto out;
+		}
+		if (rc) {
+			char line[ZW_ERR_MSG_MAX + ZW_ERR_FILE_MAX + 32];
+			zw_error_format(line, sizeof(line), &err);
+			fprintf(stderr, "%s\n", line);
+			errors[nerrors++] = err;
+		}
+	}
+	zw_findings_sort(&fs);
+	struct zw_report report = {
+		.command = "lint",
+		.domains = domains,
+		.ndomains = ndomains,
+		.findings = &fs,
+		.errors = errors,
+		.nerrors = nerrors,
+	};
+	zw_render(stdout, o->format, &report, o->color);
+	exit_code = nerrors ? ZW_EXIT_FAILED : zw_cmd_exit_for(&fs, o);
+out:
+	for (int i = 0; zones && i < o->nargs; i++)
+		zw_zonefile_free(zones[i]);
+	zw_free(zones);
+	for (size_t i = 0; owned && i < ndomains; i++)
+		zw_free(owned[i]);
+	zw_free(owned);
+	zw_free(domains);
+	zw_free(errors);
+	zw_findings_free(&fs);
+	return exit_code;
+}
