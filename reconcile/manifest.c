@@ -1080,6 +1080,14 @@ static int walk(struct zw_manifests *ms, const char *path, int depth, int explic
 
 /* ---- cross-document rules ----------------------------------------------------------- */
 
+/* By apex, then by order of appearance (domains[] is in file order). */
+static int cmp_domain_apex(const void *a, const void *b)
+{
+	const struct zw_domain *x = *(const struct zw_domain *const *)a, *y = *(const struct zw_domain *const *)b;
+	int c = strcmp(x->apex, y->apex);
+	return c ? c : (x > y) - (x < y);
+}
+
 static void cross_check(struct zw_manifests *ms)
 {
 	for (size_t i = 0; i < ms->nproviders; i++)
@@ -1093,21 +1101,33 @@ static void cross_check(struct zw_manifests *ms)
 				add_load_error(ms, &e);
 				break;
 			}
+	/* a domain declared twice: sort by apex (then by position), compare neighbours */
+	struct zw_domain **byname = ms->ndomains ? zw_calloc(ms->ndomains, sizeof(*byname)) : NULL;
+	size_t nb = 0;
+	for (size_t i = 0; byname && i < ms->ndomains; i++)
+		if (ms->domains[i].apex)
+			byname[nb++] = &ms->domains[i];
+	if (nb)
+		qsort(byname, nb, sizeof(*byname), cmp_domain_apex);
+	for (size_t i = 1; i < nb; i++) {
+		struct zw_domain *d = byname[i];
+		const struct zw_domain *first = byname[i - 1];
+		size_t k = i - 1;
+		if (strcmp(d->apex, first->apex) != 0)
+			continue;
+		while (k > 0 && strcmp(byname[k - 1]->apex, d->apex) == 0)
+			k--;
+		first = byname[k];
+		struct zw_error e = {0};
+		const struct zw_loc *f = &first->domain_loc;
+		zw_error_set_at(&e, ZW_EINVAL, d->domain_loc.file, d->domain_loc.line, d->domain_loc.col,
+				"spec.domain", "domain '%s' is declared twice (first at %s:%u:%u)", d->domain,
+				f->file, f->line, f->col);
+		add_load_error(ms, &e);
+	}
+	zw_free(byname);
 	for (size_t i = 0; i < ms->ndomains; i++) {
 		struct zw_domain *d = &ms->domains[i];
-		if (!d->apex)
-			continue;
-		for (size_t j = 0; j < i; j++)
-			if (ms->domains[j].apex && strcmp(d->apex, ms->domains[j].apex) == 0) {
-				struct zw_error e = {0};
-				const struct zw_loc *f = &ms->domains[j].domain_loc;
-				zw_error_set_at(&e, ZW_EINVAL, d->domain_loc.file, d->domain_loc.line,
-						d->domain_loc.col, "spec.domain",
-						"domain '%s' is declared twice (first at %s:%u:%u)", d->domain,
-						f->file, f->line, f->col);
-				add_load_error(ms, &e);
-				break;
-			}
 		if (d->provider_ref && !zw_manifests_provider(ms, d->provider_ref)) {
 			struct zw_error e = {0};
 			const char *near = NULL;

@@ -5,9 +5,9 @@
 # A crash leaves the reproducer in build/fuzz/ and fails.
 set -eu
 secs=$1; shift
-make -s B=build/fuzz CC=clang OPT="-O1 -g" \
+make -s B=build/fuzz CC=clang OPT="-O1 -g" CFLAGS=-Wno-unknown-warning-option \
 	SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" build/fuzz/libzonewarden.a
-CFL="-std=c11 -I. $(pkg-config --cflags yaml-0.1 libcjson openssl ldns libxml-2.0)"
+CFL="-std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -I. $(pkg-config --cflags yaml-0.1 libcjson openssl ldns libxml-2.0)"
 LIBS="$(pkg-config --libs yaml-0.1 libcjson libcurl openssl ldns libxml-2.0 libmicrohttpd) -ldl -lpthread"
 fail=0
 for src in "$@"; do
