@@ -900,12 +900,6 @@ int zw_dns_query(struct zw_dns_loop *l, const struct zw_dns_addr *server, const 
 		}
 		return 0;
 	}
-	if (l->nqueries >= l->o.max_queries) {
-		zw_free(name);
-		zw_free(w);
-		return zw_error_set(err, ZW_ERATE, "query budget of %u questions spent",
-				    l->o.max_queries);
-	}
 	/* Validate the name once, before anything is queued. */
 	ldns_rdf *dn = ldns_dname_new_frm_str(name);
 	int bad = !dn || ldns_rdf_get_type(dn) != LDNS_RDF_TYPE_DNAME;
@@ -915,6 +909,12 @@ int zw_dns_query(struct zw_dns_loop *l, const struct zw_dns_addr *server, const 
 		zw_free(name);
 		zw_free(w);
 		return ZW_EINVAL;
+	}
+	if (l->nqueries >= l->o.max_queries) {
+		zw_free(name);
+		zw_free(w);
+		return zw_error_set(err, ZW_ERATE, "query budget of %u questions spent",
+				    l->o.max_queries);
 	}
 	q = zw_calloc(1, sizeof(*q));
 	if (!q) {

@@ -1803,10 +1803,16 @@ int zw_resolver_observe(struct zw_resolver *r, struct zw_obs **out, const char *
 		}
 		if (nrc < 0)
 			goto fail;
-		o->questions[i].name = astrdup(a, qn);
-		o->questions[i].type = qs[i].type;
+		struct zw_obs_question *q = &o->questions[i];
+		q->name = astrdup(a, qn);
+		q->type = qs[i].type;
 		zw_free(qn);
-		if (!o->questions[i].name)
+		/* Until the walk gets to it (it may stop before): not asked. */
+		q->resolved.name = q->name;
+		q->resolved.type = q->type;
+		q->resolved.ans.rcode = -1;
+		q->resolved.ans.reason = astrdup(a, "not asked: the walk stopped before");
+		if (!q->name || !q->resolved.ans.reason)
 			goto fail;
 	}
 	o->n_questions = nq;
@@ -1929,8 +1935,12 @@ int zw_obs_answer_dump(struct zw_buf *b, const struct zw_obs_answer *a)
 	int rc;
 
 	if (a->kind == ZW_OBS_FAILED) {
-		rc = zw_buf_addf(b, "failed %s %s%s", zw_dns_status_name(a->status),
-				 zw_dns_transport_name(a->transport), a->truncated ? "+tc" : "");
+		if (a->status == ZW_DNS_OK)
+			rc = zw_buf_adds(b, "failed");
+		else
+			rc = zw_buf_addf(b, "failed %s %s%s", zw_dns_status_name(a->status),
+					 zw_dns_transport_name(a->transport),
+					 a->truncated ? "+tc" : "");
 	} else {
 		rc = zw_buf_addf(b, "%s %s%s %s%s%s%s", zw_obs_kind_name(a->kind),
 				 zw_dns_transport_name(a->transport), a->truncated ? "+tc" : "",

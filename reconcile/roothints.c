@@ -206,7 +206,8 @@ static int parse_fp(struct zw_roothints **out, FILE *fp, const char *what, struc
 		    st == LDNS_STATUS_SYNTAX_ORIGIN)
 			continue;
 		if (st != LDNS_STATUS_OK) {
-			rc = zw_error_set_at(err, ZW_EINVAL, what, (unsigned)line, 0, "",
+			/* ldns has read the record's newline: its line is the one before */
+			rc = zw_error_set_at(err, ZW_EINVAL, what, (unsigned)(line > 1 ? line - 1 : line), 0, "",
 					     "bad root hints record: %s",
 					     ldns_get_errorstr_by_id(st));
 			goto out;
@@ -214,7 +215,8 @@ static int parse_fp(struct zw_roothints **out, FILE *fp, const char *what, struc
 		if (ldns_rr_list_rr_count(recs) == MAX_HINT_RECORDS ||
 		    !ldns_rr_list_push_rr(recs, rr)) {
 			ldns_rr_free(rr);
-			rc = zw_error_set_at(err, ZW_EINVAL, what, (unsigned)line, 0, "",
+			/* ldns has read the record's newline: its line is the one before */
+			rc = zw_error_set_at(err, ZW_EINVAL, what, (unsigned)(line > 1 ? line - 1 : line), 0, "",
 					     "more than %d records in root hints", MAX_HINT_RECORDS);
 			goto out;
 		}
