@@ -31,7 +31,7 @@ DIFF_BIN   := $(DIFF_SRC:tests/diff/%.c=$(B)/tests/diff/%)
 LIB        := $(B)/libzonewarden.a
 BIN        := $(if $(filter build,$(B)),zonewarden,$(B)/zonewarden)
 
-.PHONY: all deps test test-unit test-cases test-diff test-asan test-fuzz-seeds fuzz lint valgrind clean demo bench
+.PHONY: all deps test test-unit test-cases test-diff test-integration test-asan test-fuzz-seeds fuzz lint valgrind clean demo bench
 all: $(BIN)
 
 $(B)/%.o: %.c $(wildcard reconcile/*.h providers/*.h cmd/*.h)
@@ -70,6 +70,10 @@ test-cases: $(BIN)
 test-diff: $(DIFF_BIN)
 	@ZW_DIFF_BIN=$(B)/tests/diff sh tests/diff/run.sh
 
+# Real servers on loopback: Knot worlds, a hostile responder (tests/integration/).
+test-integration: $(BIN)
+	@sh tests/integration/run.sh
+
 # Every fuzz target once over its seed corpus (the fuzzers' regression mode).
 test-fuzz-seeds:
 	@sh tests/fuzz/run.sh 0 $(FUZZ_SRC)
@@ -84,6 +88,7 @@ test: deps
 	$(MAKE) test-unit
 	$(MAKE) test-cases
 	$(MAKE) test-diff
+	$(MAKE) test-integration
 	$(MAKE) test-asan
 	$(MAKE) test-fuzz-seeds
 	@echo "make test: all suites passed"

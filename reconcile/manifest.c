@@ -1068,7 +1068,7 @@ static int walk(struct zw_manifests *ms, const char *path, int depth, int explic
 		n++;
 	}
 	closedir(dir);
-	if (rc == 0)
+	if (rc == 0 && n)
 		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = walk(ms, names[i], depth + 1, 0);
