@@ -3,9 +3,10 @@
  *
  * Reads lines "parse <hex>" (a joined TXT value, hex-encoded so any byte can pass) or
  * "key <rsa|ed25519> <hex>" (a manifest key) from stdin and prints one line per input:
- *   rc=<0|-2> usable=<0|1> revoked=<0|1> bits=<n> kind=<kind> ids=<DK-xx,...|->
+ *   rc=<0|-2> usable=<0|1> revoked=<0|1> bits=<n> kind=<kind> ids=<DK-xx,...|-> msg=<text>
  * rc is the return code of zw_dkim_parse / zw_dkim_check_key; ids lists the finding
- * classes in the order they were reported.
+ * classes in the order they were reported; msg is the message of the first finding at
+ * ERROR (empty when none), last on the line because it holds spaces.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,11 @@ static void print_ids(const struct zw_findings *fs)
 		printf("%s%s", i ? "," : "", fs->v[i].cls->id);
 	if (!fs->n)
 		printf("-");
-	printf("\n");
+	const char *msg = "";
+	for (size_t i = 0; i < fs->n && !msg[0]; i++)
+		if (fs->v[i].sev >= ZW_SEV_ERROR)
+			msg = fs->v[i].message;
+	printf(" msg=%s\n", msg);
 }
 
 int main(void)
