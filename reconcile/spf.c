@@ -23,12 +23,30 @@
 /* ------------------------------------------------------------------------------------ */
 /* character classes and small helpers */
 
-static int is_alpha(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-static int is_digit(int c) { return c >= '0' && c <= '9'; }
-static int is_alnum(int c) { return is_alpha(c) || is_digit(c); }
-static int is_hex(int c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-static int lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
-static int is_name_char(int c) { return is_alnum(c) || c == '-' || c == '_' || c == '.'; }
+static int is_alpha(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+static int is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+static int is_alnum(int c)
+{
+	return is_alpha(c) || is_digit(c);
+}
+static int is_hex(int c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+static int lower(int c)
+{
+	return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
+static int is_name_char(int c)
+{
+	return is_alnum(c) || c == '-' || c == '_' || c == '.';
+}
 
 /* s[0..n) equals the NUL-terminated word, ignoring case. */
 static int eq_ci(const char *s, size_t n, const char *word)
@@ -101,22 +119,18 @@ static const struct mech_def {
 	enum arg_shape args;
 	int lookup; /* counts toward the limit of 10 (§4.6.4) */
 } mechs[] = {
-	{"all", ZW_SPF_ALL, ARG_NONE, 0},
-	{"include", ZW_SPF_INCLUDE, ARG_DOMAIN, 1},
-	{"a", ZW_SPF_A, ARG_DOMAIN_CIDR, 1},
-	{"mx", ZW_SPF_MX, ARG_DOMAIN_CIDR, 1},
-	{"ptr", ZW_SPF_PTR, ARG_DOMAIN_OPT, 1},
-	{"ip4", ZW_SPF_IP4, ARG_IP4, 0},
-	{"ip6", ZW_SPF_IP6, ARG_IP6, 0},
-	{"exists", ZW_SPF_EXISTS, ARG_DOMAIN, 1},
+	{"all", ZW_SPF_ALL, ARG_NONE, 0},	{"include", ZW_SPF_INCLUDE, ARG_DOMAIN, 1},
+	{"a", ZW_SPF_A, ARG_DOMAIN_CIDR, 1},	{"mx", ZW_SPF_MX, ARG_DOMAIN_CIDR, 1},
+	{"ptr", ZW_SPF_PTR, ARG_DOMAIN_OPT, 1}, {"ip4", ZW_SPF_IP4, ARG_IP4, 0},
+	{"ip6", ZW_SPF_IP6, ARG_IP6, 0},	{"exists", ZW_SPF_EXISTS, ARG_DOMAIN, 1},
 };
 #define N_MECHS (sizeof(mechs) / sizeof(mechs[0]))
 
 static const char *const kind_names[] = {
-	[ZW_SPF_ALL] = "all",         [ZW_SPF_INCLUDE] = "include", [ZW_SPF_A] = "a",
-	[ZW_SPF_MX] = "mx",           [ZW_SPF_PTR] = "ptr",         [ZW_SPF_IP4] = "ip4",
-	[ZW_SPF_IP6] = "ip6",         [ZW_SPF_EXISTS] = "exists",   [ZW_SPF_REDIRECT] = "redirect",
-	[ZW_SPF_EXP] = "exp",         [ZW_SPF_MODIFIER] = "modifier", [ZW_SPF_BAD] = "invalid",
+	[ZW_SPF_ALL] = "all", [ZW_SPF_INCLUDE] = "include",   [ZW_SPF_A] = "a",
+	[ZW_SPF_MX] = "mx",   [ZW_SPF_PTR] = "ptr",	      [ZW_SPF_IP4] = "ip4",
+	[ZW_SPF_IP6] = "ip6", [ZW_SPF_EXISTS] = "exists",     [ZW_SPF_REDIRECT] = "redirect",
+	[ZW_SPF_EXP] = "exp", [ZW_SPF_MODIFIER] = "modifier", [ZW_SPF_BAD] = "invalid",
 };
 
 const char *zw_spf_kind_name(enum zw_spf_kind kind)
@@ -126,8 +140,8 @@ const char *zw_spf_kind_name(enum zw_spf_kind kind)
 	return kind_names[kind];
 }
 
-static const char qual_chars[] = {[ZW_SPF_Q_PASS] = '+', [ZW_SPF_Q_FAIL] = '-',
-				  [ZW_SPF_Q_SOFTFAIL] = '~', [ZW_SPF_Q_NEUTRAL] = '?'};
+static const char qual_chars[] = {
+	[ZW_SPF_Q_PASS] = '+', [ZW_SPF_Q_FAIL] = '-', [ZW_SPF_Q_SOFTFAIL] = '~', [ZW_SPF_Q_NEUTRAL] = '?'};
 
 static int qualifier_of(int c, enum zw_spf_qualifier *q)
 {
@@ -182,8 +196,8 @@ static const char *suggest(const char *s, size_t n, char *buf, size_t bsz)
 /* problems: what is wrong with one term (no allocation, so sub-parses can be silent) */
 
 struct problem {
-	const char *id;  /* catalogue class */
-	size_t off;      /* absolute byte offset */
+	const char *id; /* catalogue class */
+	size_t off;	/* absolute byte offset */
 	char msg[600];
 };
 
@@ -211,14 +225,20 @@ enum ms_err { MS_OK, MS_BAD_CHAR, MS_BAD_MACRO, MS_CRT, MS_ZERO };
 
 struct ms_info {
 	int has_macro;
-	size_t tail;      /* start of the literal text after the last macro-expand */
-	int ends_expand;  /* the string ends with a macro-expand */
+	size_t tail;	 /* start of the literal text after the last macro-expand */
+	int ends_expand; /* the string ends with a macro-expand */
 	size_t err_at;
 	char letter;
 };
 
-static int is_macro_letter(int c) { return c && strchr("slodiphcrtv", lower(c)) != NULL; }
-static int is_delimiter(int c) { return c && strchr(".-+,/_=", c) != NULL; }
+static int is_macro_letter(int c)
+{
+	return c && strchr("slodiphcrtv", lower(c)) != NULL;
+}
+static int is_delimiter(int c)
+{
+	return c && strchr(".-+,/_=", c) != NULL;
+}
 
 /* Scan one macro-expand at s[i] == '%'; returns its length, or 0 when malformed. */
 static size_t macro_len(const char *s, size_t n, size_t i, int *zero)
@@ -321,23 +341,25 @@ static int check_domain_spec(const char *s, size_t n, size_t off, const char *wh
 		return fail(pb, "SP-05", off, "%s needs a domain after ':' at offset %zu (RFC 7208 §12)",
 			    what, off);
 	switch (scan_macro_string(s, n, MS_DOMAIN, &mi)) {
-	case MS_OK:
-		break;
+	case MS_OK: break;
 	case MS_BAD_CHAR:
 		return fail(pb, "SP-05", off + mi.err_at,
 			    "byte '%s' at offset %zu is not allowed in the domain of %s (RFC 7208 §12)",
 			    show(d, sizeof(d), s + mi.err_at, 1, 1), off + mi.err_at, what);
 	case MS_BAD_MACRO:
 		return fail(pb, "SP-08", off + mi.err_at,
-			    "invalid macro '%s' at offset %zu in %s: a macro is %%{letter[digits][r][delimiters]}, %%%%, %%_ or %%- (RFC 7208 §7.1)",
+			    "invalid macro '%s' at offset %zu in %s: a macro is "
+			    "%%{letter[digits][r][delimiters]}, %%%%, %%_ or %%- (RFC 7208 §7.1)",
 			    show(d, sizeof(d), s + mi.err_at, n - mi.err_at, 12), off + mi.err_at, what);
 	case MS_ZERO:
 		return fail(pb, "SP-08", off + mi.err_at,
-			    "invalid macro '%s' at offset %zu in %s: the digit transformer must be nonzero (RFC 7208 §7.3)",
+			    "invalid macro '%s' at offset %zu in %s: the digit transformer must be nonzero "
+			    "(RFC 7208 §7.3)",
 			    show(d, sizeof(d), s + mi.err_at, n - mi.err_at, 12), off + mi.err_at, what);
 	case MS_CRT:
 		return fail(pb, "SP-08", off + mi.err_at,
-			    "macro letter '%c' at offset %zu in %s is only allowed in explanation text (RFC 7208 §7.3)",
+			    "macro letter '%c' at offset %zu in %s is only allowed in explanation text (RFC "
+			    "7208 §7.3)",
 			    mi.letter, off + mi.err_at, what);
 	}
 	if (has_macro)
@@ -358,7 +380,8 @@ static int check_domain_spec(const char *s, size_t n, size_t off, const char *wh
 			    "%s takes a domain, not the address '%s' (RFC 7208 §12): did you mean 'ip4:%s'?",
 			    what, show(d, sizeof(d), s, n, 60), show(d + 64, sizeof(d) - 64, s, n, 60));
 	return fail(pb, "SP-05", off,
-		    "invalid domain '%s' in %s at offset %zu: it must end in a macro or a top label with a letter (RFC 7208 §12)",
+		    "invalid domain '%s' in %s at offset %zu: it must end in a macro or a top label with a "
+		    "letter (RFC 7208 §12)",
 		    show(d, sizeof(d), s, n, 80), what, off);
 }
 
@@ -485,17 +508,19 @@ static void split_dual_cidr(const char *s, size_t n, size_t *cut, const char **c
 	*cut = k;
 }
 
-static int check_dual_cidr(struct zw_spf_term *t, const char *c4, size_t c4n, const char *c6,
-			   size_t c6n, size_t off4, size_t off6, const char *what, struct problem *pb)
+static int check_dual_cidr(struct zw_spf_term *t, const char *c4, size_t c4n, const char *c6, size_t c6n,
+			   size_t off4, size_t off6, const char *what, struct problem *pb)
 {
 	char d[64];
 	if (c4 && !parse_cidr(c4, c4n, 32, &t->cidr4))
 		return fail(pb, "SP-07", off4,
-			    "invalid ip4 prefix length '/%s' in %s at offset %zu: it is 0-32 without leading zeros (RFC 7208 §5.6, §12)",
+			    "invalid ip4 prefix length '/%s' in %s at offset %zu: it is 0-32 without leading "
+			    "zeros (RFC 7208 §5.6, §12)",
 			    show(d, sizeof(d), c4, c4n, 20), what, off4);
 	if (c6 && !parse_cidr(c6, c6n, 128, &t->cidr6))
 		return fail(pb, "SP-07", off6,
-			    "invalid ip6 prefix length '//%s' in %s at offset %zu: it is 0-128 without leading zeros (RFC 7208 §5.6, §12)",
+			    "invalid ip6 prefix length '//%s' in %s at offset %zu: it is 0-128 without "
+			    "leading zeros (RFC 7208 §5.6, §12)",
 			    show(d, sizeof(d), c6, c6n, 20), what, off6);
 	return 0;
 }
@@ -518,8 +543,8 @@ static int modifier_form(const char *s, size_t n, size_t *name_len)
 	return 0;
 }
 
-static int parse_args(struct zw_spf_term *t, const struct mech_def *m, const char *r, size_t rn,
-		      size_t roff, struct problem *pb)
+static int parse_args(struct zw_spf_term *t, const struct mech_def *m, const char *r, size_t rn, size_t roff,
+		      struct problem *pb)
 {
 	char what[24], d[128];
 	snprintf(what, sizeof(what), "'%s'", m->name);
@@ -542,7 +567,8 @@ static int parse_args(struct zw_spf_term *t, const struct mech_def *m, const cha
 			return 0;
 		if (r[0] != ':')
 			return fail(pb, "SP-05", roff,
-				    "unexpected '%s' after %s at offset %zu: it takes only ':domain' (RFC 7208 §5.5)",
+				    "unexpected '%s' after %s at offset %zu: it takes only ':domain' (RFC "
+				    "7208 §5.5)",
 				    show(d, sizeof(d), r, rn, 40), what, roff);
 		t->domain = r + 1;
 		t->domain_len = rn - 1;
@@ -572,14 +598,16 @@ static int parse_args(struct zw_spf_term *t, const struct mech_def *m, const cha
 				if (slash && sl > 0 &&
 				    !check_domain_spec(r + 1, sl, roff + 1, what, NULL, NULL))
 					return fail(pb, "SP-07", roff + 1 + sl,
-						    "invalid prefix length '%s' in %s at offset %zu: it is /0-32 and //0-128 (RFC 7208 §5.6, §12)",
+						    "invalid prefix length '%s' in %s at offset %zu: it is "
+						    "/0-32 and //0-128 (RFC 7208 §5.6, §12)",
 						    show(d, sizeof(d), slash, cut - sl, 40), what,
 						    roff + 1 + sl);
 				return check_domain_spec(r + 1, cut, roff + 1, what, &t->has_macro, pb);
 			}
 		} else if (cut != 0) {
 			return fail(pb, "SP-07", roff,
-				    "invalid prefix length '%s' after %s at offset %zu: it is /0-32 and //0-128 (RFC 7208 §5.6, §12)",
+				    "invalid prefix length '%s' after %s at offset %zu: it is /0-32 and "
+				    "//0-128 (RFC 7208 §5.6, §12)",
 				    show(d, sizeof(d), r, rn, 40), what, roff);
 		}
 		return check_dual_cidr(t, c4, c4n, c6, c6n, roff + b + (size_t)(c4 ? c4 - (r + b) : 0),
@@ -598,8 +626,8 @@ static int parse_args(struct zw_spf_term *t, const struct mech_def *m, const cha
 			unsigned char other[16];
 			int swapped = six ? parse_ip4(a, an, other) : parse_ip6(a, an, other);
 			return fail(pb, "SP-07", roff + 1,
-				    "invalid %s address '%s' at offset %zu (RFC 7208 §5.6, §12)%s", six ? "ip6" : "ip4",
-				    show(d, sizeof(d), a, an, 60), roff + 1,
+				    "invalid %s address '%s' at offset %zu (RFC 7208 §5.6, §12)%s",
+				    six ? "ip6" : "ip4", show(d, sizeof(d), a, an, 60), roff + 1,
 				    swapped ? (six ? ": did you mean 'ip4:'?" : ": did you mean 'ip6:'?")
 					    : (six ? "" : ": four numbers 0-255 without leading zeros"));
 		}
@@ -607,10 +635,11 @@ static int parse_args(struct zw_spf_term *t, const struct mech_def *m, const cha
 			int *c = six ? &t->cidr6 : &t->cidr4;
 			size_t cn = rn - 1 - an - 1;
 			if (!parse_cidr(slash + 1, cn, six ? 128 : 32, c))
-				return fail(pb, "SP-07", roff + 1 + an,
-					    "invalid prefix length '%s' at offset %zu: %s (RFC 7208 §5.6, §12)",
-					    show(d, sizeof(d), slash, cn + 1, 20), roff + 1 + an,
-					    six ? "/0-128 without leading zeros" : "/0-32 without leading zeros");
+				return fail(
+					pb, "SP-07", roff + 1 + an,
+					"invalid prefix length '%s' at offset %zu: %s (RFC 7208 §5.6, §12)",
+					show(d, sizeof(d), slash, cn + 1, 20), roff + 1 + an,
+					six ? "/0-128 without leading zeros" : "/0-32 without leading zeros");
 		}
 		return 0;
 	}
@@ -646,9 +675,10 @@ static int parse_term(struct zw_spf_term *t, const char *s, size_t n, size_t off
 		enum ms_err e = scan_macro_string(s + nl + 1, n - nl - 1, MS_MODIFIER, &mi);
 		if (e == MS_BAD_CHAR)
 			return fail(pb, "SP-05", off + nl + 1 + mi.err_at,
-				    "byte '%s' at offset %zu is not allowed in the value of modifier '%s' (RFC 7208 §12)",
-				    show(d, sizeof(d), s + nl + 1 + mi.err_at, 1, 1), off + nl + 1 + mi.err_at,
-				    show(sg, sizeof(sg), s, nl, 20));
+				    "byte '%s' at offset %zu is not allowed in the value of modifier '%s' "
+				    "(RFC 7208 §12)",
+				    show(d, sizeof(d), s + nl + 1 + mi.err_at, 1, 1),
+				    off + nl + 1 + mi.err_at, show(sg, sizeof(sg), s, nl, 20));
 		if (e != MS_OK)
 			return fail(pb, "SP-08", off + nl + 1 + mi.err_at,
 				    "invalid macro '%s' at offset %zu in modifier '%s' (RFC 7208 §7.1, §7.3)",
@@ -764,7 +794,8 @@ int zw_spf_check_sender_id(struct zw_findings *fs, const char *v, size_t len)
 	if (!v || !starts_ci(v, len, "spf2.0/"))
 		return 0;
 	if (fs && !zw_findings_add(fs, "SP-21", 0,
-				   "leftover sender id record '%s': rfc 4406 is historic and receivers ignore it; delete it (RFC 7208 §1.1.2)",
+				   "leftover sender id record '%s': rfc 4406 is historic and receivers "
+				   "ignore it; delete it (RFC 7208 §1.1.2)",
 				   show(d, sizeof(d), v, len, 60)))
 		return ZW_ENOMEM;
 	return 1;
@@ -793,20 +824,20 @@ static struct zw_finding *add(struct zw_findings *fs, const char *id, long off, 
 	return zw_findings_add(fs, id, off, "%s", msg);
 }
 
-#define ADD(...)                                                                              \
-	do {                                                                                  \
-		if (fs && !add(fs, __VA_ARGS__))                                              \
-			return ZW_ENOMEM;                                                     \
+#define ADD(...)                                                                                             \
+	do {                                                                                                 \
+		if (fs && !add(fs, __VA_ARGS__))                                                             \
+			return ZW_ENOMEM;                                                                    \
 	} while (0)
 
-#define ADD_SEV(level_, ...)                                                                     \
-	do {                                                                                  \
-		struct zw_finding *f_;                                                        \
-		if (fs) {                                                                     \
-			if (!(f_ = add(fs, __VA_ARGS__)))                                     \
-				return ZW_ENOMEM;                                             \
-			f_->sev = (level_);                                                   \
-		}                                                                             \
+#define ADD_SEV(level_, ...)                                                                                 \
+	do {                                                                                                 \
+		struct zw_finding *f_;                                                                       \
+		if (fs) {                                                                                    \
+			if (!(f_ = add(fs, __VA_ARGS__)))                                                    \
+				return ZW_ENOMEM;                                                            \
+			f_->sev = (level_);                                                                  \
+		}                                                                                            \
 	} while (0)
 
 static int check_version(struct zw_spf *spf, struct zw_findings *fs)
@@ -815,33 +846,41 @@ static int check_version(struct zw_spf *spf, struct zw_findings *fs)
 	size_t n = spf->version_len, len = spf->len;
 	char d[128], mk[512];
 	struct zw_spf_term t;
+	int glued;
 	if (zw_spf_is_record(v, len))
 		return 0;
 	spf->permerror = 1;
+	memset(&t, 0, sizeof(t));
+	glued = starts_ci(v, n, "v=spf1") && n > 6 && !parse_term(&t, v + 6, n - 6, 6, NULL);
 	if (starts_ci(v, len, "spf2.0/"))
 		ADD("SP-03", 0,
-		    "'%s' is a sender id record (rfc 4406), not spf: an spf record begins with 'v=spf1' (RFC 7208 §4.5)",
+		    "'%s' is a sender id record (rfc 4406), not spf: an spf record begins with 'v=spf1' (RFC "
+		    "7208 §4.5)",
 		    show(d, sizeof(d), v, n, 40));
 	else if (starts_ci(v, n, "v=spf1") && n > 6 && is_digit(v[6]))
 		ADD("SP-03", 6,
-		    "version '%s' is not 'v=spf1': the record is ignored and the result is none (RFC 7208 §4.5)",
+		    "version '%s' is not 'v=spf1': the record is ignored and the result is none (RFC 7208 "
+		    "§4.5)",
 		    show(d, sizeof(d), v, n, 40));
-	else if (starts_ci(v, n, "v=spf1") && n > 6 &&
-		 (memset(&t, 0, sizeof(t)), !parse_term(&t, v + 6, n - 6, 6, NULL))) {
+	else if (glued) {
 		marked(mk, sizeof(mk), v, len, 6);
 		ADD("SP-03", 6,
-		    "expected a space after 'v=spf1' at offset 6 (marked with \xe2\x9e\x9e): %s; the record is ignored and the result is none (RFC 7208 §4.5)",
+		    "expected a space after 'v=spf1' at offset 6 (marked with \xe2\x9e\x9e): %s; the record "
+		    "is ignored and the result is none (RFC 7208 §4.5)",
 		    mk);
 	} else if (starts_ci(v, n, "v=spf1"))
 		ADD("SP-03", 6,
-		    "'v=spf1' must be followed by a space or the end of the record, found '%s': the record is ignored (RFC 7208 §4.5)",
+		    "'v=spf1' must be followed by a space or the end of the record, found '%s': the record "
+		    "is ignored (RFC 7208 §4.5)",
 		    show(d, sizeof(d), v + 6, n - 6, 1));
 	else if (n == 0)
 		ADD("SP-03", 0,
-		    "the record begins with a space, so it does not begin with 'v=spf1' and is ignored (RFC 7208 §4.5)");
+		    "the record begins with a space, so it does not begin with 'v=spf1' and is ignored (RFC "
+		    "7208 §4.5)");
 	else
 		ADD("SP-03", 0,
-		    "version '%s' is not 'v=spf1': the record is ignored and the result is none (RFC 7208 §4.5)",
+		    "version '%s' is not 'v=spf1': the record is ignored and the result is none (RFC 7208 "
+		    "§4.5)",
 		    show(d, sizeof(d), v, n, 40));
 	return 0;
 }
@@ -860,23 +899,27 @@ static int report_bad(struct zw_spf *spf, struct zw_spf_term *t, const struct pr
 		show(b, sizeof(b), s + p, t->len - p, 60);
 		if (p == t->len)
 			ADD("SP-05", (long)(at - 1),
-			    "stray '%c' after '%s' at offset %zu: terms are separated by spaces only (RFC 7208 §12)",
+			    "stray '%c' after '%s' at offset %zu: terms are separated by spaces only (RFC "
+			    "7208 §12)",
 			    sep, a, at - 1);
 		else
 			ADD("SP-05", (long)(at - 1),
-			    "'%c' between '%s' and '%s' at offset %zu: terms are separated by spaces, not '%c' (RFC 7208 §12)",
+			    "'%c' between '%s' and '%s' at offset %zu: terms are separated by spaces, not "
+			    "'%c' (RFC 7208 §12)",
 			    sep, a, b, at - 1, sep);
 	} else if (p) {
 		marked(mk, sizeof(mk), spf->text, spf->len, at);
 		ADD("SP-06", (long)at,
-		    "expected a space before '%s' at offset %zu (marked with \xe2\x9e\x9e) in: %s (RFC 7208 §12)",
+		    "expected a space before '%s' at offset %zu (marked with \xe2\x9e\x9e) in: %s (RFC 7208 "
+		    "§12)",
 		    show(b, sizeof(b), s + p, t->len - p, 40), at, mk);
 	} else {
 		ADD(pb->id, (long)pb->off, "%s", pb->msg);
 	}
 	if (t->after_all) {
 		ADD_SEV(ZW_SEV_ERROR, "SP-20", (long)t->offset,
-			"'%s' after 'all' at offset %zu is a syntax error: the whole record is permerror, not just ignored (RFC 7208 §4.6, §5.1)",
+			"'%s' after 'all' at offset %zu is a syntax error: the whole record is permerror, "
+			"not just ignored (RFC 7208 §4.6, §5.1)",
 			show(a, sizeof(a), s, t->len, 60), t->offset);
 	}
 	return 0;
@@ -911,16 +954,19 @@ static int lint(struct zw_spf *spf, struct zw_findings *fs)
 				all = (long)i;
 			if (t->qualifier == ZW_SPF_Q_PASS)
 				ADD("SP-16", (long)t->offset,
-				    "'%s' at offset %zu authorises every host on the internet: forged mail passes spf (RFC 7208 §5.1); use '-all' or '~all'",
+				    "'%s' at offset %zu authorises every host on the internet: forged mail "
+				    "passes spf (RFC 7208 §5.1); use '-all' or '~all'",
 				    a, t->offset);
 			else if (t->qualifier == ZW_SPF_Q_NEUTRAL)
 				ADD("SP-17", (long)t->offset,
-				    "'?all' at offset %zu gives neutral for unlisted hosts, which protects nothing (RFC 7208 §4.7, §8.2); use '-all' or '~all'",
+				    "'?all' at offset %zu gives neutral for unlisted hosts, which protects "
+				    "nothing (RFC 7208 §4.7, §8.2); use '-all' or '~all'",
 				    t->offset);
 			break;
 		case ZW_SPF_PTR:
 			ADD("SP-18", (long)t->offset,
-			    "the ptr mechanism at offset %zu should not be used: it is slow and unreliable (RFC 7208 §5.5)",
+			    "the ptr mechanism at offset %zu should not be used: it is slow and unreliable "
+			    "(RFC 7208 §5.5)",
 			    t->offset);
 			break;
 		case ZW_SPF_INCLUDE:
@@ -929,7 +975,8 @@ static int lint(struct zw_spf *spf, struct zw_findings *fs)
 				if (u->kind == ZW_SPF_INCLUDE &&
 				    same_domain(u->domain, u->domain_len, t->domain, t->domain_len)) {
 					ADD("SP-23", (long)t->offset,
-					    "duplicate include: %s at offset %zu repeats the one at offset %zu and wastes a dns lookup (RFC 7208 §4.6.4)",
+					    "duplicate include: %s at offset %zu repeats the one at offset "
+					    "%zu and wastes a dns lookup (RFC 7208 §4.6.4)",
 					    show(b, sizeof(b), t->domain, t->domain_len, 60), t->offset,
 					    u->offset);
 					break;
@@ -942,14 +989,16 @@ static int lint(struct zw_spf *spf, struct zw_findings *fs)
 			if (*slot >= 0) {
 				spf->permerror = 1;
 				ADD("SP-14", (long)t->offset,
-				    "'%s=' appears twice (offsets %zu and %zu): each may appear at most once, so the record is permerror (RFC 7208 §4.6.3)",
+				    "'%s=' appears twice (offsets %zu and %zu): each may appear at most "
+				    "once, so the record is permerror (RFC 7208 §4.6.3)",
 				    zw_spf_kind_name(t->kind), spf->terms[*slot].offset, t->offset);
 			} else {
 				*slot = (long)i;
 			}
 			if (t->kind == ZW_SPF_REDIRECT && has_all)
 				ADD_SEV(ZW_SEV_WARNING, "SP-12", (long)t->offset,
-					"'%s' at offset %zu is ignored because the record has an 'all' mechanism (RFC 7208 §5.1, §6.1)",
+					"'%s' at offset %zu is ignored because the record has an 'all' "
+					"mechanism (RFC 7208 §5.1, §6.1)",
 					a, t->offset);
 			break;
 		}
@@ -959,16 +1008,17 @@ static int lint(struct zw_spf *spf, struct zw_findings *fs)
 			const char *hint = m ? NULL : suggest(t->name, t->name_len, sg, sizeof(sg));
 			if (m)
 				ADD("SP-05", (long)t->offset,
-				    "'%s' at offset %zu is read as an unknown modifier and ignored, so this %s never happens (RFC 7208 §6, §12): did you mean '%s:'?",
+				    "'%s' at offset %zu is read as an unknown modifier and ignored, so this "
+				    "%s never happens (RFC 7208 §6, §12): did you mean '%s:'?",
 				    a, t->offset, m->name, m->name);
 			else if (hint && hint[strlen(hint) - 1] == '=')
 				ADD("SP-05", (long)t->offset,
-				    "unknown modifier '%s' at offset %zu is ignored (RFC 7208 §6): did you mean '%s'?",
+				    "unknown modifier '%s' at offset %zu is ignored (RFC 7208 §6): did you "
+				    "mean '%s'?",
 				    show(b, sizeof(b), t->name, t->name_len, 40), t->offset, hint);
 			break;
 		}
-		default:
-			break;
+		default: break;
 		}
 		/* "include:a.example,include:b.example" is one (odd) domain by the ABNF */
 		char sep = 0;
@@ -976,39 +1026,44 @@ static int lint(struct zw_spf *spf, struct zw_findings *fs)
 		    (memchr(t->domain, ',', t->domain_len) || memchr(t->domain, ';', t->domain_len)) &&
 		    find_glue(raw, t->len, 0, &sep) && sep)
 			ADD_SEV(ZW_SEV_WARNING, "SP-05", (long)t->offset,
-				"'%s' at offset %zu reads as one domain containing '%c': terms are separated by spaces (RFC 7208 §12)",
+				"'%s' at offset %zu reads as one domain containing '%c': terms are separated "
+				"by spaces (RFC 7208 §12)",
 				a, t->offset, sep);
 		/* "include:_spf.example.com-all" is valid syntax, but surely meant two terms */
 		if (t->domain && t->kind != ZW_SPF_MODIFIER && t->domain_len > 4 &&
 		    strncasecmp(t->domain + t->domain_len - 4, "-all", 4) == 0)
 			ADD_SEV(ZW_SEV_WARNING, "SP-06", (long)(t->offset + t->len - 4),
-				"'%s' at offset %zu ends in '-all': probably a missing space before '-all' (RFC 7208 §12)",
+				"'%s' at offset %zu ends in '-all': probably a missing space before '-all' "
+				"(RFC 7208 §12)",
 				a, t->offset);
 		if (t->after_all && t->kind != ZW_SPF_EXP && t->kind != ZW_SPF_REDIRECT &&
 		    t->kind != ZW_SPF_BAD)
 			ADD("SP-20", (long)t->offset,
 			    t->kind == ZW_SPF_MODIFIER
-				    ? "modifier '%s' after 'all' at offset %zu is ignored; verification tokens belong in their own txt record (RFC 7208 §5.1, §6)"
+				    ? "modifier '%s' after 'all' at offset %zu is ignored; verification "
+				      "tokens belong in their own txt record (RFC 7208 §5.1, §6)"
 				    : "'%s' after 'all' at offset %zu is never evaluated (RFC 7208 §5.1)",
 			    a, t->offset);
 	}
 	spf->all = all;
 	if (all < 0 && spf->redirect < 0 && !has_bad)
 		ADD("SP-17", -1,
-		    "no 'all' and no 'redirect=': a host the record does not list gets neutral (RFC 7208 §4.7); end with '-all' or '~all'");
+		    "no 'all' and no 'redirect=': a host the record does not list gets neutral (RFC 7208 "
+		    "§4.7); end with '-all' or '~all'");
 	if (spf->len > 512)
 		ADD("SP-19", -1,
-		    "the record is %zu bytes: over 512 the answer may need tcp and some receivers fail it; keep it near 450 (RFC 7208 §3.4)",
+		    "the record is %zu bytes: over 512 the answer may need tcp and some receivers fail it; "
+		    "keep it near 450 (RFC 7208 §3.4)",
 		    spf->len);
 	else if (spf->len > 450)
 		ADD("SP-19", -1,
-		    "the record is %zu bytes, over the 450 recommended to keep the dns answer under 512 bytes (RFC 7208 §3.4)",
+		    "the record is %zu bytes, over the 450 recommended to keep the dns answer under 512 "
+		    "bytes (RFC 7208 §3.4)",
 		    spf->len);
 	return 0;
 }
 
-int zw_spf_parse(struct zw_spf **out, const char *v, size_t len, struct zw_findings *fs,
-		 struct zw_error *err)
+int zw_spf_parse(struct zw_spf **out, const char *v, size_t len, struct zw_findings *fs, struct zw_error *err)
 {
 	struct zw_spf *spf = NULL;
 	int rc = ZW_ENOMEM;
@@ -1174,8 +1229,8 @@ int zw_spf_print_canonical(struct zw_buf *out, const struct zw_spf *spf)
 /* evaluation: check_host() (§4) with the limits of §4.6.4 */
 
 static const char *const verdict_names[] = {
-	[ZW_SPF_NONE] = "none",         [ZW_SPF_NEUTRAL] = "neutral",     [ZW_SPF_PASS] = "pass",
-	[ZW_SPF_FAIL] = "fail",         [ZW_SPF_SOFTFAIL] = "softfail",   [ZW_SPF_TEMPERROR] = "temperror",
+	[ZW_SPF_NONE] = "none",		  [ZW_SPF_NEUTRAL] = "neutral",	  [ZW_SPF_PASS] = "pass",
+	[ZW_SPF_FAIL] = "fail",		  [ZW_SPF_SOFTFAIL] = "softfail", [ZW_SPF_TEMPERROR] = "temperror",
 	[ZW_SPF_PERMERROR] = "permerror",
 };
 
@@ -1187,8 +1242,10 @@ const char *zw_spf_verdict_name(enum zw_spf_verdict v)
 }
 
 static const enum zw_spf_verdict qual_verdict[] = {
-	[ZW_SPF_Q_PASS] = ZW_SPF_PASS, [ZW_SPF_Q_FAIL] = ZW_SPF_FAIL,
-	[ZW_SPF_Q_SOFTFAIL] = ZW_SPF_SOFTFAIL, [ZW_SPF_Q_NEUTRAL] = ZW_SPF_NEUTRAL,
+	[ZW_SPF_Q_PASS] = ZW_SPF_PASS,
+	[ZW_SPF_Q_FAIL] = ZW_SPF_FAIL,
+	[ZW_SPF_Q_SOFTFAIL] = ZW_SPF_SOFTFAIL,
+	[ZW_SPF_Q_NEUTRAL] = ZW_SPF_NEUTRAL,
 };
 
 int zw_spf_answer_add(struct zw_spf_answer *a, const void *data, size_t len)
@@ -1243,8 +1300,8 @@ void zw_spf_result_free(struct zw_spf_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-#define MAX_DEPTH 32
-#define MAX_NODES 256
+#define MAX_DEPTH    32
+#define MAX_NODES    256
 #define NAME_MAX_LEN 253
 
 enum outcome { Q_OK, Q_VOID, Q_ERR };
@@ -1252,8 +1309,8 @@ enum outcome { Q_OK, Q_VOID, Q_ERR };
 enum match { M_NOMATCH, M_MATCH, M_TEMP, M_PERM };
 
 struct frame {
-	const char *domain;          /* borrowed from the caller's frame */
-	const char *term;            /* the term being evaluated there */
+	const char *domain; /* borrowed from the caller's frame */
+	const char *term;   /* the term being evaluated there */
 	size_t term_len;
 };
 
@@ -1262,19 +1319,19 @@ struct eval {
 	const struct zw_spf_eval_opts *opts;
 	struct zw_findings *fs;
 	struct zw_spf_result *res;
-	int with_ip, family;        /* family: 4 or 6 */
+	int with_ip, family; /* family: 4 or 6 */
 	unsigned char ip[16];
-	char ip_i[80], ip_c[64];     /* %{i} and %{c} */
+	char ip_i[80], ip_c[64]; /* %{i} and %{c} */
 	const char *helo, *receiver;
-	char *sender;                /* <sender>, local@domain */
-	size_t local_len;            /* %{l} = sender[0..local_len) */
-	const char *sdomain;         /* %{o} */
+	char *sender;	     /* <sender>, local@domain */
+	size_t local_len;    /* %{l} = sender[0..local_len) */
+	const char *sdomain; /* %{o} */
 	long long now;
 	int max_lookups, max_void, walk_cap;
 	int lookups, voids;
-	int perm, temp;              /* static walk: an error was met somewhere */
-	int stopped;                 /* static walk: walk_cap reached */
-	char *limit_chain;           /* where the first lookup over the limit happened */
+	int perm, temp;	   /* static walk: an error was met somewhere */
+	int stopped;	   /* static walk: walk_cap reached */
+	char *limit_chain; /* where the first lookup over the limit happened */
 	char *void_chain;
 	struct frame stack[MAX_DEPTH];
 	int depth;
@@ -1335,8 +1392,8 @@ static int valid_name(const char *s, int need_dot)
 	return lab > 0 && (!need_dot || dots > 0);
 }
 
-static int dns_query(struct eval *ev, const char *name, enum zw_spf_qtype type,
-		     struct zw_spf_answer *ans, enum outcome *oc)
+static int dns_query(struct eval *ev, const char *name, enum zw_spf_qtype type, struct zw_spf_answer *ans,
+		     enum outcome *oc)
 {
 	int rcode = 0, rc;
 	answer_free(ans);
@@ -1371,7 +1428,7 @@ static int url_escape(struct zw_buf *out, const char *s, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		int rc = (is_alnum(c) || strchr("-._~", c)) && c ? zw_buf_addc(out, (char)c)
-								   : zw_buf_addf(out, "%%%02X", c);
+								 : zw_buf_addf(out, "%%%02X", c);
 		if (rc)
 			return rc;
 	}
@@ -1379,8 +1436,8 @@ static int url_escape(struct zw_buf *out, const char *s, size_t n)
 }
 
 /* Apply transformers and delimiters (§7.3) to value, append to out. */
-static int transform(struct zw_buf *out, const char *val, size_t vn, unsigned long digits,
-		     int reverse, const char *delims, size_t dn, int upper)
+static int transform(struct zw_buf *out, const char *val, size_t vn, unsigned long digits, int reverse,
+		     const char *delims, size_t dn, int upper)
 {
 	size_t nparts = 1, k = 0;
 	int rc = 0;
@@ -1399,7 +1456,7 @@ static int transform(struct zw_buf *out, const char *val, size_t vn, unsigned lo
 		}
 	}
 	st[2 * k + 1] = vn;
-	size_t first = 0, count = nparts;
+	size_t count = nparts;
 	if (digits && digits < count)
 		count = (size_t)digits;
 	struct zw_buf tmp = ZW_BUF_INIT;
@@ -1407,7 +1464,6 @@ static int transform(struct zw_buf *out, const char *val, size_t vn, unsigned lo
 		/* the rightmost `count` parts, after an optional reversal */
 		size_t idx = nparts - count + j;
 		size_t p = reverse ? nparts - 1 - idx : idx;
-		(void)first;
 		if (j)
 			rc = zw_buf_addc(&tmp, '.');
 		if (!rc)
@@ -1451,8 +1507,7 @@ static int macro_p(struct eval *ev, const char *d, struct zw_buf *val)
  * Expand a macro-string (already validated) for current domain d. *unknown is set (and
  * nothing expanded) in the static walk when the string needs the client's address.
  */
-static int expand(struct eval *ev, const char *d, const char *s, size_t n, struct zw_buf *out,
-		  int *unknown)
+static int expand(struct eval *ev, const char *d, const char *s, size_t n, struct zw_buf *out, int *unknown)
 {
 	int rc = 0;
 	*unknown = 0;
@@ -1577,13 +1632,15 @@ static int term_cidr(struct eval *ev, const struct zw_spf_term *t)
 	return t->cidr6 >= 0 ? t->cidr6 : 128;
 }
 
-static int reverse_name(struct eval *ev, char *out, size_t osz)
+/* The PTR name of the client (§5.5): d.c.b.a.in-addr.arpa or 32 nibbles .ip6.arpa. */
+static void reverse_name(struct eval *ev, char *out, size_t osz)
 {
 	size_t o = 0;
 	static const char hex[] = "0123456789abcdef";
-	if (ev->family == 4)
-		return snprintf(out, osz, "%u.%u.%u.%u.in-addr.arpa", ev->ip[3], ev->ip[2], ev->ip[1],
-				ev->ip[0]) < 0;
+	if (ev->family == 4) {
+		snprintf(out, osz, "%u.%u.%u.%u.in-addr.arpa", ev->ip[3], ev->ip[2], ev->ip[1], ev->ip[0]);
+		return;
+	}
 	for (int i = 15; i >= 0; i--) {
 		out[o++] = hex[ev->ip[i] & 15];
 		out[o++] = '.';
@@ -1591,7 +1648,6 @@ static int reverse_name(struct eval *ev, char *out, size_t osz)
 		out[o++] = '.';
 	}
 	snprintf(out + o, osz - o, "ip6.arpa");
-	return 0;
 }
 
 static int name_from_answer(const char *s, size_t n, char **out)
@@ -1641,8 +1697,8 @@ out:
 
 /* Count one DNS-querying term (§4.6.4). *m becomes M_PERM when it is over the limit
  * (with an IP), and the walk stops at walk_cap. Returns 1 when the term must not run. */
-static int count_lookup(struct eval *ev, const char *d, const struct zw_spf_term *t,
-			const struct zw_spf *spf, enum match *m, int *rc)
+static int count_lookup(struct eval *ev, const char *d, const struct zw_spf_term *t, const struct zw_spf *spf,
+			enum match *m, int *rc)
 {
 	*rc = 0;
 	if (!ev->with_ip && ev->lookups >= ev->walk_cap) {
@@ -1664,8 +1720,8 @@ static int count_lookup(struct eval *ev, const char *d, const struct zw_spf_term
 }
 
 /* A term's query came back empty or NXDOMAIN (§4.6.4). Returns M_PERM past the limit. */
-static enum match count_void(struct eval *ev, const char *d, const struct zw_spf_term *t,
-			     const char *text, int *rc)
+static enum match count_void(struct eval *ev, const char *d, const struct zw_spf_term *t, const char *text,
+			     int *rc)
 {
 	ev->voids++;
 	*rc = 0;
@@ -1688,9 +1744,9 @@ struct mctx {
 	struct eval *ev;
 	const struct zw_spf *spf;
 	const struct zw_spf_term *t;
-	const char *d;        /* current <domain> */
+	const char *d; /* current <domain> */
 	int in_include;
-	char *target;         /* the expanded domain-spec, or d */
+	char *target; /* the expanded domain-spec, or d */
 };
 
 typedef int (*mech_fn)(struct mctx *c, enum match *m);
@@ -1717,17 +1773,17 @@ static int m_ip(struct mctx *c, enum match *m)
 	int six = c->t->kind == ZW_SPF_IP6;
 	*m = M_NOMATCH;
 	if (ev->with_ip && ev->family == (six ? 6 : 4) &&
-	    prefix_match(c->t->ip, ev->ip, six ? (c->t->cidr6 >= 0 ? c->t->cidr6 : 128)
-					       : (c->t->cidr4 >= 0 ? c->t->cidr4 : 32)))
+	    prefix_match(c->t->ip, ev->ip,
+			 six ? (c->t->cidr6 >= 0 ? c->t->cidr6 : 128)
+			     : (c->t->cidr4 >= 0 ? c->t->cidr4 : 32)))
 		*m = M_MATCH;
 	return 0;
 }
 
-static struct zw_finding *fadd(struct eval *ev, const char *id, enum zw_severity sev,
-			       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static struct zw_finding *fadd(struct eval *ev, const char *id, enum zw_severity sev, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
-static struct zw_finding *fadd(struct eval *ev, const char *id, enum zw_severity sev,
-			       const char *fmt, ...)
+static struct zw_finding *fadd(struct eval *ev, const char *id, enum zw_severity sev, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -1740,10 +1796,10 @@ static struct zw_finding *fadd(struct eval *ev, const char *id, enum zw_severity
 	return f;
 }
 
-#define FADD(...)                                                                             \
-	do {                                                                                  \
-		if (ev->fs && !fadd(ev, __VA_ARGS__))                                         \
-			return ZW_ENOMEM;                                                     \
+#define FADD(...)                                                                                            \
+	do {                                                                                                 \
+		if (ev->fs && !fadd(ev, __VA_ARGS__))                                                        \
+			return ZW_ENOMEM;                                                                    \
 	} while (0)
 
 static int on_void(struct mctx *c, enum match *m, const char *what)
@@ -1785,7 +1841,10 @@ static int m_a(struct mctx *c, enum match *m)
 		if (oc == Q_ERR)
 			*m = M_TEMP;
 		else if (oc == Q_VOID)
-			rc = on_void(c, m, "address");
+			rc = on_void(c, m,
+				     !c->ev->with_ip	  ? "address"
+				     : c->ev->family == 4 ? "A record"
+							  : "AAAA record");
 		else if (c->ev->with_ip && addr_match(c->ev, &ans, term_cidr(c->ev, c->t)))
 			*m = M_MATCH;
 	}
@@ -1817,7 +1876,8 @@ static int m_mx(struct mctx *c, enum match *m)
 	if (hosts > ZW_SPF_MAX_MX_HOSTS) {
 		show(s, sizeof(s), c->spf->text + c->t->offset, c->t->len, 80);
 		if (ev->fs && !fadd(ev, "SP-15", ZW_SEV_ERROR,
-				    "%s in %s: %s has %zu mx hosts, more than the %d address lookups an mx may cause: permerror (RFC 7208 §4.6.4)",
+				    "%s in %s: %s has %zu mx hosts, more than the %d address lookups an mx "
+				    "may cause: permerror (RFC 7208 §4.6.4)",
 				    s, c->d, c->target, hosts, ZW_SPF_MAX_MX_HOSTS)) {
 			rc = ZW_ENOMEM;
 			goto out;
@@ -1871,8 +1931,8 @@ static int m_ptr(struct mctx *c, enum match *m)
 	for (size_t i = 0; i < n; i++) {
 		size_t l = strlen(names[i]);
 		if (*m == M_NOMATCH &&
-		    (strcasecmp(names[i], c->target) == 0 ||
-		     (l > tl && names[i][l - tl - 1] == '.' && strcasecmp(names[i] + l - tl, c->target) == 0)))
+		    (strcasecmp(names[i], c->target) == 0 || (l > tl && names[i][l - tl - 1] == '.' &&
+							      strcasecmp(names[i] + l - tl, c->target) == 0)))
 			*m = M_MATCH;
 		zw_free(names[i]);
 	}
@@ -1940,15 +2000,16 @@ static int m_include(struct mctx *c, enum match *m)
 	if ((rc = check_host(ev, c->target, ZW_SPF_INCLUDE, 1, &sub)))
 		return rc;
 	static const enum match map[] = {
-		[ZW_SPF_NONE] = M_PERM,        [ZW_SPF_NEUTRAL] = M_NOMATCH, [ZW_SPF_PASS] = M_MATCH,
-		[ZW_SPF_FAIL] = M_NOMATCH,     [ZW_SPF_SOFTFAIL] = M_NOMATCH, [ZW_SPF_TEMPERROR] = M_TEMP,
+		[ZW_SPF_NONE] = M_PERM,	     [ZW_SPF_NEUTRAL] = M_NOMATCH,  [ZW_SPF_PASS] = M_MATCH,
+		[ZW_SPF_FAIL] = M_NOMATCH,   [ZW_SPF_SOFTFAIL] = M_NOMATCH, [ZW_SPF_TEMPERROR] = M_TEMP,
 		[ZW_SPF_PERMERROR] = M_PERM,
 	};
 	*m = map[sub];
 	if (sub == ZW_SPF_NONE) {
 		ev->perm = 1;
 		FADD("SP-11", ZW_SEV_ERROR,
-		     "%s in %s: %s has no spf record, so the include is a permerror, not a non-match (RFC 7208 §5.2)",
+		     "%s in %s: %s has no spf record, so the include is a permerror, not a non-match (RFC "
+		     "7208 §5.2)",
 		     show(s, sizeof(s), c->spf->text + c->t->offset, c->t->len, 80), c->d, c->target);
 		return set_problem(ev, "include of %s, which has no spf record (RFC 7208 §5.2)", c->target);
 	}
@@ -1956,9 +2017,8 @@ static int m_include(struct mctx *c, enum match *m)
 }
 
 static const mech_fn handlers[] = {
-	[ZW_SPF_ALL] = m_all,         [ZW_SPF_INCLUDE] = m_include, [ZW_SPF_A] = m_a,
-	[ZW_SPF_MX] = m_mx,           [ZW_SPF_PTR] = m_ptr,         [ZW_SPF_IP4] = m_ip,
-	[ZW_SPF_IP6] = m_ip,          [ZW_SPF_EXISTS] = m_exists,
+	[ZW_SPF_ALL] = m_all, [ZW_SPF_INCLUDE] = m_include, [ZW_SPF_A] = m_a,	 [ZW_SPF_MX] = m_mx,
+	[ZW_SPF_PTR] = m_ptr, [ZW_SPF_IP4] = m_ip,	    [ZW_SPF_IP6] = m_ip, [ZW_SPF_EXISTS] = m_exists,
 };
 
 static int eval_mech(struct mctx *c, enum match *m)
@@ -1990,8 +2050,8 @@ static int eval_mech(struct mctx *c, enum match *m)
 	return rc;
 }
 
-static int add_node(struct eval *ev, const char *domain, const char *rec, size_t len,
-		    enum zw_spf_kind via, size_t *idx)
+static int add_node(struct eval *ev, const char *domain, const char *rec, size_t len, enum zw_spf_kind via,
+		    size_t *idx)
 {
 	struct zw_spf_result *r = ev->res;
 	*idx = (size_t)-1;
@@ -2044,8 +2104,7 @@ out:
 }
 
 /* No record at a name: say why when a TXT there nearly is one (SP-03, SP-21). */
-static int near_misses(struct eval *ev, const struct zw_spf_answer *ans, const char *domain,
-		       int top)
+static int near_misses(struct eval *ev, const struct zw_spf_answer *ans, const char *domain, int top)
 {
 	for (size_t i = 0; i < ans->n; i++) {
 		size_t from = ev->fs ? ev->fs->n : 0;
@@ -2111,13 +2170,14 @@ static int check_host(struct eval *ev, const char *domain, enum zw_spf_kind via,
 		if (rc)
 			goto out;
 	}
-	if ((rc = add_node(ev, domain, nspf == 1 ? ans.v[pick] : NULL, nspf == 1 ? ans.lens[pick] : 0,
-			   via, &node)))
+	if ((rc = add_node(ev, domain, nspf == 1 ? ans.v[pick] : NULL, nspf == 1 ? ans.lens[pick] : 0, via,
+			   &node)))
 		goto out;
 	if (nspf == 0) {
-		if (top && ev->fs && !fadd(ev, "SP-01", ZW_SEV_WARNING,
-					   "no spf record at %s: check_host gives none, so spf cannot pass (RFC 7208 §4.5)",
-					   domain)) {
+		if (top && ev->fs &&
+		    !fadd(ev, "SP-01", ZW_SEV_WARNING,
+			  "no spf record at %s: check_host gives none, so spf cannot pass (RFC 7208 §4.5)",
+			  domain)) {
 			rc = ZW_ENOMEM;
 			goto out;
 		}
@@ -2128,7 +2188,8 @@ static int check_host(struct eval *ev, const char *domain, enum zw_spf_kind via,
 		*out = ZW_SPF_PERMERROR;
 		ev->perm = 1;
 		if (ev->fs && !fadd(ev, "SP-02", ZW_SEV_ERROR,
-				    "%s has %zu v=spf1 records: check_host gives permerror; merge them into one (RFC 7208 §3.2, §4.5)",
+				    "%s has %zu v=spf1 records: check_host gives permerror; merge them into "
+				    "one (RFC 7208 §3.2, §4.5)",
 				    domain, nspf)) {
 			rc = ZW_ENOMEM;
 			goto out;
@@ -2218,13 +2279,15 @@ static int check_host(struct eval *ev, const char *domain, enum zw_spf_kind via,
 			*out = ZW_SPF_PERMERROR;
 			ev->perm = 1;
 			char s[128];
-			if (ev->fs && !fadd(ev, "SP-12", ZW_SEV_ERROR,
-					    "%s in %s: %s has no spf record, so the redirect gives permerror (RFC 7208 §6.1)",
-					    show(s, sizeof(s), spf->text + t->offset, t->len, 80), domain,
-					    c.target))
+			if (ev->fs &&
+			    !fadd(ev, "SP-12", ZW_SEV_ERROR,
+				  "%s in %s: %s has no spf record, so the redirect gives permerror (RFC 7208 "
+				  "§6.1)",
+				  show(s, sizeof(s), spf->text + t->offset, t->len, 80), domain, c.target))
 				rc = ZW_ENOMEM;
 			if (!rc)
-				rc = set_problem(ev, "redirect to %s, which has no spf record (RFC 7208 §6.1)",
+				rc = set_problem(ev,
+						 "redirect to %s, which has no spf record (RFC 7208 §6.1)",
 						 c.target);
 		}
 		zw_free(c.target);
@@ -2282,8 +2345,7 @@ static int setup_client(struct eval *ev, const char *ip)
 }
 
 int zw_spf_evaluate(struct zw_spf_result *out, const char *domain, const struct zw_spf_dns *dns,
-		    const struct zw_spf_eval_opts *opts, struct zw_findings *fs,
-		    struct zw_error *err)
+		    const struct zw_spf_eval_opts *opts, struct zw_findings *fs, struct zw_error *err)
 {
 	static const struct zw_spf_eval_opts defaults = {0};
 	struct eval ev;
@@ -2343,27 +2405,30 @@ int zw_spf_evaluate(struct zw_spf_result *out, const char *domain, const struct 
 	out->capped = ev.stopped;
 	if (ev.lookups > ev.max_lookups && fs) {
 		struct zw_finding *f =
-			ev.with_ip
-				? zw_findings_add(fs, "SP-09", -1,
-						  "spf evaluation of %s needs more than %d dns lookups: the %dth is %s (RFC 7208 §4.6.4)",
-						  top, ev.max_lookups, ev.max_lookups + 1, ev.limit_chain)
-				: zw_findings_add(fs, "SP-09", -1,
-						  "the spf record of %s requires %s%d/%d maximum dns lookups (RFC 7208 §4.6.4); the %dth is %s",
-						  top, ev.stopped ? "at least " : "", ev.lookups,
-						  ev.max_lookups, ev.max_lookups + 1, ev.limit_chain);
+			ev.with_ip ? zw_findings_add(fs, "SP-09", -1,
+						     "spf evaluation of %s needs more than %d dns lookups: "
+						     "the %dth is %s (RFC 7208 §4.6.4)",
+						     top, ev.max_lookups, ev.max_lookups + 1, ev.limit_chain)
+				   : zw_findings_add(fs, "SP-09", -1,
+						     "the spf record of %s requires %s%d/%d maximum dns "
+						     "lookups (RFC 7208 §4.6.4); the %dth is %s",
+						     top, ev.stopped ? "at least " : "", ev.lookups,
+						     ev.max_lookups, ev.max_lookups + 1, ev.limit_chain);
 		if (!f) {
 			rc = ZW_ENOMEM;
 			goto out;
 		}
-		if (zw_finding_set(f, ZW_F_FIX,
-				   "remove unused senders; replace a/mx by ip4/ip6; move esps to subdomains")) {
+		if (zw_finding_set(
+			    f, ZW_F_FIX,
+			    "remove unused senders; replace a/mx by ip4/ip6; move esps to subdomains")) {
 			rc = ZW_ENOMEM;
 			goto out;
 		}
 	}
 	if (ev.voids > ev.max_void && fs &&
 	    !zw_findings_add(fs, "SP-10", -1,
-			     "the spf record of %s causes %d void lookups, more than %s%d (the %dth is %s): permerror (RFC 7208 §4.6.4)",
+			     "the spf record of %s causes %d void lookups, more than %s%d (the %dth is %s): "
+			     "permerror (RFC 7208 §4.6.4)",
 			     top, ev.voids, ev.max_void == 2 ? "two, " : "", ev.max_void, ev.max_void + 1,
 			     ev.void_chain)) {
 		rc = ZW_ENOMEM;

@@ -22,10 +22,10 @@
 #include "reconcile/error.h"
 #include "reconcile/finding.h"
 
-#define ZW_SPF_MAX_LOOKUPS 10     /* RFC 7208 §4.6.4 */
-#define ZW_SPF_MAX_VOID 2         /* RFC 7208 §4.6.4 */
-#define ZW_SPF_MAX_MX_HOSTS 10    /* address lookups per mx, §4.6.4 */
-#define ZW_SPF_MAX_PTR_NAMES 10   /* names used per ptr, §4.6.4 */
+#define ZW_SPF_MAX_LOOKUPS   10 /* RFC 7208 §4.6.4 */
+#define ZW_SPF_MAX_VOID	     2	/* RFC 7208 §4.6.4 */
+#define ZW_SPF_MAX_MX_HOSTS  10 /* address lookups per mx, §4.6.4 */
+#define ZW_SPF_MAX_PTR_NAMES 10 /* names used per ptr, §4.6.4 */
 
 enum zw_spf_kind {
 	ZW_SPF_ALL,
@@ -39,7 +39,7 @@ enum zw_spf_kind {
 	ZW_SPF_REDIRECT,
 	ZW_SPF_EXP,
 	ZW_SPF_MODIFIER, /* an unknown modifier: name=macro-string, ignored (§6) */
-	ZW_SPF_BAD,      /* a term with a syntax error (the record is permerror) */
+	ZW_SPF_BAD,	 /* a term with a syntax error (the record is permerror) */
 };
 
 enum zw_spf_qualifier { ZW_SPF_Q_PASS, ZW_SPF_Q_FAIL, ZW_SPF_Q_SOFTFAIL, ZW_SPF_Q_NEUTRAL };
@@ -51,31 +51,31 @@ enum zw_spf_qualifier { ZW_SPF_Q_PASS, ZW_SPF_Q_FAIL, ZW_SPF_Q_SOFTFAIL, ZW_SPF_
 struct zw_spf_term {
 	enum zw_spf_kind kind;
 	enum zw_spf_qualifier qualifier; /* mechanisms; ZW_SPF_Q_PASS when omitted */
-	int explicit_qualifier;          /* 1 when a qualifier character was written */
-	size_t offset, len;              /* the raw term: text[offset .. offset+len) */
-	size_t sep;                      /* number of spaces before the term */
-	const char *name;                /* mechanism or modifier name as written */
+	int explicit_qualifier;		 /* 1 when a qualifier character was written */
+	size_t offset, len;		 /* the raw term: text[offset .. offset+len) */
+	size_t sep;			 /* number of spaces before the term */
+	const char *name;		 /* mechanism or modifier name as written */
 	size_t name_len;
-	const char *domain;              /* domain-spec (or an unknown modifier's value); */
-	size_t domain_len;               /* NULL when absent (a, mx, ptr default to <domain>) */
-	int has_macro;                   /* domain contains a macro-expand */
-	unsigned char ip[16];            /* ip4 (first 4 bytes) / ip6 network as written */
-	int cidr4, cidr6;                /* prefix lengths written, -1 when absent */
-	int after_all;                   /* the term follows an `all` (never evaluated) */
+	const char *domain;   /* domain-spec (or an unknown modifier's value); */
+	size_t domain_len;    /* NULL when absent (a, mx, ptr default to <domain>) */
+	int has_macro;	      /* domain contains a macro-expand */
+	unsigned char ip[16]; /* ip4 (first 4 bytes) / ip6 network as written */
+	int cidr4, cidr6;     /* prefix lengths written, -1 when absent */
+	int after_all;	      /* the term follows an `all` (never evaluated) */
 };
 
 struct zw_spf {
-	char *text;               /* copy of the record, NUL-terminated */
+	char *text; /* copy of the record, NUL-terminated */
 	size_t len;
-	size_t version_len;       /* bytes of the first token ("v=spf1" when valid) */
-	size_t trailing;          /* spaces after the last term */
+	size_t version_len; /* bytes of the first token ("v=spf1" when valid) */
+	size_t trailing;    /* spaces after the last term */
 	struct zw_spf_term *terms;
 	size_t n;
-	int permerror;            /* a syntax error anywhere (§4.6): check_host gives permerror */
-	int lookups;              /* DNS-querying terms this record costs itself (§4.6.4):
-				     include a mx ptr exists before the first all, plus redirect
-				     when it is not ignored */
-	long redirect, exp, all;  /* index of the (first) redirect / exp / all term; -1 if none */
+	int permerror;		 /* a syntax error anywhere (§4.6): check_host gives permerror */
+	int lookups;		 /* DNS-querying terms this record costs itself (§4.6.4):
+				    include a mx ptr exists before the first all, plus redirect
+				    when it is not ignored */
+	long redirect, exp, all; /* index of the (first) redirect / exp / all term; -1 if none */
 };
 
 /* §4.5 selection: begins with "v=spf1" (any case) followed by SP or the end. */
@@ -141,40 +141,40 @@ int zw_spf_answer_add(struct zw_spf_answer *a, const void *data, size_t len);
  */
 struct zw_spf_dns {
 	void *ctx;
-	int (*query)(void *ctx, const char *name, enum zw_spf_qtype type,
-		     struct zw_spf_answer *out, int *rcode);
+	int (*query)(void *ctx, const char *name, enum zw_spf_qtype type, struct zw_spf_answer *out,
+		     int *rcode);
 };
 
 struct zw_spf_eval_opts {
-	const char *ip;         /* client address (IPv4 or IPv6 text); NULL: static walk */
-	const char *sender;     /* MAIL FROM; NULL: postmaster@<domain> (§4.3) */
-	const char *helo;       /* HELO/EHLO name (%{h}); NULL: "unknown" */
-	const char *receiver;   /* %{r}; NULL: "unknown" */
-	long long now;          /* %{t}; 0: the current time */
-	int max_lookups;        /* 0: 10 */
-	int max_void;           /* 0: 2 */
-	int walk_cap;           /* static walk: stop following after this many lookups (0: 100) */
-	int no_exp;             /* do not fetch the explanation on fail */
+	const char *ip;	      /* client address (IPv4 or IPv6 text); NULL: static walk */
+	const char *sender;   /* MAIL FROM; NULL: postmaster@<domain> (§4.3) */
+	const char *helo;     /* HELO/EHLO name (%{h}); NULL: "unknown" */
+	const char *receiver; /* %{r}; NULL: "unknown" */
+	long long now;	      /* %{t}; 0: the current time */
+	int max_lookups;      /* 0: 10 */
+	int max_void;	      /* 0: 2 */
+	int walk_cap;	      /* static walk: stop following after this many lookups (0: 100) */
+	int no_exp;	      /* do not fetch the explanation on fail */
 };
 
 /* One record visited during evaluation (checkdmarc's nested view, flattened). */
 struct zw_spf_node {
-	char *domain;           /* no trailing dot */
-	char *record;           /* the selected record, NULL when none */
-	int depth;              /* 0 for the domain asked about */
-	enum zw_spf_kind via;   /* ZW_SPF_INCLUDE or ZW_SPF_REDIRECT; ZW_SPF_ALL for the top */
+	char *domain;	      /* no trailing dot */
+	char *record;	      /* the selected record, NULL when none */
+	int depth;	      /* 0 for the domain asked about */
+	enum zw_spf_kind via; /* ZW_SPF_INCLUDE or ZW_SPF_REDIRECT; ZW_SPF_ALL for the top */
 	enum zw_spf_verdict verdict;
 };
 
 struct zw_spf_result {
 	enum zw_spf_verdict verdict;
-	int lookups;            /* DNS-querying terms counted (static: the whole tree) */
+	int lookups; /* DNS-querying terms counted (static: the whole tree) */
 	int void_lookups;
-	int capped;             /* static walk stopped at walk_cap: counts are lower bounds */
-	char *record;           /* the top record, NULL when none */
-	char *mechanism;        /* with an IP: the matching term of the top (redirect) chain */
-	char *explanation;      /* with an IP, on fail: the expanded exp= text, or NULL */
-	char *problem;          /* one line: why permerror or temperror; NULL otherwise */
+	int capped;	   /* static walk stopped at walk_cap: counts are lower bounds */
+	char *record;	   /* the top record, NULL when none */
+	char *mechanism;   /* with an IP: the matching term of the top (redirect) chain */
+	char *explanation; /* with an IP, on fail: the expanded exp= text, or NULL */
+	char *problem;	   /* one line: why permerror or temperror; NULL otherwise */
 	struct zw_spf_node *nodes;
 	size_t n_nodes;
 };
@@ -190,8 +190,7 @@ struct zw_spf_result {
  * opts->ip or domain, ZW_ENOMEM.
  */
 int zw_spf_evaluate(struct zw_spf_result *out, const char *domain, const struct zw_spf_dns *dns,
-		    const struct zw_spf_eval_opts *opts, struct zw_findings *fs,
-		    struct zw_error *err);
+		    const struct zw_spf_eval_opts *opts, struct zw_findings *fs, struct zw_error *err);
 void zw_spf_result_free(struct zw_spf_result *r);
 
 #endif

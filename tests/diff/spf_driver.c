@@ -31,8 +31,7 @@ struct world {
 	size_t n, cap;
 };
 
-static int query(void *ctx, const char *name, enum zw_spf_qtype type, struct zw_spf_answer *out,
-		 int *rcode)
+static int query(void *ctx, const char *name, enum zw_spf_qtype type, struct zw_spf_answer *out, int *rcode)
 {
 	struct world *w = ctx;
 	*rcode = 3;
@@ -66,8 +65,8 @@ static const struct {
 	enum zw_spf_qtype type;
 	int servfail;
 } types[] = {
-	{"TXT", ZW_SPF_QTXT, 0}, {"A", ZW_SPF_QA, 0},     {"AAAA", ZW_SPF_QAAAA, 0},
-	{"MX", ZW_SPF_QMX, 0},   {"PTR", ZW_SPF_QPTR, 0}, {"SERVFAIL", ZW_SPF_QTXT, 1},
+	{"TXT", ZW_SPF_QTXT, 0}, {"A", ZW_SPF_QA, 0},	  {"AAAA", ZW_SPF_QAAAA, 0},
+	{"MX", ZW_SPF_QMX, 0},	 {"PTR", ZW_SPF_QPTR, 0}, {"SERVFAIL", ZW_SPF_QTXT, 1},
 };
 
 static void world_reset(struct world *w)
@@ -115,8 +114,7 @@ static int cmd_parse(void)
 		struct zw_findings fs = {0};
 		if (zw_spf_parse(&spf, line, n, &fs, NULL))
 			return 1;
-		fputs(!zw_spf_is_record(line, n) ? "none" : spf->permerror ? "permerror" : "valid",
-		      stdout);
+		fputs(!zw_spf_is_record(line, n) ? "none" : spf->permerror ? "permerror" : "valid", stdout);
 		for (size_t i = 0; i < fs.n; i++)
 			printf(" %s", fs.v[i].cls->id);
 		putchar('\n');
@@ -144,14 +142,15 @@ static int cmd_eval(void)
 			char sender[300];
 			snprintf(sender, sizeof(sender), "user@%s", dom ? dom : "");
 			struct zw_spf_eval_opts o = {.ip = ip && strcmp(ip, "-") ? ip : NULL,
-						     .sender = sender, .helo = "helo.example", .now = 1};
+						     .sender = sender,
+						     .helo = "helo.example",
+						     .now = 1};
 			struct zw_spf_result res;
 			if (!dom || zw_spf_evaluate(&res, dom, &dns, &o, NULL, NULL)) {
 				rc = 1;
 				break;
 			}
-			printf("%s %d %d\n", zw_spf_verdict_name(res.verdict), res.lookups,
-			       res.void_lookups);
+			printf("%s %d %d\n", zw_spf_verdict_name(res.verdict), res.lookups, res.void_lookups);
 			zw_spf_result_free(&res);
 		} else if (line[0] && line[0] != '#') {
 			rc = 1;

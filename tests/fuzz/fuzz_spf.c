@@ -28,11 +28,13 @@ struct world {
 	size_t n;
 };
 
-static int query(void *ctx, const char *name, enum zw_spf_qtype type, struct zw_spf_answer *out,
-		 int *rcode)
+static int query(void *ctx, const char *name, enum zw_spf_qtype type, struct zw_spf_answer *out, int *rcode)
 {
-	static const char types[] = {[ZW_SPF_QTXT] = 't', [ZW_SPF_QA] = 'a', [ZW_SPF_QAAAA] = '6',
-				     [ZW_SPF_QMX] = 'm', [ZW_SPF_QPTR] = 'p'};
+	static const char types[] = {[ZW_SPF_QTXT] = 't',
+				     [ZW_SPF_QA] = 'a',
+				     [ZW_SPF_QAAAA] = '6',
+				     [ZW_SPF_QMX] = 'm',
+				     [ZW_SPF_QPTR] = 'p'};
 	struct world *w = ctx;
 	*rcode = 3;
 	for (size_t i = 0; i < w->n; i++) {
@@ -133,8 +135,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct zw_spf_dns dns = {.ctx = &w, .query = query};
 	static const char *const ips[] = {NULL, "192.0.2.1", "2001:db8::1"};
 	for (size_t i = 0; i < 3; i++) {
-		struct zw_spf_eval_opts o = {.ip = ips[i], .sender = "a-b+c@f.test", .helo = "h.test",
-					     .now = 1};
+		struct zw_spf_eval_opts o = {
+			.ip = ips[i], .sender = "a-b+c@f.test", .helo = "h.test", .now = 1};
 		struct zw_spf_result res;
 		struct zw_findings f2 = {0};
 		if (zw_spf_evaluate(&res, "f.test", &dns, &o, &f2, NULL) == 0)

@@ -57,9 +57,8 @@ static void expect(const char *rec, int permerror, const char *want_ids)
 	struct parsed p = parse(rec);
 	ids(&p.fs, buf, sizeof(buf));
 	if (p.spf->permerror != permerror || strcmp(buf, want_ids) != 0)
-		fail_msg("'%s': permerror %d findings '%s', wanted %d '%s'%s%s", rec, p.spf->permerror,
-			 buf, permerror, want_ids, p.fs.n ? " first: " : "",
-			 p.fs.n ? p.fs.v[0].message : "");
+		fail_msg("'%s': permerror %d findings '%s', wanted %d '%s'%s%s", rec, p.spf->permerror, buf,
+			 permerror, want_ids, p.fs.n ? " first: " : "", p.fs.n ? p.fs.v[0].message : "");
 	done(&p);
 }
 
@@ -283,8 +282,8 @@ static void lint_classes(void **state)
 static void terms_exposed(void **state)
 {
 	(void)state;
-	struct parsed p =
-		parse("v=spf1 -ip4:192.0.2.0/24 a:%{d}.example//64 ~include:x.example mx -all redirect=r.example");
+	struct parsed p = parse(
+		"v=spf1 -ip4:192.0.2.0/24 a:%{d}.example//64 ~include:x.example mx -all redirect=r.example");
 	struct zw_spf *s = p.spf;
 	assert_int_equal(s->n, 6);
 	assert_int_equal(s->terms[0].kind, ZW_SPF_IP4);
@@ -387,7 +386,7 @@ struct rr {
 	const char *name;
 	enum zw_spf_qtype type;
 	const char *data; /* TXT value, address text, MX/PTR name; NULL: rcode only */
-	int rcode;        /* 2 SERVFAIL, -1 timeout */
+	int rcode;	  /* 2 SERVFAIL, -1 timeout */
 };
 
 struct world {
@@ -396,8 +395,8 @@ struct world {
 	int queries;
 };
 
-static int world_query(void *ctx, const char *name, enum zw_spf_qtype type,
-		       struct zw_spf_answer *out, int *rcode)
+static int world_query(void *ctx, const char *name, enum zw_spf_qtype type, struct zw_spf_answer *out,
+		       int *rcode)
 {
 	struct world *w = ctx;
 	int exists = 0;
@@ -446,8 +445,7 @@ static void run(struct run *r, const struct rr *rrs, size_t n, const char *domai
 		const char *sender)
 {
 	struct zw_spf_dns dns = {.ctx = &r->w, .query = world_query};
-	struct zw_spf_eval_opts o = {.ip = ip, .sender = sender, .helo = "mx.example.org",
-				     .now = 1700000000};
+	struct zw_spf_eval_opts o = {.ip = ip, .sender = sender, .helo = "mx.example.org", .now = 1700000000};
 	memset(r, 0, sizeof(*r));
 	r->w.rrs = rrs;
 	r->w.n = n;
@@ -471,14 +469,14 @@ static void expect_eval(const struct rr *rrs, size_t n, const char *domain, cons
 	ids(&r.fs, buf, sizeof(buf));
 	if (r.res.verdict != v || r.res.lookups != lookups || r.res.void_lookups != voids ||
 	    strcmp(buf, want_ids) != 0)
-		fail_msg("%s ip %s: %s lookups %d voids %d findings '%s'; wanted %s %d %d '%s' (%s)",
-			 domain, ip ? ip : "-", zw_spf_verdict_name(r.res.verdict), r.res.lookups,
-			 r.res.void_lookups, buf, zw_spf_verdict_name(v), lookups, voids, want_ids,
+		fail_msg("%s ip %s: %s lookups %d voids %d findings '%s'; wanted %s %d %d '%s' (%s)", domain,
+			 ip ? ip : "-", zw_spf_verdict_name(r.res.verdict), r.res.lookups, r.res.void_lookups,
+			 buf, zw_spf_verdict_name(v), lookups, voids, want_ids,
 			 r.res.problem ? r.res.problem : "");
 	run_free(&r);
 }
 
-#define EXPECT(rrs, domain, ip, v, l, vo, f)                                                  \
+#define EXPECT(rrs, domain, ip, v, l, vo, f)                                                                 \
 	expect_eval((rrs), sizeof(rrs) / sizeof((rrs)[0]), (domain), (ip), (v), (l), (vo), (f))
 
 static const struct rr basic[] = {
@@ -526,8 +524,9 @@ static void eval_basic(void **state)
 	/* the explanation, with c, h and %% expanded (§6.2, §7) */
 	struct run r;
 	RUN(&r, basic, "example.com", "203.0.113.200");
-	assert_string_equal(r.res.explanation,
-			    "203.0.113.200 is not one of example.com's senders; see 203.0.113.200 mx.example.org %");
+	assert_string_equal(
+		r.res.explanation,
+		"203.0.113.200 is not one of example.com's senders; see 203.0.113.200 mx.example.org %");
 	assert_int_equal(r.res.lookups, 4);
 	assert_int_equal(r.res.void_lookups, 1); /* the exists */
 	assert_string_equal(r.res.record, basic[1].data);
@@ -779,7 +778,8 @@ static void eval_mx_ptr(void **state)
 		{"1.2.0.192.in-addr.arpa", ZW_SPF_QPTR, "forged.other.example.", 0},
 		{"host.ptr.example", ZW_SPF_QA, "192.0.2.1", 0},
 		{"forged.other.example", ZW_SPF_QA, "198.51.100.1", 0},
-		{"mac.example", ZW_SPF_QTXT, "v=spf1 exists:%{l}.%{o}.%{d2}.%{p}.%{ir}.%{v}.%{L}.x.example -all", 0},
+		{"mac.example", ZW_SPF_QTXT,
+		 "v=spf1 exists:%{l}.%{o}.%{d2}.%{p}.%{ir}.%{v}.%{L}.x.example -all", 0},
 		{"mac6.example", ZW_SPF_QTXT, "v=spf1 exists:%{i}.%{v}.%{h}.%{l1r-}.x.example -all", 0},
 	};
 	EXPECT(w, "many.example", "192.0.2.1", ZW_SPF_PERMERROR, 1, 0, "SP-15");
@@ -819,7 +819,8 @@ static void eval_mx_ptr(void **state)
 		{"john+x.sender.example.example.host.mac.example.1.2.0.192.in-addr.john%2Bx.x.example",
 		 ZW_SPF_QA, "127.0.0.2", 0},
 		{"mac6.example", ZW_SPF_QTXT, "v=spf1 exists:%{i}.%{v}.%{h}.%{l1r-}.x.example -all", 0},
-		{"2.0.0.1.0.d.b.8.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.ip6.mx.example.org.x.x.example",
+		{"2.0.0.1.0.d.b.8.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.ip6.mx.example.org.x.x."
+		 "example",
 		 ZW_SPF_QA, "127.0.0.2", 0},
 	};
 	struct run r;
