@@ -9,7 +9,7 @@
  * the one loop. Nothing goes through the system resolver: every name, including an
  * out-of-bailiwick NS name, is resolved by walking down from the root hints, RD=0.
  *
- * What the diagnosis gets (struct zw_obs), in the order of CATALOGUE §B.5:
+ * What the diagnosis receives in a struct zw_obs, in the order of CATALOGUE §B.5:
  *   1. the walk: the zone cut holding the domain (`zone`), the zone that delegates it
  *      (`parent`), and one zw_obs_referral per address of every parent server: what
  *      that server answered to (zone, NS): its NS names and glue, or NXDOMAIN (DL-11),

@@ -296,7 +296,7 @@ static void *responder_main(void *arg)
 
 static int responder_start(void **state)
 {
-	struct responder *r = calloc(1, sizeof(*r)); /* test scaffolding, not engine code */
+	struct responder *r = zw_calloc(1, sizeof(*r));
 	struct sockaddr_in sin = {0};
 	socklen_t sl = sizeof(sin);
 	int one = 1;
@@ -324,7 +324,7 @@ static int responder_stop(void **state)
 	pthread_join(r->th, NULL);
 	close(r->udp);
 	close(r->tcp);
-	free(r);
+	zw_free(r);
 	return 0;
 }
 
