@@ -832,6 +832,65 @@ static void eval_mx_ptr(void **state)
 	run_free(&r);
 }
 
+static void eval_more(void **state)
+{
+	(void)state;
+	static const struct rr w[] = {
+		/* the redirect target's exp applies, the original's does not (§6.1, §6.2) */
+		{"r.example", ZW_SPF_QTXT, "v=spf1 ip4:192.0.2.1 redirect=t.example exp=old.example", 0},
+		{"t.example", ZW_SPF_QTXT, "v=spf1 -all exp=new.example", 0},
+		{"old.example", ZW_SPF_QTXT, "old text", 0},
+		{"new.example", ZW_SPF_QTXT, "%{o} does not send from %{i} (%{d})", 0},
+		/* two exp records: no explanation */
+		{"e2.example", ZW_SPF_QTXT, "v=spf1 -all exp=two.example", 0},
+		{"two.example", ZW_SPF_QTXT, "a", 0},
+		{"two.example", ZW_SPF_QTXT, "b", 0},
+		/* ptr for an IPv6 client, and %{p} */
+		{"p6.example", ZW_SPF_QTXT, "v=spf1 ptr exists:%{p}.v.example -all", 0},
+		{"1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa", ZW_SPF_QPTR,
+		 "mail.p6.example", 0},
+		{"mail.p6.example", ZW_SPF_QAAAA, "2001:db8::1", 0},
+		{"unknown.v.example", ZW_SPF_QA, "127.0.0.2", 0},
+	};
+	struct run r;
+	RUN(&r, w, "r.example", "192.0.2.9");
+	assert_int_equal(r.res.verdict, ZW_SPF_FAIL);
+	assert_string_equal(r.res.explanation, "r.example does not send from 192.0.2.9 (t.example)");
+	run_free(&r);
+	RUN(&r, w, "e2.example", "192.0.2.9");
+	assert_int_equal(r.res.verdict, ZW_SPF_FAIL);
+	assert_null(r.res.explanation);
+	run_free(&r);
+	RUN(&r, w, "p6.example", "2001:db8::1");
+	assert_int_equal(r.res.verdict, ZW_SPF_PASS);
+	assert_string_equal(r.res.mechanism, "ptr");
+	run_free(&r);
+	/* no validated name: %{p} is "unknown" (§7.3) */
+	RUN(&r, w, "p6.example", "2001:db8::2");
+	assert_int_equal(r.res.verdict, ZW_SPF_PASS);
+	assert_string_equal(r.res.mechanism, "exists:%{p}.v.example");
+	run_free(&r);
+
+	/* the static walk stops at walk_cap and says its counts are lower bounds */
+	struct rr rrs[16];
+	char names[16][32], recs[16][400];
+	include_chain(rrs, names, recs, 12, 0);
+	struct world wd = {rrs, 13, 0};
+	struct zw_spf_dns dns = {.ctx = &wd, .query = world_query};
+	struct zw_spf_eval_opts o = {.walk_cap = 11};
+	struct zw_spf_result res;
+	struct zw_findings fs = {0};
+	assert_int_equal(zw_spf_evaluate(&res, "top.example.", &dns, &o, &fs, NULL), 0);
+	assert_int_equal(res.verdict, ZW_SPF_PERMERROR);
+	assert_int_equal(res.lookups, 11);
+	assert_true(res.capped);
+	assert_non_null(strstr(fs.v[0].message, "requires at least 11/10"));
+	assert_string_equal(fs.v[0].fix,
+			    "remove unused senders; replace a/mx by ip4/ip6; move esps to subdomains");
+	zw_spf_result_free(&res);
+	zw_findings_free(&fs);
+}
+
 static int eval_all(void)
 {
 	struct zw_spf_dns dns;
@@ -893,6 +952,7 @@ int main(void)
 		cmocka_unit_test(eval_void_limit),
 		cmocka_unit_test(eval_include_redirect),
 		cmocka_unit_test(eval_mx_ptr),
+		cmocka_unit_test(eval_more),
 		cmocka_unit_test(eval_alloc_failures),
 		cmocka_unit_test(eval_bad_args),
 	};
