@@ -27,19 +27,19 @@
 
 #include "reconcile/alloc.h"
 
-#define DEF_TIMEOUT_MS 1500
-#define DEF_UDP_TRIES 3
-#define DEF_INFLIGHT 64
+#define DEF_TIMEOUT_MS	1500
+#define DEF_UDP_TRIES	3
+#define DEF_INFLIGHT	64
 #define DEF_MAX_QUERIES 50000
-#define NBUCKETS 4096
-#define UDP_BUFSIZE 65536
+#define NBUCKETS	4096
+#define UDP_BUFSIZE	65536
 
 enum qstate {
-	Q_QUEUED,       /* waiting for a free slot */
-	Q_UDP,          /* datagram sent, waiting for an answer */
-	Q_TCP_CONNECT,  /* non-blocking connect in progress */
-	Q_TCP_WRITE,    /* sending the length-prefixed query */
-	Q_TCP_READ,     /* reading the 2-octet length, then the message */
+	Q_QUEUED,      /* waiting for a free slot */
+	Q_UDP,	       /* datagram sent, waiting for an answer */
+	Q_TCP_CONNECT, /* non-blocking connect in progress */
+	Q_TCP_WRITE,   /* sending the length-prefixed query */
+	Q_TCP_READ,    /* reading the 2-octet length, then the message */
 	Q_DONE,
 };
 
@@ -51,25 +51,25 @@ struct waiter {
 };
 
 struct query {
-	struct query *hnext;          /* hash chain: every query of the loop */
-	struct query *qnext;          /* the start queue */
+	struct query *hnext; /* hash chain: every query of the loop */
+	struct query *qnext; /* the start queue */
 	struct zw_dns_addr server;
-	char *qname;                  /* absolute, lower case */
+	char *qname; /* absolute, lower case */
 	uint16_t qtype;
 	enum qstate state;
 	int fd;
 	uint16_t id;
 	int no_edns;
-	uint8_t *wire;                /* 2-octet TCP length, then the message */
-	size_t wirelen;               /* message length, without the prefix */
+	uint8_t *wire;	/* 2-octet TCP length, then the message */
+	size_t wirelen; /* message length, without the prefix */
 	unsigned tries;
-	long long deadline;           /* monotonic ms */
-	size_t io_off;                /* TCP: octets written, or read of the current part */
+	long long deadline; /* monotonic ms */
+	size_t io_off;	    /* TCP: octets written, or read of the current part */
 	uint8_t lenbuf[2];
-	uint8_t *rbuf;                /* TCP answer, rlen octets */
+	uint8_t *rbuf; /* TCP answer, rlen octets */
 	size_t rlen;
 	int have_len;
-	char last_ignored[96];        /* why the last ignored answer was ignored */
+	char last_ignored[96]; /* why the last ignored answer was ignored */
 	char reason[ZW_DNS_REASON_MAX];
 	struct zw_dns_result res;
 	ldns_pkt *pkt;
@@ -79,21 +79,20 @@ struct query {
 struct zw_dns_loop {
 	struct zw_dns_opts o;
 	struct query *buckets[NBUCKETS];
-	struct query *qhead, *qtail;  /* Q_QUEUED, in order */
-	struct query **active;        /* max_inflight slots */
+	struct query *qhead, *qtail; /* Q_QUEUED, in order */
+	struct query **active;	     /* max_inflight slots */
 	size_t nactive;
 	struct pollfd *pfds;
 	struct waiter *rhead, **rtail; /* ready to be called back */
 	size_t nqueries;
 	size_t nsent;
-	int rc;                       /* sticky: ZW_ENOMEM seen inside the loop */
+	int rc; /* sticky: ZW_ENOMEM seen inside the loop */
 	uint8_t *udpbuf;
 };
 
 /* ---- addresses ---- */
 
-int zw_dns_addr_parse(struct zw_dns_addr *out, const char *s, uint16_t port,
-		      struct zw_error *err)
+int zw_dns_addr_parse(struct zw_dns_addr *out, const char *s, uint16_t port, struct zw_error *err)
 {
 	memset(out, 0, sizeof(*out));
 	out->port = port;
@@ -233,8 +232,8 @@ static char *absolute_lower(const char *name)
 	return s;
 }
 
-int zw_dns_build_query(uint8_t **out, size_t *outlen, const char *qname, uint16_t qtype,
-		       uint16_t id, int no_edns, struct zw_error *err)
+int zw_dns_build_query(uint8_t **out, size_t *outlen, const char *qname, uint16_t qtype, uint16_t id,
+		       int no_edns, struct zw_error *err)
 {
 	int rc = 0;
 	ldns_pkt *pkt = NULL;
@@ -306,8 +305,7 @@ int zw_dns_parse(ldns_pkt **out, const uint8_t *wire, size_t len, struct zw_erro
 
 	*out = NULL;
 	if (len < LDNS_HEADER_SIZE)
-		return zw_error_set(err, ZW_EINVAL, "message of %zu octets is shorter than a header",
-				    len);
+		return zw_error_set(err, ZW_EINVAL, "message of %zu octets is shorter than a header", len);
 	p = ldns_pkt_new();
 	if (!p)
 		return zw_error_set(err, ZW_ENOMEM, "out of memory");
@@ -333,8 +331,7 @@ int zw_dns_parse(ldns_pkt **out, const uint8_t *wire, size_t len, struct zw_erro
 			ldns_status st = ldns_wire2rr(&rr, wire, len, &pos, sections[s].sec);
 			if (st != LDNS_STATUS_OK) {
 				ldns_pkt_free(p);
-				return zw_error_set(err, ZW_EINVAL,
-						    "%s section, record %u of %u: %s",
+				return zw_error_set(err, ZW_EINVAL, "%s section, record %u of %u: %s",
 						    sections[s].name, i + 1, counts[s],
 						    ldns_get_errorstr_by_id(st));
 			}
@@ -374,8 +371,7 @@ int zw_dns_parse(ldns_pkt **out, const uint8_t *wire, size_t len, struct zw_erro
 	return 0;
 }
 
-int zw_dns_match(const ldns_pkt *pkt, uint16_t id, const char *qname, uint16_t qtype,
-		 char *why, size_t whysz)
+int zw_dns_match(const ldns_pkt *pkt, uint16_t id, const char *qname, uint16_t qtype, char *why, size_t whysz)
 {
 	const char *r = NULL;
 	ldns_rdf *want = NULL;
@@ -427,8 +423,7 @@ static int random_id(uint16_t *id)
 	return 0;
 }
 
-int zw_dns_loop_new(struct zw_dns_loop **out, const struct zw_dns_opts *opts,
-		    struct zw_error *err)
+int zw_dns_loop_new(struct zw_dns_loop **out, const struct zw_dns_opts *opts, struct zw_error *err)
 {
 	struct zw_dns_loop *l = zw_calloc(1, sizeof(*l));
 
@@ -525,12 +520,11 @@ static void make_ready(struct zw_dns_loop *l, struct waiter *w)
 }
 
 /* The query ends: fill the result, hand its waiters to the ready list. */
-static void finish(struct zw_dns_loop *l, struct query *q, enum zw_dns_status st,
-		   enum zw_dns_transport tr, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+static void finish(struct zw_dns_loop *l, struct query *q, enum zw_dns_status st, enum zw_dns_transport tr,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static void finish(struct zw_dns_loop *l, struct query *q, enum zw_dns_status st,
-		   enum zw_dns_transport tr, const char *fmt, ...)
+static void finish(struct zw_dns_loop *l, struct query *q, enum zw_dns_status st, enum zw_dns_transport tr,
+		   const char *fmt, ...)
 {
 	query_close(q);
 	zw_free(q->rbuf);
@@ -731,8 +725,8 @@ static void take_answer(struct zw_dns_loop *l, struct query *q, const uint8_t *m
 	if (tr == ZW_DNS_TCP && ldns_pkt_tc(pkt))
 		finish(l, q, ZW_DNS_OK, tr, "tcp answer has tc=1");
 	else if (q->res.ignored)
-		finish(l, q, ZW_DNS_OK, tr, "%u answers ignored before this one (last: %s)",
-		       q->res.ignored, q->last_ignored);
+		finish(l, q, ZW_DNS_OK, tr, "%u answers ignored before this one (last: %s)", q->res.ignored,
+		       q->last_ignored);
 	else
 		finish(l, q, ZW_DNS_OK, tr, NULL);
 }
@@ -802,8 +796,8 @@ static void tcp_io(struct zw_dns_loop *l, struct query *q, short revents)
 	if (n == 0) {
 		if (q->have_len)
 			finish(l, q, ZW_DNS_MALFORMED, ZW_DNS_TCP,
-			       "tcp: connection closed after %zu of the %zu octets announced",
-			       q->io_off, q->rlen);
+			       "tcp: connection closed after %zu of the %zu octets announced", q->io_off,
+			       q->rlen);
 		else
 			finish(l, q, ZW_DNS_MALFORMED, ZW_DNS_TCP,
 			       "tcp: connection closed before a complete length prefix");
@@ -841,30 +835,27 @@ static void expire(struct zw_dns_loop *l, struct query *q)
 		}
 		if (q->res.ignored)
 			finish(l, q, ZW_DNS_MISMATCH, ZW_DNS_UDP,
-			       "udp: no matching answer to %u tries; %u ignored (last: %s)",
-			       q->tries, q->res.ignored, q->last_ignored);
+			       "udp: no matching answer to %u tries; %u ignored (last: %s)", q->tries,
+			       q->res.ignored, q->last_ignored);
 		else
-			finish(l, q, ZW_DNS_TIMEOUT, ZW_DNS_UDP,
-			       "udp: no answer to %u tries of %u ms", q->tries, l->o.timeout_ms);
+			finish(l, q, ZW_DNS_TIMEOUT, ZW_DNS_UDP, "udp: no answer to %u tries of %u ms",
+			       q->tries, l->o.timeout_ms);
 		return;
 	}
 	if (q->state == Q_TCP_CONNECT)
 		finish(l, q, ZW_DNS_TIMEOUT, ZW_DNS_TCP, "tcp: connect timed out after %u ms",
 		       l->o.timeout_ms);
 	else if (q->state == Q_TCP_WRITE)
-		finish(l, q, ZW_DNS_TIMEOUT, ZW_DNS_TCP, "tcp: send timed out after %u ms",
-		       l->o.timeout_ms);
+		finish(l, q, ZW_DNS_TIMEOUT, ZW_DNS_TCP, "tcp: send timed out after %u ms", l->o.timeout_ms);
 	else if (q->have_len)
-		finish(l, q, ZW_DNS_TIMEOUT, ZW_DNS_TCP,
-		       "tcp: %zu of the %zu octets announced came in %u ms", q->io_off, q->rlen,
-		       l->o.timeout_ms);
+		finish(l, q, ZW_DNS_TIMEOUT, ZW_DNS_TCP, "tcp: %zu of the %zu octets announced came in %u ms",
+		       q->io_off, q->rlen, l->o.timeout_ms);
 	else
-		finish(l, q, ZW_DNS_TIMEOUT, ZW_DNS_TCP, "tcp: no answer in %u ms",
-		       l->o.timeout_ms);
+		finish(l, q, ZW_DNS_TIMEOUT, ZW_DNS_TCP, "tcp: no answer in %u ms", l->o.timeout_ms);
 }
 
-int zw_dns_query(struct zw_dns_loop *l, const struct zw_dns_addr *server, const char *qname,
-		 uint16_t qtype, zw_dns_cb *cb, void *arg, struct zw_error *err)
+int zw_dns_query(struct zw_dns_loop *l, const struct zw_dns_addr *server, const char *qname, uint16_t qtype,
+		 zw_dns_cb *cb, void *arg, struct zw_error *err)
 {
 	char *name = absolute_lower(qname);
 	struct waiter *w = NULL;
@@ -913,8 +904,7 @@ int zw_dns_query(struct zw_dns_loop *l, const struct zw_dns_addr *server, const 
 	if (l->nqueries >= l->o.max_queries) {
 		zw_free(name);
 		zw_free(w);
-		return zw_error_set(err, ZW_ERATE, "query budget of %u questions spent",
-				    l->o.max_queries);
+		return zw_error_set(err, ZW_ERATE, "query budget of %u questions spent", l->o.max_queries);
 	}
 	q = zw_calloc(1, sizeof(*q));
 	if (!q) {

@@ -38,22 +38,21 @@
 
 #include "reconcile/error.h"
 
-#define ZW_DNS_PORT 53
-#define ZW_DNS_EDNS_BUFSIZE 1232     /* the DNS Flag Day 2020 value */
-#define ZW_DNS_ADDR_STRLEN 64        /* "ffff:...:ffff#65535" and NUL */
-#define ZW_DNS_REASON_MAX 160
+#define ZW_DNS_PORT	    53
+#define ZW_DNS_EDNS_BUFSIZE 1232 /* the DNS Flag Day 2020 value */
+#define ZW_DNS_ADDR_STRLEN  64	 /* "ffff:...:ffff#65535" and NUL */
+#define ZW_DNS_REASON_MAX   160
 
 /* A server address. Every address learned from DNS (hints, glue, A/AAAA) has port 53;
  * a different port only comes from a test that builds the address itself. */
 struct zw_dns_addr {
-	int family;              /* AF_INET or AF_INET6 */
-	uint16_t port;           /* host order */
-	unsigned char ip[16];    /* 4 or 16 octets used, network order */
+	int family;	      /* AF_INET or AF_INET6 */
+	uint16_t port;	      /* host order */
+	unsigned char ip[16]; /* 4 or 16 octets used, network order */
 };
 
 /* "192.0.2.1" or "2001:db8::1" (no brackets, no port). ZW_EINVAL if neither. */
-int zw_dns_addr_parse(struct zw_dns_addr *out, const char *s, uint16_t port,
-		      struct zw_error *err);
+int zw_dns_addr_parse(struct zw_dns_addr *out, const char *s, uint16_t port, struct zw_error *err);
 /* From the rdata of an A (4 octets) or AAAA (16 octets) record; ZW_EINVAL otherwise. */
 int zw_dns_addr_from_rdata(struct zw_dns_addr *out, const void *rdata, size_t len);
 /* "192.0.2.1", "2001:db8::1"; "#port" is appended when the port is not 53. */
@@ -67,32 +66,32 @@ enum zw_dns_transport {
 };
 
 enum zw_dns_status {
-	ZW_DNS_OK = 0,      /* a well-formed answer to our question (any rcode) */
-	ZW_DNS_TIMEOUT,     /* nothing came back in time */
-	ZW_DNS_NETWORK,     /* the socket failed: refused, unreachable, reset */
-	ZW_DNS_MISMATCH,    /* answers came, none with our ID and question (all ignored) */
-	ZW_DNS_MALFORMED,   /* the server's answer is not a valid DNS message */
+	ZW_DNS_OK = 0,	  /* a well-formed answer to our question (any rcode) */
+	ZW_DNS_TIMEOUT,	  /* nothing came back in time */
+	ZW_DNS_NETWORK,	  /* the socket failed: refused, unreachable, reset */
+	ZW_DNS_MISMATCH,  /* answers came, none with our ID and question (all ignored) */
+	ZW_DNS_MALFORMED, /* the server's answer is not a valid DNS message */
 };
 
 struct zw_dns_opts {
-	unsigned timeout_ms;     /* per UDP send and for the TCP exchange; 0: 1500 */
-	unsigned udp_tries;      /* UDP sends before giving up; 0: 3 */
-	unsigned max_inflight;   /* queries with a socket at once; 0: 64 */
-	unsigned max_queries;    /* distinct questions per loop (the cycle budget); 0: 50000 */
-	int no_edns;             /* 1: no OPT record, answers over 512 octets are truncated */
+	unsigned timeout_ms;   /* per UDP send and for the TCP exchange; 0: 1500 */
+	unsigned udp_tries;    /* UDP sends before giving up; 0: 3 */
+	unsigned max_inflight; /* queries with a socket at once; 0: 64 */
+	unsigned max_queries;  /* distinct questions per loop (the cycle budget); 0: 50000 */
+	int no_edns;	       /* 1: no OPT record, answers over 512 octets are truncated */
 };
 
 struct zw_dns_result {
 	enum zw_dns_status status;
 	enum zw_dns_transport transport; /* where the final answer (or failure) came */
-	int truncated;                   /* the UDP answer had TC=1; TCP was used */
-	int edns_fallback;               /* FORMERR to EDNS; asked again without */
-	unsigned udp_sent;               /* datagrams sent (1 when the first was answered) */
-	unsigned ignored;                /* answers thrown away (wrong ID, question, source) */
-	const char *reason;              /* one line, lower case; "" when nothing to say */
-	const ldns_pkt *pkt;             /* the answer when status is ZW_DNS_OK; borrowed */
+	int truncated;			 /* the UDP answer had TC=1; TCP was used */
+	int edns_fallback;		 /* FORMERR to EDNS; asked again without */
+	unsigned udp_sent;		 /* datagrams sent (1 when the first was answered) */
+	unsigned ignored;		 /* answers thrown away (wrong ID, question, source) */
+	const char *reason;		 /* one line, lower case; "" when nothing to say */
+	const ldns_pkt *pkt;		 /* the answer when status is ZW_DNS_OK; borrowed */
 	const struct zw_dns_addr *server;
-	const char *qname;               /* absolute, lower case */
+	const char *qname; /* absolute, lower case */
 	uint16_t qtype;
 };
 
@@ -102,8 +101,7 @@ struct zw_dns_loop;
  * valid until the loop is freed (the loop keeps answers as its cache). */
 typedef void zw_dns_cb(void *arg, const struct zw_dns_result *res);
 
-int zw_dns_loop_new(struct zw_dns_loop **out, const struct zw_dns_opts *opts,
-		    struct zw_error *err);
+int zw_dns_loop_new(struct zw_dns_loop **out, const struct zw_dns_opts *opts, struct zw_error *err);
 void zw_dns_loop_free(struct zw_dns_loop *l);
 
 /*
@@ -113,8 +111,8 @@ void zw_dns_loop_free(struct zw_dns_loop *l);
  * already asked on this loop, nothing is sent and cb gets that answer.
  * ZW_EINVAL for a bad name, ZW_ERATE when the loop's max_queries is spent, ZW_ENOMEM.
  */
-int zw_dns_query(struct zw_dns_loop *l, const struct zw_dns_addr *server, const char *qname,
-		 uint16_t qtype, zw_dns_cb *cb, void *arg, struct zw_error *err);
+int zw_dns_query(struct zw_dns_loop *l, const struct zw_dns_addr *server, const char *qname, uint16_t qtype,
+		 zw_dns_cb *cb, void *arg, struct zw_error *err);
 
 /* Run until every query has been answered or has failed and every callback has run.
  * Returns 0, or ZW_EIO when poll() itself fails. */
@@ -133,13 +131,13 @@ int zw_dns_parse(ldns_pkt **out, const uint8_t *wire, size_t len, struct zw_erro
 
 /* Build the wire form of a query (RD=0; EDNS0 with a 1232-octet buffer unless no_edns).
  * *out is zw_malloc'd. Exposed for the tests. */
-int zw_dns_build_query(uint8_t **out, size_t *outlen, const char *qname, uint16_t qtype,
-		       uint16_t id, int no_edns, struct zw_error *err);
+int zw_dns_build_query(uint8_t **out, size_t *outlen, const char *qname, uint16_t qtype, uint16_t id,
+		       int no_edns, struct zw_error *err);
 
 /* Does `pkt` answer the question (id, qname, qtype)? 0 if it does, else a reason
  * ("wrong id", "not a response", "wrong question"...) is written to why. */
-int zw_dns_match(const ldns_pkt *pkt, uint16_t id, const char *qname, uint16_t qtype,
-		 char *why, size_t whysz);
+int zw_dns_match(const ldns_pkt *pkt, uint16_t id, const char *qname, uint16_t qtype, char *why,
+		 size_t whysz);
 
 /* A domain name rdf in presentation form, lower case, absolute ("." for the root), as a
  * zw_malloc'd string; NULL when out of memory or not a name. */

@@ -30,9 +30,9 @@
 
 #include "reconcile/alloc.h"
 
-#define MAX_WALK_QUERIES 96     /* queries one walk may send (referral loops, lame sets) */
-#define MAX_ANSWER_CNAMES 16    /* CNAMEs followed inside one answer */
-#define ARENA_CHUNK 8192
+#define MAX_WALK_QUERIES  96 /* queries one walk may send (referral loops, lame sets) */
+#define MAX_ANSWER_CNAMES 16 /* CNAMEs followed inside one answer */
+#define ARENA_CHUNK	  8192
 
 /* ---- arena ---- */
 
@@ -104,9 +104,9 @@ static char *astrdup(struct zw_arena *a, const char *s)
 const char *zw_obs_kind_name(enum zw_obs_kind k)
 {
 	static const char *const names[] = {
-		[ZW_OBS_FAILED] = "failed", [ZW_OBS_DATA] = "data", [ZW_OBS_NODATA] = "nodata",
-		[ZW_OBS_NXDOMAIN] = "nxdomain", [ZW_OBS_REFERRAL] = "referral",
-		[ZW_OBS_CNAME] = "cname", [ZW_OBS_RCODE] = "rcode",
+		[ZW_OBS_FAILED] = "failed",	[ZW_OBS_DATA] = "data",		[ZW_OBS_NODATA] = "nodata",
+		[ZW_OBS_NXDOMAIN] = "nxdomain", [ZW_OBS_REFERRAL] = "referral", [ZW_OBS_CNAME] = "cname",
+		[ZW_OBS_RCODE] = "rcode",
 	};
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
 }
@@ -114,7 +114,8 @@ const char *zw_obs_kind_name(enum zw_obs_kind k)
 const char *zw_obs_delegation_name(enum zw_obs_delegation d)
 {
 	static const char *const names[] = {
-		[ZW_DELEG_UNKNOWN] = "unknown", [ZW_DELEG_DELEGATED] = "delegated",
+		[ZW_DELEG_UNKNOWN] = "unknown",
+		[ZW_DELEG_DELEGATED] = "delegated",
 		[ZW_DELEG_NXDOMAIN] = "nxdomain",
 	};
 	return (unsigned)d < sizeof(names) / sizeof(names[0]) ? names[d] : "?";
@@ -123,8 +124,8 @@ const char *zw_obs_delegation_name(enum zw_obs_delegation d)
 const char *zw_rcode_name(int rcode)
 {
 	static const char *const names[] = {
-		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
-		"YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE",
+		"NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED",
+		"YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE",
 	};
 	if (rcode < 0)
 		return "-";
@@ -237,8 +238,7 @@ static int conv_rr(struct zw_arena *a, struct zw_rr *out, const ldns_rr *rr)
 		return ZW_ENOMEM;
 	switch (out->type) {
 	case LDNS_RR_TYPE_TXT:
-	case LDNS_RR_TYPE_SPF:
-		return conv_txt(a, &out->txt, rr);
+	case LDNS_RR_TYPE_SPF: return conv_txt(a, &out->txt, rr);
 	case LDNS_RR_TYPE_CNAME:
 	case LDNS_RR_TYPE_DNAME:
 	case LDNS_RR_TYPE_NS:
@@ -269,8 +269,7 @@ static int conv_rr(struct zw_arena *a, struct zw_rr *out, const ldns_rr *rr)
 		out->soa.expire = rdf_u32(ldns_rr_rd_count(rr) > 5 ? ldns_rr_rdf(rr, 5) : NULL);
 		out->soa.minimum = rdf_u32(ldns_rr_rd_count(rr) > 6 ? ldns_rr_rdf(rr, 6) : NULL);
 		return 0;
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
@@ -322,9 +321,9 @@ struct ana {
 	const ldns_rr *cn[MAX_ANSWER_CNAMES];
 	size_t ncn;
 	int loop;
-	const ldns_rdf *end;        /* the name the data is at (qname or the last target) */
+	const ldns_rdf *end; /* the name the data is at (qname or the last target) */
 	int soa_auth;
-	const ldns_rdf *ref_zone;   /* REFERRAL: owner of the first NS in authority */
+	const ldns_rdf *ref_zone; /* REFERRAL: owner of the first NS in authority */
 };
 
 static void analyze(struct ana *o, const ldns_pkt *pkt, const ldns_rdf *qname, uint16_t qtype)
@@ -392,8 +391,7 @@ static int is_data(const struct ana *o, const ldns_rr *rr, uint16_t qtype)
 }
 
 /* The NS names of the authority section with owner `zone`, sorted, unique. */
-static int ns_names(struct zw_arena *a, char ***out, size_t *n, const ldns_rr_list *l,
-		    const ldns_rdf *zone)
+static int ns_names(struct zw_arena *a, char ***out, size_t *n, const ldns_rr_list *l, const ldns_rdf *zone)
 {
 	size_t cnt = ldns_rr_list_rr_count(l), k = 0;
 	char **v = aalloc(a, (cnt ? cnt : 1) * sizeof(*v));
@@ -448,9 +446,8 @@ int zw_obs_answer_from_pkt(struct zw_obs_answer *out, struct zw_arena *a, const 
 	qsort(out->rrs, k, sizeof(*out->rrs), cmp_rr);
 	if (o.kind == ZW_OBS_REFERRAL) {
 		out->referral_zone = adname(a, o.ref_zone);
-		if (!out->referral_zone ||
-		    ns_names(a, &out->referral_ns, &out->n_referral_ns, ldns_pkt_authority(pkt),
-			     o.ref_zone) < 0)
+		if (!out->referral_zone || ns_names(a, &out->referral_ns, &out->n_referral_ns,
+						    ldns_pkt_authority(pkt), o.ref_zone) < 0)
 			goto out;
 	}
 	rc = 0;
@@ -460,8 +457,8 @@ out:
 }
 
 /* Record a transport result (and, when there is one, the answer) for (qname, qtype). */
-static int conv_answer(struct zw_arena *a, struct zw_obs_answer *out,
-		       const struct zw_dns_result *res, const char *qname, uint16_t qtype)
+static int conv_answer(struct zw_arena *a, struct zw_obs_answer *out, const struct zw_dns_result *res,
+		       const char *qname, uint16_t qtype)
 {
 	memset(out, 0, sizeof(*out));
 	out->status = res->status;
@@ -483,8 +480,8 @@ struct srv {
 	char *name;
 	struct zw_dns_addr *addrs;
 	size_t n;
-	size_t tried;                 /* addresses asked so far, in order */
-	int looked_up;                /* sub-walks for its addresses were started */
+	size_t tried;  /* addresses asked so far, in order */
+	int looked_up; /* sub-walks for its addresses were started */
 };
 
 struct srvlist {
@@ -597,9 +594,9 @@ struct obsjob;
 struct zw_resolver {
 	struct zw_dns_loop *loop;
 	struct srvlist hints;
-	int rc;                       /* sticky ZW_ENOMEM */
-	struct walk *walks;           /* every walk alive (for zw_resolver_free) */
-	struct obsjob *jobs;          /* observation jobs not started or not finished */
+	int rc;		     /* sticky ZW_ENOMEM */
+	struct walk *walks;  /* every walk alive (for zw_resolver_free) */
+	struct obsjob *jobs; /* observation jobs not started or not finished */
 	struct lkjob *lookups;
 };
 
@@ -624,9 +621,8 @@ static int set_oom(struct zw_resolver *r)
 }
 
 /* Send a question; 0 when fn will be called, else ZW_ENOMEM or ZW_ERATE (no call). */
-static int ask(struct zw_resolver *r, const struct zw_dns_addr *addr, const char *qname,
-	       uint16_t qtype, void (*fn)(struct ask *, const struct zw_dns_result *), void *p,
-	       size_t i, size_t j)
+static int ask(struct zw_resolver *r, const struct zw_dns_addr *addr, const char *qname, uint16_t qtype,
+	       void (*fn)(struct ask *, const struct zw_dns_result *), void *p, size_t i, size_t j)
 {
 	if (r->rc)
 		return r->rc;
@@ -651,32 +647,32 @@ static int ask(struct zw_resolver *r, const struct zw_dns_addr *addr, const char
 /* ---- walks ---- */
 
 enum walk_mode {
-	W_LOOKUP,   /* resolve (qname, qtype), following CNAMEs */
-	W_DELEG,    /* stop at the answer of the zone above qname to (qname, NS) */
+	W_LOOKUP, /* resolve (qname, qtype), following CNAMEs */
+	W_DELEG,  /* stop at the answer of the zone above qname to (qname, NS) */
 };
 
 struct walk {
 	struct zw_resolver *r;
-	struct walk *prev, *next;     /* the resolver's list */
+	struct walk *prev, *next; /* the resolver's list */
 	enum walk_mode mode;
 	unsigned nest;
-	char *orig;                   /* the name asked */
-	char *qname;                  /* the name asked now (the end of the CNAMEs so far) */
+	char *orig;  /* the name asked */
+	char *qname; /* the name asked now (the end of the CNAMEs so far) */
 	uint16_t qtype;
-	char *zone;                   /* whose servers are asked */
+	char *zone; /* whose servers are asked */
 	struct srvlist srv;
 	unsigned asked, referrals;
-	ldns_rr_list *chain;          /* CNAMEs followed in earlier answers (clones) */
-	char **visited;               /* orig and every CNAME target so far */
+	ldns_rr_list *chain; /* CNAMEs followed in earlier answers (clones) */
+	char **visited;	     /* orig and every CNAME target so far */
 	size_t nvisited;
 	int loop, too_long;
-	unsigned subs;                /* sub-walks outstanding */
+	unsigned subs; /* sub-walks outstanding */
 	/* the outcome */
-	const struct zw_dns_result *final;  /* borrowed from the loop's cache */
+	const struct zw_dns_result *final; /* borrowed from the loop's cache */
 	char *final_server;
 	struct zw_dns_addr final_addr;
 	char reason[ZW_DNS_REASON_MAX + 96];
-	enum zw_dns_status last_status;     /* of the last failed exchange */
+	enum zw_dns_status last_status; /* of the last failed exchange */
 	enum zw_dns_transport last_transport;
 	/* the owner's continuation; it must free the walk */
 	void (*on_done)(struct walk *w);
@@ -744,9 +740,8 @@ static int walk_to_root(struct walk *w)
 	return 0;
 }
 
-static struct walk *walk_new(struct zw_resolver *r, enum walk_mode mode, const char *name,
-			     uint16_t qtype, unsigned nest, void (*on_done)(struct walk *),
-			     void *owner, size_t oi, size_t oj)
+static struct walk *walk_new(struct zw_resolver *r, enum walk_mode mode, const char *name, uint16_t qtype,
+			     unsigned nest, void (*on_done)(struct walk *), void *owner, size_t oi, size_t oj)
 {
 	struct walk *w = zw_calloc(1, sizeof(*w));
 	if (!w) {
@@ -769,8 +764,8 @@ static struct walk *walk_new(struct zw_resolver *r, enum walk_mode mode, const c
 	w->qname = zw_strdup(name);
 	w->visited = zw_calloc(ZW_RESOLVE_MAX_CNAMES + 2, sizeof(*w->visited));
 	w->chain = ldns_rr_list_new();
-	if (!w->orig || !w->qname || !w->visited || !w->chain ||
-	    !(w->visited[0] = zw_strdup(name)) || walk_to_root(w) < 0) {
+	if (!w->orig || !w->qname || !w->visited || !w->chain || !(w->visited[0] = zw_strdup(name)) ||
+	    walk_to_root(w) < 0) {
 		set_oom(r);
 		walk_free(w);
 		return NULL;
@@ -787,9 +782,8 @@ static void walk_sub_done(struct walk *sub);
  * caller's guard keeps it from moving on too early). Returns -1 when it could not even
  * be made (out of memory: r->rc is set and on_done is not called).
  */
-static int walk_start(struct zw_resolver *r, enum walk_mode mode, const char *name,
-		      uint16_t qtype, unsigned nest, void (*on_done)(struct walk *), void *owner,
-		      size_t oi, size_t oj)
+static int walk_start(struct zw_resolver *r, enum walk_mode mode, const char *name, uint16_t qtype,
+		      unsigned nest, void (*on_done)(struct walk *), void *owner, size_t oi, size_t oj)
 {
 	struct walk *w = walk_new(r, mode, name, qtype, nest, on_done, owner, oi, oj);
 	if (!w)
@@ -844,8 +838,8 @@ static void walk_advance(struct walk *w)
 				for (int k = 0; k < 2; k++) {
 					uint16_t ty = k ? LDNS_RR_TYPE_AAAA : LDNS_RR_TYPE_A;
 					w->subs++;
-					if (walk_start(r, W_LOOKUP, t->name, ty, w->nest + 1,
-						       walk_sub_done, w, i, 0) < 0)
+					if (walk_start(r, W_LOOKUP, t->name, ty, w->nest + 1, walk_sub_done,
+						       w, i, 0) < 0)
 						w->subs--;
 					else
 						started++;
@@ -884,7 +878,8 @@ static void walk_sub_done(struct walk *sub)
 				if (!is_data(&o, rr, sub->qtype) || ldns_rr_rd_count(rr) < 1)
 					continue;
 				const ldns_rdf *rd = ldns_rr_rdf(rr, 0);
-				if (zw_dns_addr_from_rdata(&addr, ldns_rdf_data(rd), ldns_rdf_size(rd)) == 0 &&
+				if (zw_dns_addr_from_rdata(&addr, ldns_rdf_data(rd), ldns_rdf_size(rd)) ==
+					    0 &&
 				    srv_add_addr(&w->srv.v[sub->oi], &addr) < 0)
 					set_oom(w->r);
 			}
@@ -947,8 +942,8 @@ static void walk_on_answer(struct ask *a, const struct zw_dns_result *res)
 		const ldns_rdf *rz = o.ref_zone;
 		if (name_eq(rz, zone) || !ldns_dname_is_subdomain(rz, zone) || !rdf_under(q, rz)) {
 			char *rzs = zw_dns_dname_str(rz);
-			walk_note(w, "%s (%s) for zone %s sent a bad referral to %s", s->name, as,
-				  w->zone, rzs ? rzs : "?");
+			walk_note(w, "%s (%s) for zone %s sent a bad referral to %s", s->name, as, w->zone,
+				  rzs ? rzs : "?");
 			zw_free(rzs);
 			goto next;
 		}
@@ -1073,13 +1068,13 @@ static int conv_lookup(struct zw_arena *a, struct zw_obs_lookup *out, const stru
 /* ---- observation jobs ---- */
 
 enum phase {
-	PH_WALK,            /* find the parent */
-	PH_PARENT_ADDRS,    /* resolve parent servers without an address */
-	PH_PARENT_ASK,      /* ask every parent address for (zone, NS) */
-	PH_NSNAMES,         /* resolve every delegated NS name */
-	PH_SERVERS,         /* ask every delegated address; resolve the questions */
-	PH_CHILD_NS,        /* resolve NS names only the child lists */
-	PH_FINISH,          /* sort what is left */
+	PH_WALK,	 /* find the parent */
+	PH_PARENT_ADDRS, /* resolve parent servers without an address */
+	PH_PARENT_ASK,	 /* ask every parent address for (zone, NS) */
+	PH_NSNAMES,	 /* resolve every delegated NS name */
+	PH_SERVERS,	 /* ask every delegated address; resolve the questions */
+	PH_CHILD_NS,	 /* resolve NS names only the child lists */
+	PH_FINISH,	 /* sort what is left */
 	PH_DONE,
 };
 
@@ -1091,9 +1086,9 @@ struct obsjob {
 	enum phase phase;
 	unsigned pending;
 	int started;
-	char *target;                 /* the zone whose delegation is sought */
-	int restarted;                /* the domain was inside a zone: looked for that zone */
-	struct srvlist psrv;          /* the parent's servers */
+	char *target;	     /* the zone whose delegation is sought */
+	int restarted;	     /* the domain was inside a zone: looked for that zone */
+	struct srvlist psrv; /* the parent's servers */
 };
 
 static void job_step(struct obsjob *j);
@@ -1280,8 +1275,7 @@ static void start_nsname_lookups(struct obsjob *j, size_t from)
 		for (size_t k = 0; k < 2; k++) {
 			j->pending++;
 			if (walk_start(j->r, W_LOOKUP, j->o->nsnames[i].name,
-				       k ? LDNS_RR_TYPE_AAAA : LDNS_RR_TYPE_A, 1, nsname_done, j, i,
-				       k) < 0)
+				       k ? LDNS_RR_TYPE_AAAA : LDNS_RR_TYPE_A, 1, nsname_done, j, i, k) < 0)
 				j->pending--;
 		}
 }
@@ -1332,8 +1326,7 @@ static int cmp_server(const void *x, const void *y)
 
 static int cmp_nsname(const void *x, const void *y)
 {
-	return strcmp(((const struct zw_obs_nsname *)x)->name,
-		      ((const struct zw_obs_nsname *)y)->name);
+	return strcmp(((const struct zw_obs_nsname *)x)->name, ((const struct zw_obs_nsname *)y)->name);
 }
 
 /* PH_PARENT_ASK: one referral slot per parent address, asked in parallel. */
@@ -1429,8 +1422,8 @@ static void phase_nsnames(struct obsjob *j)
 	start_nsname_lookups(j, 0);
 }
 
-static int add_server(struct obsjob *j, const char *name, const struct zw_dns_addr *addr,
-		      int glue, int lookup)
+static int add_server(struct obsjob *j, const char *name, const struct zw_dns_addr *addr, int glue,
+		      int lookup)
 {
 	struct zw_obs *o = j->o;
 	for (size_t i = 0; i < o->n_servers; i++) {
@@ -1495,10 +1488,12 @@ static void phase_servers(struct obsjob *j)
 		struct zw_obs_server *s = &o->servers[i];
 		for (size_t k = 0; k < 2 + o->n_questions; k++) {
 			const char *name = k < 2 ? o->zone : o->questions[k - 2].name;
-			uint16_t type = k == 0 ? LDNS_RR_TYPE_SOA : k == 1 ? LDNS_RR_TYPE_NS
-									   : o->questions[k - 2].type;
-			struct zw_obs_answer *dst = k == 0 ? &s->soa : k == 1 ? &s->ns
-									     : &o->questions[k - 2].at[i];
+			uint16_t type = k == 0	 ? LDNS_RR_TYPE_SOA
+					: k == 1 ? LDNS_RR_TYPE_NS
+						 : o->questions[k - 2].type;
+			struct zw_obs_answer *dst = k == 0   ? &s->soa
+						    : k == 1 ? &s->ns
+							     : &o->questions[k - 2].at[i];
 			j->pending++;
 			if (ask(j->r, &s->addr, name, type, server_answer, j, i, k) < 0) {
 				j->pending--;
@@ -1510,8 +1505,8 @@ static void phase_servers(struct obsjob *j)
 	}
 	for (size_t q = 0; q < o->n_questions; q++) {
 		j->pending++;
-		if (walk_start(j->r, W_LOOKUP, o->questions[q].name, o->questions[q].type, 0,
-			       question_done, j, q, 0) < 0)
+		if (walk_start(j->r, W_LOOKUP, o->questions[q].name, o->questions[q].type, 0, question_done,
+			       j, q, 0) < 0)
 			j->pending--;
 	}
 }
@@ -1602,8 +1597,8 @@ static void job_step(struct obsjob *j)
 		switch (j->phase) {
 		case PH_WALK:
 			j->pending++;
-			if (walk_start(j->r, W_DELEG, j->target, LDNS_RR_TYPE_NS, 0, deleg_done, j,
-				       0, 0) < 0) {
+			if (walk_start(j->r, W_DELEG, j->target, LDNS_RR_TYPE_NS, 0, deleg_done, j, 0, 0) <
+			    0) {
 				j->pending--;
 				job_fail(j, "out of memory");
 			}
@@ -1840,8 +1835,8 @@ static void lookup_done(struct walk *w)
 	walk_free(w);
 }
 
-int zw_resolver_lookup(struct zw_resolver *r, struct zw_lookup **out, const char *name,
-		       uint16_t type, struct zw_error *err)
+int zw_resolver_lookup(struct zw_resolver *r, struct zw_lookup **out, const char *name, uint16_t type,
+		       struct zw_error *err)
 {
 	struct zw_arena *a = NULL;
 	struct zw_lookup *lk;
@@ -1939,8 +1934,7 @@ int zw_obs_answer_dump(struct zw_buf *b, const struct zw_obs_answer *a)
 			rc = zw_buf_adds(b, "failed");
 		else
 			rc = zw_buf_addf(b, "failed %s %s%s", zw_dns_status_name(a->status),
-					 zw_dns_transport_name(a->transport),
-					 a->truncated ? "+tc" : "");
+					 zw_dns_transport_name(a->transport), a->truncated ? "+tc" : "");
 	} else {
 		rc = zw_buf_addf(b, "%s %s%s %s%s%s%s", zw_obs_kind_name(a->kind),
 				 zw_dns_transport_name(a->transport), a->truncated ? "+tc" : "",
@@ -2050,8 +2044,8 @@ int zw_obs_dump(struct zw_buf *b, const struct zw_obs *o)
 	for (size_t i = 0; !rc && i < o->n_servers; i++) {
 		const struct zw_obs_server *s = &o->servers[i];
 		zw_dns_addr_format(as, sizeof(as), &s->addr);
-		rc = zw_buf_addf(b, "server %s/%s%s%s\n  soa: ", s->name, as,
-				 s->from_glue ? " glue" : "", s->from_lookup ? " lookup" : "");
+		rc = zw_buf_addf(b, "server %s/%s%s%s\n  soa: ", s->name, as, s->from_glue ? " glue" : "",
+				 s->from_lookup ? " lookup" : "");
 		if (!rc)
 			rc = zw_obs_answer_dump(b, &s->soa);
 		if (!rc)

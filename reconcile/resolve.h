@@ -49,14 +49,14 @@
 /* ---- root hints (roothints.c) ---- */
 
 struct zw_roothint {
-	char *name;                  /* "a.root-servers.net." */
-	struct zw_dns_addr *addrs;   /* at least one */
+	char *name;		   /* "a.root-servers.net." */
+	struct zw_dns_addr *addrs; /* at least one */
 	size_t n_addrs;
 };
 
 struct zw_roothints {
 	struct zw_roothint *v;
-	size_t n;                    /* at least one */
+	size_t n; /* at least one */
 };
 
 #define ZW_ROOT_HINTS_ENV "ZONEWARDEN_ROOT_HINTS"
@@ -80,27 +80,27 @@ struct zw_soa {
 };
 
 struct zw_rr {
-	char *owner;                 /* absolute, lower case */
-	uint16_t type;               /* LDNS_RR_TYPE_* */
+	char *owner;   /* absolute, lower case */
+	uint16_t type; /* LDNS_RR_TYPE_* */
 	uint32_t ttl;
-	char *text;                  /* the rdata in presentation form (ldns), for display */
+	char *text; /* the rdata in presentation form (ldns), for display */
 	/* Typed views, filled for the types named (zeroed otherwise): */
-	struct zw_txt txt;           /* TXT, SPF: the strings. Owned by the observation: copy
-				      * it with zw_txt_copy, never zw_txt_free it. */
-	char *target;                /* CNAME, DNAME, NS, PTR: the name; MX: the exchange */
-	uint16_t pref;               /* MX preference */
-	struct zw_dns_addr addr;     /* A, AAAA (port 53) */
-	struct zw_soa soa;           /* SOA */
+	struct zw_txt txt;	 /* TXT, SPF: the strings. Owned by the observation: copy
+				  * it with zw_txt_copy, never zw_txt_free it. */
+	char *target;		 /* CNAME, DNAME, NS, PTR: the name; MX: the exchange */
+	uint16_t pref;		 /* MX preference */
+	struct zw_dns_addr addr; /* A, AAAA (port 53) */
+	struct zw_soa soa;	 /* SOA */
 };
 
 enum zw_obs_kind {
-	ZW_OBS_FAILED = 0,  /* no usable answer: see status and reason (DL-05/DL-07) */
-	ZW_OBS_DATA,        /* NOERROR with records of the type (after the CNAMEs in `cnames`) */
-	ZW_OBS_NODATA,      /* NOERROR, the name exists without that type (RFC 2308 §2.2) */
-	ZW_OBS_NXDOMAIN,    /* NXDOMAIN: the name (or the end of the CNAME chain) does not exist */
-	ZW_OBS_REFERRAL,    /* NOERROR, AA=0, NS in authority: the server sends us elsewhere */
-	ZW_OBS_CNAME,       /* the CNAME chain leaves what this server can answer: follow it */
-	ZW_OBS_RCODE,       /* another rcode: REFUSED, SERVFAIL, NOTIMP, FORMERR... */
+	ZW_OBS_FAILED = 0, /* no usable answer: see status and reason (DL-05/DL-07) */
+	ZW_OBS_DATA,	   /* NOERROR with records of the type (after the CNAMEs in `cnames`) */
+	ZW_OBS_NODATA,	   /* NOERROR, the name exists without that type (RFC 2308 §2.2) */
+	ZW_OBS_NXDOMAIN,   /* NXDOMAIN: the name (or the end of the CNAME chain) does not exist */
+	ZW_OBS_REFERRAL,   /* NOERROR, AA=0, NS in authority: the server sends us elsewhere */
+	ZW_OBS_CNAME,	   /* the CNAME chain leaves what this server can answer: follow it */
+	ZW_OBS_RCODE,	   /* another rcode: REFUSED, SERVFAIL, NOTIMP, FORMERR... */
 };
 
 /*
@@ -114,33 +114,33 @@ enum zw_obs_kind {
  */
 struct zw_obs_answer {
 	enum zw_obs_kind kind;
-	enum zw_dns_status status;       /* the transport outcome */
+	enum zw_dns_status status;	 /* the transport outcome */
 	enum zw_dns_transport transport; /* UDP, or TCP after a truncated UDP answer */
-	unsigned truncated : 1;          /* the UDP answer had TC=1 */
+	unsigned truncated : 1;		 /* the UDP answer had TC=1 */
 	unsigned aa : 1;
 	unsigned soa_in_authority : 1;
-	unsigned cname_loop : 1;         /* the CNAMEs come back to a name already seen */
-	int rcode;                       /* LDNS_RCODE_*; -1 when there was no answer */
-	char *reason;                    /* one line, lower case; NULL when nothing to say */
-	struct zw_rr *cnames;            /* CNAMEs followed from the asked name, in order */
+	unsigned cname_loop : 1; /* the CNAMEs come back to a name already seen */
+	int rcode;		 /* LDNS_RCODE_*; -1 when there was no answer */
+	char *reason;		 /* one line, lower case; NULL when nothing to say */
+	struct zw_rr *cnames;	 /* CNAMEs followed from the asked name, in order */
 	size_t n_cnames;
-	struct zw_rr *rrs;               /* the asked type at the end of the chain, sorted */
+	struct zw_rr *rrs; /* the asked type at the end of the chain, sorted */
 	size_t n_rrs;
-	char *referral_zone;             /* REFERRAL: the owner of the NS in authority */
-	char **referral_ns;              /* REFERRAL: those NS names, sorted, unique */
+	char *referral_zone; /* REFERRAL: the owner of the NS in authority */
+	char **referral_ns;  /* REFERRAL: those NS names, sorted, unique */
 	size_t n_referral_ns;
 };
 
 /* The question resolved from the root, as a resolver would, CNAMEs followed across
  * zones (at most ZW_RESOLVE_MAX_CNAMES). `ans.cnames` is the whole chain. */
 struct zw_obs_lookup {
-	char *name;                      /* as asked */
+	char *name; /* as asked */
 	uint16_t type;
-	struct zw_obs_answer ans;        /* the last answer; kind FAILED if the walk failed */
-	char *zone;                      /* the zone that gave the last answer; NULL if none */
-	char *server;                    /* the server name that gave it; NULL if none */
-	struct zw_dns_addr addr;         /* and its address */
-	unsigned too_long : 1;           /* the chain was cut at ZW_RESOLVE_MAX_CNAMES */
+	struct zw_obs_answer ans; /* the last answer; kind FAILED if the walk failed */
+	char *zone;		  /* the zone that gave the last answer; NULL if none */
+	char *server;		  /* the server name that gave it; NULL if none */
+	struct zw_dns_addr addr;  /* and its address */
+	unsigned too_long : 1;	  /* the chain was cut at ZW_RESOLVE_MAX_CNAMES */
 };
 
 struct zw_glue {
@@ -150,27 +150,27 @@ struct zw_glue {
 
 /* What one address of one parent server answered to (zone, NS), RD=0. */
 struct zw_obs_referral {
-	char *server;                    /* the parent's NS name */
+	char *server; /* the parent's NS name */
 	struct zw_dns_addr addr;
-	struct zw_obs_answer ans;        /* REFERRAL to the zone; NXDOMAIN: not delegated;
-					  * DATA with aa: this server also serves the child */
-	char **ns;                       /* the delegation's NS names, sorted, unique (empty
-					  * unless ans is a REFERRAL to the zone or DATA) */
+	struct zw_obs_answer ans; /* REFERRAL to the zone; NXDOMAIN: not delegated;
+				   * DATA with aa: this server also serves the child */
+	char **ns;		  /* the delegation's NS names, sorted, unique (empty
+				   * unless ans is a REFERRAL to the zone or DATA) */
 	size_t n_ns;
-	struct zw_glue *glue;            /* A/AAAA in the additional section for those names */
+	struct zw_glue *glue; /* A/AAAA in the additional section for those names */
 	size_t n_glue;
 };
 
 struct zw_obs_nsname {
 	char *name;
-	unsigned in_parent : 1;          /* in some parent server's referral */
-	unsigned in_child : 1;           /* in some child server's apex NS answer */
-	unsigned in_bailiwick : 1;       /* at or below the zone: only glue can reach it */
-	unsigned is_cname : 1;           /* resolving it met a CNAME (RFC 2181 §10.3) */
-	struct zw_dns_addr *glue;        /* the parent's glue for it (all referrals), sorted */
+	unsigned in_parent : 1;	   /* in some parent server's referral */
+	unsigned in_child : 1;	   /* in some child server's apex NS answer */
+	unsigned in_bailiwick : 1; /* at or below the zone: only glue can reach it */
+	unsigned is_cname : 1;	   /* resolving it met a CNAME (RFC 2181 §10.3) */
+	struct zw_dns_addr *glue;  /* the parent's glue for it (all referrals), sorted */
 	size_t n_glue;
-	struct zw_obs_lookup a, aaaa;    /* resolved from the root */
-	struct zw_dns_addr *addrs;       /* the A and AAAA found, sorted, unique */
+	struct zw_obs_lookup a, aaaa; /* resolved from the root */
+	struct zw_dns_addr *addrs;    /* the A and AAAA found, sorted, unique */
 	size_t n_addrs;
 };
 
@@ -178,52 +178,52 @@ struct zw_obs_nsname {
 struct zw_obs_server {
 	char *name;
 	struct zw_dns_addr addr;
-	unsigned from_glue : 1;          /* the parent gave this address as glue */
-	unsigned from_lookup : 1;        /* resolving the name gave this address */
-	struct zw_obs_answer soa;        /* (zone, SOA) */
-	struct zw_obs_answer ns;         /* (zone, NS) */
+	unsigned from_glue : 1;	  /* the parent gave this address as glue */
+	unsigned from_lookup : 1; /* resolving the name gave this address */
+	struct zw_obs_answer soa; /* (zone, SOA) */
+	struct zw_obs_answer ns;  /* (zone, NS) */
 };
 
 struct zw_question {
-	const char *name;                /* absolute or not; made absolute */
+	const char *name; /* absolute or not; made absolute */
 	uint16_t type;
 };
 
 struct zw_obs_question {
 	char *name;
 	uint16_t type;
-	struct zw_obs_answer *at;        /* one per server, in the order of zw_obs.servers */
-	struct zw_obs_lookup resolved;   /* from the root, CNAMEs followed */
+	struct zw_obs_answer *at;      /* one per server, in the order of zw_obs.servers */
+	struct zw_obs_lookup resolved; /* from the root, CNAMEs followed */
 };
 
 enum zw_obs_delegation {
-	ZW_DELEG_UNKNOWN = 0,   /* no parent server answered usefully: see walk_error */
-	ZW_DELEG_DELEGATED,     /* some parent server refers to the zone (or serves it) */
-	ZW_DELEG_NXDOMAIN,      /* the parent says the name does not exist (DL-11) */
+	ZW_DELEG_UNKNOWN = 0, /* no parent server answered usefully: see walk_error */
+	ZW_DELEG_DELEGATED,   /* some parent server refers to the zone (or serves it) */
+	ZW_DELEG_NXDOMAIN,    /* the parent says the name does not exist (DL-11) */
 };
 
 struct zw_arena;
 
 struct zw_obs {
-	char *domain;                    /* as asked */
-	char *zone;                      /* the zone cut holding the domain (the domain itself
-					  * when it is delegated); NULL when unknown */
-	char *parent;                    /* the zone that delegates `zone`; NULL when unknown */
+	char *domain; /* as asked */
+	char *zone;   /* the zone cut holding the domain (the domain itself
+		       * when it is delegated); NULL when unknown */
+	char *parent; /* the zone that delegates `zone`; NULL when unknown */
 	enum zw_obs_delegation delegation;
-	char *walk_error;                /* why the walk stopped early; NULL if it did not */
+	char *walk_error;		   /* why the walk stopped early; NULL if it did not */
 	struct zw_obs_referral *referrals; /* every address of every parent server, sorted */
 	size_t n_referrals;
-	char **parent_ns;                /* union of the referrals' NS names, sorted */
+	char **parent_ns; /* union of the referrals' NS names, sorted */
 	size_t n_parent_ns;
-	char **child_ns;                 /* union of the servers' apex NS answers, sorted */
+	char **child_ns; /* union of the servers' apex NS answers, sorted */
 	size_t n_child_ns;
-	struct zw_obs_nsname *nsnames;   /* parent_ns ∪ child_ns, sorted by name */
+	struct zw_obs_nsname *nsnames; /* parent_ns ∪ child_ns, sorted by name */
 	size_t n_nsnames;
-	struct zw_obs_server *servers;   /* sorted by (name, addr) */
+	struct zw_obs_server *servers; /* sorted by (name, addr) */
 	size_t n_servers;
 	struct zw_obs_question *questions; /* in the order asked */
 	size_t n_questions;
-	struct zw_arena *arena;          /* owns all of the above */
+	struct zw_arena *arena; /* owns all of the above */
 };
 
 /* A standalone lookup (SPF include targets, DKIM CNAMEs...): owns its memory. */
@@ -232,12 +232,12 @@ struct zw_lookup {
 	struct zw_arena *arena;
 };
 
-#define ZW_RESOLVE_MAX_CNAMES 8      /* CNAME hops followed before too_long */
-#define ZW_RESOLVE_MAX_REFERRALS 16  /* referrals followed in one walk */
-#define ZW_RESOLVE_MAX_NEST 4        /* NS names resolved to resolve an NS name... */
+#define ZW_RESOLVE_MAX_CNAMES	 8  /* CNAME hops followed before too_long */
+#define ZW_RESOLVE_MAX_REFERRALS 16 /* referrals followed in one walk */
+#define ZW_RESOLVE_MAX_NEST	 4  /* NS names resolved to resolve an NS name... */
 
 struct zw_resolver_opts {
-	struct zw_dns_opts dns;          /* timeouts, retries, in-flight bound, EDNS */
+	struct zw_dns_opts dns; /* timeouts, retries, in-flight bound, EDNS */
 };
 
 struct zw_resolver;
@@ -255,8 +255,8 @@ void zw_resolver_free(struct zw_resolver *r);
 int zw_resolver_observe(struct zw_resolver *r, struct zw_obs **out, const char *domain,
 			const struct zw_question *qs, size_t nq, struct zw_error *err);
 /* Submit one lookup from the root; filled by zw_resolver_run(). */
-int zw_resolver_lookup(struct zw_resolver *r, struct zw_lookup **out, const char *name,
-		       uint16_t type, struct zw_error *err);
+int zw_resolver_lookup(struct zw_resolver *r, struct zw_lookup **out, const char *name, uint16_t type,
+		       struct zw_error *err);
 /* Drive every submitted observation and lookup to its end. ZW_ENOMEM (then the
  * submitted results are incomplete, and must only be freed), or ZW_EIO. */
 int zw_resolver_run(struct zw_resolver *r, struct zw_error *err);

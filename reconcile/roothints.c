@@ -15,50 +15,48 @@
 #include "reconcile/resolve.h"
 
 #define MAX_HINT_RECORDS 4096
-#define MAX_HINT_NAMES 64
+#define MAX_HINT_NAMES	 64
 
 /* https://www.internic.net/domain/named.root, "last update: April 18, 2024". */
-static const char builtin_hints[] =
-	". 3600000 NS A.ROOT-SERVERS.NET.\n"
-	"A.ROOT-SERVERS.NET. 3600000 A 198.41.0.4\n"
-	"A.ROOT-SERVERS.NET. 3600000 AAAA 2001:503:ba3e::2:30\n"
-	". 3600000 NS B.ROOT-SERVERS.NET.\n"
-	"B.ROOT-SERVERS.NET. 3600000 A 170.247.170.2\n"
-	"B.ROOT-SERVERS.NET. 3600000 AAAA 2801:1b8:10::b\n"
-	". 3600000 NS C.ROOT-SERVERS.NET.\n"
-	"C.ROOT-SERVERS.NET. 3600000 A 192.33.4.12\n"
-	"C.ROOT-SERVERS.NET. 3600000 AAAA 2001:500:2::c\n"
-	". 3600000 NS D.ROOT-SERVERS.NET.\n"
-	"D.ROOT-SERVERS.NET. 3600000 A 199.7.91.13\n"
-	"D.ROOT-SERVERS.NET. 3600000 AAAA 2001:500:2d::d\n"
-	". 3600000 NS E.ROOT-SERVERS.NET.\n"
-	"E.ROOT-SERVERS.NET. 3600000 A 192.203.230.10\n"
-	"E.ROOT-SERVERS.NET. 3600000 AAAA 2001:500:a8::e\n"
-	". 3600000 NS F.ROOT-SERVERS.NET.\n"
-	"F.ROOT-SERVERS.NET. 3600000 A 192.5.5.241\n"
-	"F.ROOT-SERVERS.NET. 3600000 AAAA 2001:500:2f::f\n"
-	". 3600000 NS G.ROOT-SERVERS.NET.\n"
-	"G.ROOT-SERVERS.NET. 3600000 A 192.112.36.4\n"
-	"G.ROOT-SERVERS.NET. 3600000 AAAA 2001:500:12::d0d\n"
-	". 3600000 NS H.ROOT-SERVERS.NET.\n"
-	"H.ROOT-SERVERS.NET. 3600000 A 198.97.190.53\n"
-	"H.ROOT-SERVERS.NET. 3600000 AAAA 2001:500:1::53\n"
-	". 3600000 NS I.ROOT-SERVERS.NET.\n"
-	"I.ROOT-SERVERS.NET. 3600000 A 192.36.148.17\n"
-	"I.ROOT-SERVERS.NET. 3600000 AAAA 2001:7fe::53\n"
-	". 3600000 NS J.ROOT-SERVERS.NET.\n"
-	"J.ROOT-SERVERS.NET. 3600000 A 192.58.128.30\n"
-	"J.ROOT-SERVERS.NET. 3600000 AAAA 2001:503:c27::2:30\n"
-	". 3600000 NS K.ROOT-SERVERS.NET.\n"
-	"K.ROOT-SERVERS.NET. 3600000 A 193.0.14.129\n"
-	"K.ROOT-SERVERS.NET. 3600000 AAAA 2001:7fd::1\n"
-	". 3600000 NS L.ROOT-SERVERS.NET.\n"
-	"L.ROOT-SERVERS.NET. 3600000 A 199.7.83.42\n"
-	"L.ROOT-SERVERS.NET. 3600000 AAAA 2001:500:9f::42\n"
-	". 3600000 NS M.ROOT-SERVERS.NET.\n"
-	"M.ROOT-SERVERS.NET. 3600000 A 202.12.27.33\n"
-	"M.ROOT-SERVERS.NET. 3600000 AAAA 2001:dc3::35\n"
-	;
+static const char builtin_hints[] = ". 3600000 NS A.ROOT-SERVERS.NET.\n"
+				    "A.ROOT-SERVERS.NET. 3600000 A 198.41.0.4\n"
+				    "A.ROOT-SERVERS.NET. 3600000 AAAA 2001:503:ba3e::2:30\n"
+				    ". 3600000 NS B.ROOT-SERVERS.NET.\n"
+				    "B.ROOT-SERVERS.NET. 3600000 A 170.247.170.2\n"
+				    "B.ROOT-SERVERS.NET. 3600000 AAAA 2801:1b8:10::b\n"
+				    ". 3600000 NS C.ROOT-SERVERS.NET.\n"
+				    "C.ROOT-SERVERS.NET. 3600000 A 192.33.4.12\n"
+				    "C.ROOT-SERVERS.NET. 3600000 AAAA 2001:500:2::c\n"
+				    ". 3600000 NS D.ROOT-SERVERS.NET.\n"
+				    "D.ROOT-SERVERS.NET. 3600000 A 199.7.91.13\n"
+				    "D.ROOT-SERVERS.NET. 3600000 AAAA 2001:500:2d::d\n"
+				    ". 3600000 NS E.ROOT-SERVERS.NET.\n"
+				    "E.ROOT-SERVERS.NET. 3600000 A 192.203.230.10\n"
+				    "E.ROOT-SERVERS.NET. 3600000 AAAA 2001:500:a8::e\n"
+				    ". 3600000 NS F.ROOT-SERVERS.NET.\n"
+				    "F.ROOT-SERVERS.NET. 3600000 A 192.5.5.241\n"
+				    "F.ROOT-SERVERS.NET. 3600000 AAAA 2001:500:2f::f\n"
+				    ". 3600000 NS G.ROOT-SERVERS.NET.\n"
+				    "G.ROOT-SERVERS.NET. 3600000 A 192.112.36.4\n"
+				    "G.ROOT-SERVERS.NET. 3600000 AAAA 2001:500:12::d0d\n"
+				    ". 3600000 NS H.ROOT-SERVERS.NET.\n"
+				    "H.ROOT-SERVERS.NET. 3600000 A 198.97.190.53\n"
+				    "H.ROOT-SERVERS.NET. 3600000 AAAA 2001:500:1::53\n"
+				    ". 3600000 NS I.ROOT-SERVERS.NET.\n"
+				    "I.ROOT-SERVERS.NET. 3600000 A 192.36.148.17\n"
+				    "I.ROOT-SERVERS.NET. 3600000 AAAA 2001:7fe::53\n"
+				    ". 3600000 NS J.ROOT-SERVERS.NET.\n"
+				    "J.ROOT-SERVERS.NET. 3600000 A 192.58.128.30\n"
+				    "J.ROOT-SERVERS.NET. 3600000 AAAA 2001:503:c27::2:30\n"
+				    ". 3600000 NS K.ROOT-SERVERS.NET.\n"
+				    "K.ROOT-SERVERS.NET. 3600000 A 193.0.14.129\n"
+				    "K.ROOT-SERVERS.NET. 3600000 AAAA 2001:7fd::1\n"
+				    ". 3600000 NS L.ROOT-SERVERS.NET.\n"
+				    "L.ROOT-SERVERS.NET. 3600000 A 199.7.83.42\n"
+				    "L.ROOT-SERVERS.NET. 3600000 AAAA 2001:500:9f::42\n"
+				    ". 3600000 NS M.ROOT-SERVERS.NET.\n"
+				    "M.ROOT-SERVERS.NET. 3600000 A 202.12.27.33\n"
+				    "M.ROOT-SERVERS.NET. 3600000 AAAA 2001:dc3::35\n";
 
 struct hint_build {
 	struct zw_roothints *h;
@@ -131,8 +129,7 @@ void zw_roothints_free(struct zw_roothints *h)
  * Two passes over the records: the NS names at the root first, then their addresses
  * (a hints file may list them in any order). `recs` holds the parsed records.
  */
-static int collect(struct hint_build *b, ldns_rr_list *recs, const char *what,
-		   struct zw_error *err)
+static int collect(struct hint_build *b, ldns_rr_list *recs, const char *what, struct zw_error *err)
 {
 	for (size_t i = 0; i < ldns_rr_list_rr_count(recs); i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(recs, i);
@@ -207,17 +204,15 @@ static int parse_fp(struct zw_roothints **out, FILE *fp, const char *what, struc
 			continue;
 		if (st != LDNS_STATUS_OK) {
 			/* ldns has read the record's newline: its line is the one before */
-			rc = zw_error_set_at(err, ZW_EINVAL, what, (unsigned)(line > 1 ? line - 1 : line), 0, "",
-					     "bad root hints record: %s",
-					     ldns_get_errorstr_by_id(st));
+			rc = zw_error_set_at(err, ZW_EINVAL, what, (unsigned)(line > 1 ? line - 1 : line), 0,
+					     "", "bad root hints record: %s", ldns_get_errorstr_by_id(st));
 			goto out;
 		}
-		if (ldns_rr_list_rr_count(recs) == MAX_HINT_RECORDS ||
-		    !ldns_rr_list_push_rr(recs, rr)) {
+		if (ldns_rr_list_rr_count(recs) == MAX_HINT_RECORDS || !ldns_rr_list_push_rr(recs, rr)) {
 			ldns_rr_free(rr);
 			/* ldns has read the record's newline: its line is the one before */
-			rc = zw_error_set_at(err, ZW_EINVAL, what, (unsigned)(line > 1 ? line - 1 : line), 0, "",
-					     "more than %d records in root hints", MAX_HINT_RECORDS);
+			rc = zw_error_set_at(err, ZW_EINVAL, what, (unsigned)(line > 1 ? line - 1 : line), 0,
+					     "", "more than %d records in root hints", MAX_HINT_RECORDS);
 			goto out;
 		}
 	}
@@ -251,8 +246,7 @@ int zw_roothints_load(struct zw_roothints **out, const char *path, struct zw_err
 	FILE *fp = fopen(path, "r");
 	if (!fp) {
 		*out = NULL;
-		return zw_error_set(err, ZW_EIO, "cannot open root hints '%s': %s", path,
-				    strerror(errno));
+		return zw_error_set(err, ZW_EIO, "cannot open root hints '%s': %s", path, strerror(errno));
 	}
 	int rc = parse_fp(out, fp, path, err);
 	fclose(fp);

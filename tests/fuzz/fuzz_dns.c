@@ -29,8 +29,8 @@ static void convert(const ldns_pkt *p, const char *qname, uint16_t qtype)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint16_t types[] = {LDNS_RR_TYPE_TXT, LDNS_RR_TYPE_NS, LDNS_RR_TYPE_SOA,
-					 LDNS_RR_TYPE_A, LDNS_RR_TYPE_CNAME, LDNS_RR_TYPE_MX};
+	static const uint16_t types[] = {LDNS_RR_TYPE_TXT, LDNS_RR_TYPE_NS,    LDNS_RR_TYPE_SOA,
+					 LDNS_RR_TYPE_A,   LDNS_RR_TYPE_CNAME, LDNS_RR_TYPE_MX};
 	ldns_pkt *p = NULL;
 	char why[64];
 

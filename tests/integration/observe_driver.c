@@ -64,8 +64,8 @@ static long long now_ms(void)
 }
 
 /* One observation of `domains` (each with the questions), dumped to `out` if given. */
-static int observe(const struct opts *o, char **domains, int nd, const struct zw_question *qs,
-		   size_t nq, struct zw_buf *out, struct zw_error *err)
+static int observe(const struct opts *o, char **domains, int nd, const struct zw_question *qs, size_t nq,
+		   struct zw_buf *out, struct zw_error *err)
 {
 	struct zw_roothints *h = NULL;
 	struct zw_resolver *r = NULL;
@@ -101,9 +101,11 @@ static void on_query(void *arg, const struct zw_dns_result *res)
 {
 	struct zw_buf *b = arg;
 	size_t an = res->pkt ? ldns_rr_list_rr_count(ldns_pkt_answer(res->pkt)) : 0;
-	zw_buf_addf(b, "status=%s transport=%s tc=%d edns-fallback=%d udp-sent=%u ignored=%u rcode=%s an=%zu reason=%s\n",
-		    zw_dns_status_name(res->status), zw_dns_transport_name(res->transport),
-		    res->truncated, res->edns_fallback, res->udp_sent, res->ignored,
+	zw_buf_addf(b,
+		    "status=%s transport=%s tc=%d edns-fallback=%d udp-sent=%u ignored=%u rcode=%s an=%zu "
+		    "reason=%s\n",
+		    zw_dns_status_name(res->status), zw_dns_transport_name(res->transport), res->truncated,
+		    res->edns_fallback, res->udp_sent, res->ignored,
 		    res->pkt ? zw_rcode_name(ldns_pkt_get_rcode(res->pkt)) : "-", an,
 		    res->reason[0] ? res->reason : "-");
 }
@@ -182,8 +184,7 @@ static int sweep(const struct opts *o, char **domains, const struct zw_question 
 			}
 		}
 	}
-	printf("sweep allocations=%ld step=%ld failed-runs=%ld bad=%ld\n", total, step,
-	       failed_runs, bad);
+	printf("sweep allocations=%ld step=%ld failed-runs=%ld bad=%ld\n", total, step, failed_runs, bad);
 	return bad ? 1 : 0;
 }
 

@@ -79,8 +79,8 @@ static void build_query_edns_and_plain(void **state)
 /* A response header: ID 0xabcd, QR AA, counts as given. */
 static size_t hdr(uint8_t *m, unsigned qd, unsigned an, unsigned ns, unsigned ar)
 {
-	const uint8_t h[12] = {0xab, 0xcd, 0x84, 0x00, 0, (uint8_t)qd, 0, (uint8_t)an,
-			       0, (uint8_t)ns, 0, (uint8_t)ar};
+	const uint8_t h[12] = {0xab, 0xcd,	  0x84, 0x00,	     0, (uint8_t)qd,
+			       0,    (uint8_t)an, 0,	(uint8_t)ns, 0, (uint8_t)ar};
 	memcpy(m, h, 12);
 	return 12;
 }
@@ -336,7 +336,7 @@ struct got {
 	int rcode;
 	size_t an;
 	char reason[ZW_DNS_REASON_MAX];
-	struct zw_dns_loop *loop;   /* for the callback that asks again */
+	struct zw_dns_loop *loop; /* for the callback that asks again */
 	const struct zw_dns_addr *again;
 };
 
@@ -353,7 +353,8 @@ static void on_result(void *arg, const struct zw_dns_result *res)
 	if (g->again) {
 		const struct zw_dns_addr *a = g->again;
 		g->again = NULL;
-		assert_int_equal(zw_dns_query(g->loop, a, "second.test.", LDNS_RR_TYPE_A, on_result, g, NULL), 0);
+		assert_int_equal(zw_dns_query(g->loop, a, "second.test.", LDNS_RR_TYPE_A, on_result, g, NULL),
+				 0);
 	}
 }
 
@@ -458,7 +459,8 @@ static void loop_inflight_budget_and_callbacks(void **state)
 		assert_int_equal(g[i].an, 1);
 	}
 	assert_int_equal(zw_dns_sent(l), 6);
-	assert_int_equal(zw_dns_query(l, &a, "seventh.test.", LDNS_RR_TYPE_A, on_result, &g[5], &err), ZW_ERATE);
+	assert_int_equal(zw_dns_query(l, &a, "seventh.test.", LDNS_RR_TYPE_A, on_result, &g[5], &err),
+			 ZW_ERATE);
 	assert_string_equal(err.msg, "query budget of 6 questions spent");
 	zw_error_clear(&err);
 	assert_int_equal(zw_dns_query(l, &a, "bad..name", LDNS_RR_TYPE_A, on_result, &g[5], &err), ZW_EINVAL);
@@ -523,8 +525,10 @@ int main(void)
 		cmocka_unit_test(parse_hostile_messages),
 		cmocka_unit_test(match_rules),
 		cmocka_unit_test_setup_teardown(loop_answers_and_cache, responder_start, responder_stop),
-		cmocka_unit_test_setup_teardown(loop_tc_refused_timeout_badid, responder_start, responder_stop),
-		cmocka_unit_test_setup_teardown(loop_inflight_budget_and_callbacks, responder_start, responder_stop),
+		cmocka_unit_test_setup_teardown(loop_tc_refused_timeout_badid, responder_start,
+						responder_stop),
+		cmocka_unit_test_setup_teardown(loop_inflight_budget_and_callbacks, responder_start,
+						responder_stop),
 		cmocka_unit_test(loop_refused_port),
 		cmocka_unit_test_setup_teardown(loop_allocation_failures, responder_start, responder_stop),
 	};

@@ -17,11 +17,11 @@
 #include "reconcile/resolve.h"
 
 /* A response built from zone-file lines; NULL-terminated lists. */
-static ldns_pkt *mkpkt(const char *qname, uint16_t qtype, int rcode, int aa,
-		       const char *const *an, const char *const *au)
+static ldns_pkt *mkpkt(const char *qname, uint16_t qtype, int rcode, int aa, const char *const *an,
+		       const char *const *au)
 {
-	ldns_pkt *p = ldns_pkt_query_new(ldns_dname_new_frm_str(qname), (ldns_rr_type)qtype,
-					 LDNS_RR_CLASS_IN, 0);
+	ldns_pkt *p =
+		ldns_pkt_query_new(ldns_dname_new_frm_str(qname), (ldns_rr_type)qtype, LDNS_RR_CLASS_IN, 0);
 	ldns_rr *rr;
 	ldns_pkt_set_qr(p, true);
 	ldns_pkt_set_aa(p, aa);
@@ -78,7 +78,8 @@ static void answer_txt_data(void **state)
 	assert_string_equal(ans.rrs[1].text, "\"v=spf1 -all\"");
 	assert_int_equal(ans.rrs[1].txt.n, 1);
 	char *d = dump(&ans);
-	assert_string_equal(d, "data udp NOERROR aa rrs: \"v=DKIM1; p=\" \"AB\\000C\" \"\\226\\128\\139\" | \"v=spf1 -all\"");
+	assert_string_equal(d, "data udp NOERROR aa rrs: \"v=DKIM1; p=\" \"AB\\000C\" \"\\226\\128\\139\" | "
+			       "\"v=spf1 -all\"");
 	zw_free(d);
 	zw_arena_free(a);
 	ldns_pkt_free(p);
@@ -87,11 +88,11 @@ static void answer_txt_data(void **state)
 static void answer_cname_chain_loop_and_exit(void **state)
 {
 	(void)state;
-	static const char *const chain[] = {
-		"c1.ex.test. 300 IN CNAME c2.ex.test.", "c2.ex.test. 300 IN CNAME c3.ex.test.",
-		"c3.ex.test. 300 IN TXT \"end\"", NULL};
-	static const char *const loop[] = {
-		"l1.ex.test. 300 IN CNAME l2.ex.test.", "l2.ex.test. 300 IN CNAME l1.ex.test.", NULL};
+	static const char *const chain[] = {"c1.ex.test. 300 IN CNAME c2.ex.test.",
+					    "c2.ex.test. 300 IN CNAME c3.ex.test.",
+					    "c3.ex.test. 300 IN TXT \"end\"", NULL};
+	static const char *const loop[] = {"l1.ex.test. 300 IN CNAME l2.ex.test.",
+					   "l2.ex.test. 300 IN CNAME l1.ex.test.", NULL};
 	static const char *const out[] = {"o.ex.test. 300 IN CNAME t.other.test.", NULL};
 	struct zw_arena *a = NULL;
 	struct zw_obs_answer ans = {0};
@@ -102,7 +103,8 @@ static void answer_cname_chain_loop_and_exit(void **state)
 	p = mkpkt("c1.ex.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, 1, chain, NULL);
 	assert_int_equal(zw_obs_answer_from_pkt(&ans, a, p, "c1.ex.test.", LDNS_RR_TYPE_TXT), 0);
 	d = dump(&ans);
-	assert_string_equal(d, "data udp NOERROR aa cnames=c1.ex.test.>c2.ex.test. c2.ex.test.>c3.ex.test. rrs: \"end\"");
+	assert_string_equal(
+		d, "data udp NOERROR aa cnames=c1.ex.test.>c2.ex.test. c2.ex.test.>c3.ex.test. rrs: \"end\"");
 	zw_free(d);
 	assert_string_equal(ans.cnames[1].target, "c3.ex.test.");
 	ldns_pkt_free(p);
@@ -121,7 +123,8 @@ static void answer_cname_chain_loop_and_exit(void **state)
 	p = mkpkt("l1.ex.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, 1, loop, NULL);
 	assert_int_equal(zw_obs_answer_from_pkt(&ans, a, p, "l1.ex.test.", LDNS_RR_TYPE_TXT), 0);
 	d = dump(&ans);
-	assert_string_equal(d, "cname udp NOERROR aa loop cnames=l1.ex.test.>l2.ex.test. l2.ex.test.>l1.ex.test.");
+	assert_string_equal(
+		d, "cname udp NOERROR aa loop cnames=l1.ex.test.>l2.ex.test. l2.ex.test.>l1.ex.test.");
 	zw_free(d);
 	ldns_pkt_free(p);
 
@@ -153,9 +156,9 @@ static void answer_cname_chain_loop_and_exit(void **state)
 static void answer_negative_referral_rcode(void **state)
 {
 	(void)state;
-	static const char *const ref[] = {
-		"ex.test. 3600 IN NS ns2.ex.test.", "ex.test. 3600 IN NS NS1.ex.test.",
-		"ex.test. 3600 IN NS ns1.ex.test.", NULL};
+	static const char *const ref[] = {"ex.test. 3600 IN NS ns2.ex.test.",
+					  "ex.test. 3600 IN NS NS1.ex.test.",
+					  "ex.test. 3600 IN NS ns1.ex.test.", NULL};
 	struct zw_arena *a = NULL;
 	struct zw_obs_answer ans = {0};
 	ldns_pkt *p;
@@ -208,7 +211,8 @@ static void answer_typed_views(void **state)
 {
 	(void)state;
 	static const char *const soa[] = {
-		"ex.test. 300 IN SOA ns1.ex.test. Host\\.Master.ex.test. 2024010105 3600 900 604800 300", NULL};
+		"ex.test. 300 IN SOA ns1.ex.test. Host\\.Master.ex.test. 2024010105 3600 900 604800 300",
+		NULL};
 	static const char *const mx[] = {"ex.test. 300 IN MX 10 MX.ex.test.", NULL};
 	static const char *const aaaa[] = {"ns.ex.test. 300 IN AAAA 2001:db8::53", NULL};
 	struct zw_arena *a = NULL;
@@ -256,9 +260,9 @@ static int convert_once(const ldns_pkt *p)
 static void answer_allocation_failures(void **state)
 {
 	(void)state;
-	static const char *const an[] = {
-		"c1.ex.test. 300 IN CNAME c2.ex.test.", "c2.ex.test. 300 IN TXT \"a\" \"b\"",
-		"c2.ex.test. 300 IN TXT \"c\"", NULL};
+	static const char *const an[] = {"c1.ex.test. 300 IN CNAME c2.ex.test.",
+					 "c2.ex.test. 300 IN TXT \"a\" \"b\"", "c2.ex.test. 300 IN TXT \"c\"",
+					 NULL};
 	ldns_pkt *p = mkpkt("c1.ex.test.", LDNS_RR_TYPE_TXT, 0, 1, an, soa_auth);
 	ZW_FOR_EACH_ALLOC_FAILURE(convert_once(p));
 	ldns_pkt_free(p);
@@ -324,7 +328,8 @@ static void hints_file_and_env(void **state)
 	assert_int_equal(h->n, 2);
 	zw_roothints_free(h);
 	assert_int_equal(zw_roothints_select(&h, NULL, &err), ZW_EIO);
-	assert_string_equal(err.msg, "cannot open root hints '/nonexistent/hints': No such file or directory");
+	assert_string_equal(err.msg,
+			    "cannot open root hints '/nonexistent/hints': No such file or directory");
 	setenv(ZW_ROOT_HINTS_ENV, "", 1);
 	assert_int_equal(zw_roothints_select(&h, NULL, NULL), 0);
 	assert_int_equal(h->n, 13);
