@@ -265,8 +265,7 @@ static void lint_classes(void **state)
 	size_t o = 6;
 	while (o < 470)
 		o += (size_t)snprintf(big + o, sizeof(big) - o, " ip4:192.0.2.%zu", o % 250);
-	big[o] = '\0';
-	strcat(big + o, " -all");
+	snprintf(big + o, sizeof(big) - o, " -all");
 	p = parse(big);
 	assert_int_equal(p.spf->permerror, 0);
 	assert_non_null(find(&p.fs, "SP-19"));
