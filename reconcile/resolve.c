@@ -32,6 +32,7 @@
 
 #define MAX_WALK_QUERIES  96 /* queries one walk may send (referral loops, lame sets) */
 #define MAX_ANSWER_CNAMES 16 /* CNAMEs followed inside one answer */
+#define MAX_REFERRAL_NS 64   /* NS names taken from one referral or NS answer */
 #define ARENA_CHUNK	  8192
 
 /* ---- arena ---- */
@@ -562,6 +563,8 @@ static int srvlist_from_pkt(struct srvlist *out, const ldns_pkt *pkt, const ldns
 		const ldns_rdf *t = rdf_of(rr, 0, LDNS_RDF_TYPE_DNAME);
 		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS || !t || !name_eq(ldns_rr_owner(rr), zone))
 			continue;
+		if (out->n == MAX_REFERRAL_NS)
+			break;
 		char *name = zw_dns_dname_str(t);
 		struct srv *s = name ? srv_add(out, name) : NULL;
 		if (!s)
