@@ -618,8 +618,22 @@ static int tokenize(struct zw_dmarc *d, struct ctx *c)
 
 /* ---- the checks of each tag (dmarcbis §4.7) -------------------------------------------- */
 
+/*
+ * p, sp, np. A value that is none of the three is DM-04 and triggers the §4.10.1
+ * fallback in finish(). An empty value is not a dmarc-tag at all (1*dmarc-value,
+ * §4.8): the tag is ignored and the default applies, still reported as DM-04.
+ */
 static int check_policy(struct zw_dmarc *d, const struct zw_dmarc_tag *t, struct ctx *c, int which)
 {
+	static const char *const dflt[] = {"p=none", "sp follows p", "np follows sp, else p"};
+	char fix[64];
+	if (t->value[0] == '\0') {
+		snprintf(fix, sizeof(fix), "set %s to none, quarantine or reject", t->name);
+		return note(c->fs, "DM-04", value_offset(d, t), fix,
+			    "%s= has no value, so it is not a valid tag and receivers ignore it "
+			    "(RFC 9989 §4.8): the default applies, %s", t->name, dflt[which])
+			       ? 0 : ZW_ENOMEM;
+	}
 	enum zw_dmarc_policy v = policy_of(t->value);
 	enum zw_dmarc_policy *slot[] = {&d->p, &d->sp, &d->np};
 	*slot[which] = v;

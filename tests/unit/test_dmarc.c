@@ -198,8 +198,13 @@ static void policies(void **state)
 		/* a bad sp or np counts too (§4.10.1) */
 		{"v=DMARC1; p=reject; sp=foo", "DM-04", 0, ZW_DMARC_UNSET, ZW_DMARC_UNSET,
 		 ZW_DMARC_UNSET, ZW_DMARC_UNSET, ZW_DMARC_UNSET},
-		{"v=DMARC1; p=reject; np=; rua=mailto:a@b.example", "DM-04", 1, ZW_DMARC_NONE,
+		{"v=DMARC1; p=reject; np=foo; rua=mailto:a@b.example", "DM-04", 1, ZW_DMARC_NONE,
 		 ZW_DMARC_NONE, ZW_DMARC_NONE, ZW_DMARC_NONE, ZW_DMARC_NONE},
+		/* an empty value is no tag (1*dmarc-value): ignored, the default applies */
+		{"v=DMARC1; p=reject; np=", "DM-04", 1, ZW_DMARC_REJECT, ZW_DMARC_REJECT,
+		 ZW_DMARC_REJECT, ZW_DMARC_REJECT, ZW_DMARC_REJECT},
+		{"v=DMARC1; p=; sp=quarantine", "DM-04", 1, ZW_DMARC_NONE, ZW_DMARC_QUARANTINE,
+		 ZW_DMARC_QUARANTINE, ZW_DMARC_NONE, ZW_DMARC_QUARANTINE},
 		/* missing p is none (RFC 9989) */
 		{"v=DMARC1; rua=mailto:d@example.com", "DM-05", 1, ZW_DMARC_NONE, ZW_DMARC_NONE,
 		 ZW_DMARC_NONE, ZW_DMARC_NONE, ZW_DMARC_NONE},
@@ -250,6 +255,14 @@ static void policies(void **state)
 			    "you mean 'reject'?): rua holds a valid URI, so receivers act as if p=none "
 			    "(RFC 9989 §4.10.1; RFC 7489 §6.6.3)");
 	assert_string_equal(fs.v[0].fix, "set p=reject");
+	zw_dmarc_free(d);
+	zw_findings_free(&fs);
+
+	assert_int_equal(parse(&d, "v=DMARC1; p=reject; sp=", &fs), 0);
+	assert_int_equal(d->sp, ZW_DMARC_UNSET);
+	assert_int_equal(fs.v[0].offset, 23);
+	assert_string_equal(fs.v[0].message, "sp= has no value, so it is not a valid tag and "
+			    "receivers ignore it (RFC 9989 §4.8): the default applies, sp follows p");
 	zw_dmarc_free(d);
 	zw_findings_free(&fs);
 
