@@ -285,6 +285,18 @@ static const struct zw_class classes[] = {
 	 "bIMI syntax or location"},
 	{"BI-03", "BIMI_NO_CERTIFICATE", ZW_SEV_NOTICE, "BIMI draft",
 	 "no mark certificate"},
+
+	/* The ZW- range: classes of ours that CATALOGUE.md has no id for (docs/findings.md). */
+	{"ZW-01", "RECORD_MISSING", ZW_SEV_ERROR, "manifest drift",
+	 "a record the manifest claims is absent on the delegated servers"},
+	{"ZW-02", "RECORD_DIFFERS", ZW_SEV_ERROR, "manifest drift",
+	 "a claimed value differs from the manifest"},
+	{"ZW-03", "FOREIGN_VALUE", ZW_SEV_INFO, "SPEC §6 ownership",
+	 "a value at a claimed name that the manifest does not claim (kept)"},
+	{"ZW-04", "DNS_MALFORMED_ANSWER", ZW_SEV_ERROR, "RFC 1035 §4.1; RFC 5452",
+	 "a server's answers are malformed or do not match the question"},
+	{"ZW-05", "INCONSISTENT_DELEGATION", ZW_SEV_ERROR, "Zonemaster BASIC01",
+	 "the parent's servers disagree about the delegation"},
 };
 
 const struct zw_class *zw_class_table(size_t *count)
