@@ -31,8 +31,8 @@
 struct ctx {
 	struct zw_findings *fs;
 	struct zw_error *err;
-	unsigned flags;  /* ZW_DKIM_EXPECT_* */
-	int discard;     /* the record is discarded (DK-02, DK-03) */
+	unsigned flags; /* ZW_DKIM_EXPECT_* */
+	int discard;	/* the record is discarded (DK-02, DK-03) */
 };
 
 static int is_fws(unsigned char c)
@@ -78,11 +78,10 @@ static const char *show(char *dst, size_t dstsz, const char *s, size_t n)
 }
 
 /* Add a finding with an optional fix; NULL when out of memory. */
-static struct zw_finding *note(struct zw_findings *fs, const char *id, long off,
-			       const char *fix, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-static struct zw_finding *note(struct zw_findings *fs, const char *id, long off,
-			       const char *fix, const char *fmt, ...)
+static struct zw_finding *note(struct zw_findings *fs, const char *id, long off, const char *fix,
+			       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static struct zw_finding *note(struct zw_findings *fs, const char *id, long off, const char *fix,
+			       const char *fmt, ...)
 {
 	char msg[768];
 	va_list ap;
@@ -99,8 +98,7 @@ static struct zw_finding *note(struct zw_findings *fs, const char *id, long off,
 
 static int b64_value(unsigned char c)
 {
-	static const char alphabet[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	const char *p = c ? strchr(alphabet, c) : NULL;
 	return p ? (int)(p - alphabet) : -1;
 }
@@ -112,8 +110,8 @@ enum b64_fault { B64_OK, B64_CHAR, B64_PAD, B64_LENGTH };
  * only as the last one or two characters. On a fault, *at is the index of the bad
  * character (n for a length fault) and nothing is allocated.
  */
-static int b64_decode(unsigned char **out, size_t *outlen, const char *s, size_t n,
-		      enum b64_fault *fault, size_t *at)
+static int b64_decode(unsigned char **out, size_t *outlen, const char *s, size_t n, enum b64_fault *fault,
+		      size_t *at)
 {
 	size_t pad = 0;
 	*out = NULL;
@@ -147,7 +145,8 @@ static int b64_decode(unsigned char **out, size_t *outlen, const char *s, size_t
 	for (size_t i = 0; i < n; i += 4) {
 		unsigned long q = 0;
 		for (size_t j = 0; j < 4; j++)
-			q = q << 6 | (unsigned long)(s[i + j] == '=' ? 0 : b64_value((unsigned char)s[i + j]));
+			q = q << 6 |
+			    (unsigned long)(s[i + j] == '=' ? 0 : b64_value((unsigned char)s[i + j]));
 		unsigned char t[3] = {(unsigned char)(q >> 16), (unsigned char)(q >> 8), (unsigned char)q};
 		for (size_t j = 0; j < 3 && o < len; j++)
 			b[o++] = t[j];
@@ -231,8 +230,8 @@ static const char *pkey_name(EVP_PKEY *pk)
 		int id;
 		const char *name;
 	} names[] = {
-		{EVP_PKEY_RSA, "rsa"},      {EVP_PKEY_RSA_PSS, "rsa-pss"}, {EVP_PKEY_ED25519, "ed25519"},
-		{EVP_PKEY_ED448, "ed448"},  {EVP_PKEY_EC, "ec"},           {EVP_PKEY_DSA, "dsa"},
+		{EVP_PKEY_RSA, "rsa"},	     {EVP_PKEY_RSA_PSS, "rsa-pss"}, {EVP_PKEY_ED25519, "ed25519"},
+		{EVP_PKEY_ED448, "ed448"},   {EVP_PKEY_EC, "ec"},	    {EVP_PKEY_DSA, "dsa"},
 		{EVP_PKEY_X25519, "x25519"},
 	};
 	int id = EVP_PKEY_get_base_id(pk);
@@ -252,14 +251,17 @@ static int rsa_size(struct zw_dkim_key *key, long off, struct zw_findings *fs, i
 			    "then revoke this one",
 			    "rsa key of %d bits: verifiers must not accept signatures made with keys "
 			    "under 1024 bits (RFC 8301 §3.2)",
-			    key->bits) ? 0 : ZW_ENOMEM;
+			    key->bits)
+			       ? 0
+			       : ZW_ENOMEM;
 	}
 	if (key->bits < 2048)
-		return note(fs, "DK-08", off,
-			    "rotate to a key of 2048 bits or more on a new selector",
+		return note(fs, "DK-08", off, "rotate to a key of 2048 bits or more on a new selector",
 			    "rsa key of %d bits: signers should use keys of at least 2048 bits "
 			    "(RFC 8301 §3.2)",
-			    key->bits) ? 0 : ZW_ENOMEM;
+			    key->bits)
+			       ? 0
+			       : ZW_ENOMEM;
 	return 0;
 }
 
@@ -279,7 +281,9 @@ static int read_rsa(struct zw_dkim_key *key, long off, struct zw_findings *fs, i
 		rc = note(fs, "DK-05", off, "publish the key alone, exactly as the signer's tool prints it",
 			  "p= holds a key followed by %zu stray bytes (%zu of %zu bytes used): not a "
 			  "DER key, so verification fails (RFC 6376 §3.6.1, §6.1.2)",
-			  key->der_len - used, used, key->der_len) ? 0 : ZW_ENOMEM;
+			  key->der_len - used, used, key->der_len)
+			     ? 0
+			     : ZW_ENOMEM;
 		goto out;
 	}
 	if (!pk) {
@@ -290,18 +294,25 @@ static int read_rsa(struct zw_dkim_key *key, long off, struct zw_findings *fs, i
 			rc = note(fs, "DK-10", off, "set k=ed25519, or publish the rsa key",
 				  "k=rsa but p= is 32 raw bytes, the form of an ed25519 key (RFC 8463 "
 				  "§4.2): verifiers fail with an inappropriate key algorithm "
-				  "(RFC 6376 §6.1.2)") ? 0 : ZW_ENOMEM;
+				  "(RFC 6376 §6.1.2)")
+				     ? 0
+				     : ZW_ENOMEM;
 		else if (want > key->der_len)
-			rc = note(fs, "DK-05", off, "publish the whole key (split it into strings of "
+			rc = note(fs, "DK-05", off,
+				  "publish the whole key (split it into strings of "
 				  "at most 255 bytes, RFC 1035 §3.3)",
 				  "p= is cut short: its DER header announces %zu bytes but it holds only "
 				  "%zu, so the key does not parse (RFC 6376 §6.1.2)",
-				  want, key->der_len) ? 0 : ZW_ENOMEM;
+				  want, key->der_len)
+				     ? 0
+				     : ZW_ENOMEM;
 		else
 			rc = note(fs, "DK-05", off, "publish the signer's public key",
 				  "p= decodes to %zu bytes that are neither a SubjectPublicKeyInfo nor an "
 				  "RSAPublicKey, so the key does not parse (RFC 6376 §3.6.1, §6.1.2)",
-				  key->der_len) ? 0 : ZW_ENOMEM;
+				  key->der_len)
+				     ? 0
+				     : ZW_ENOMEM;
 		goto out;
 	}
 	if (EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA) {
@@ -314,7 +325,8 @@ static int read_rsa(struct zw_dkim_key *key, long off, struct zw_findings *fs, i
 			  "k=rsa but p= holds a %s key: verifiers fail with an inappropriate key "
 			  "algorithm (RFC 6376 §6.1.2)%s",
 			  pkey_name(pk), ed ? "; an ed25519 p= is the raw 32-byte key (RFC 8463 §4.2)" : "")
-			     ? 0 : ZW_ENOMEM;
+			     ? 0
+			     : ZW_ENOMEM;
 		goto out;
 	}
 	key->kind = pkcs1 ? ZW_DKIM_KEY_RSA_PKCS1 : ZW_DKIM_KEY_RSA_SPKI;
@@ -365,19 +377,25 @@ static int read_ed25519(struct zw_dkim_key *key, long off, struct zw_findings *f
 		rc = note(fs, "DK-10", off, fix,
 			  "k=ed25519 but p= is a %zu-byte SubjectPublicKeyInfo: RFC 8463 §4.2 "
 			  "publishes the raw 32-byte key, so verifiers cannot use it",
-			  key->der_len) ? 0 : ZW_ENOMEM;
+			  key->der_len)
+			     ? 0
+			     : ZW_ENOMEM;
 	} else if (pk && used == key->der_len && EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA) {
 		key->kind = ZW_DKIM_KEY_UNKNOWN;
 		key->bits = EVP_PKEY_get_bits(pk);
 		rc = note(fs, "DK-10", off, "set k=rsa, or publish the ed25519 key",
 			  "k=ed25519 but p= holds a %d-bit rsa key: verifiers fail with an "
 			  "inappropriate key algorithm (RFC 6376 §6.1.2)",
-			  key->bits) ? 0 : ZW_ENOMEM;
+			  key->bits)
+			     ? 0
+			     : ZW_ENOMEM;
 	} else {
 		key->kind = ZW_DKIM_KEY_UNKNOWN;
 		rc = note(fs, "DK-05", off, "publish the 32-byte ed25519 public key, base64-encoded",
 			  "k=ed25519 needs exactly 32 key bytes but p= decodes to %zu (RFC 8463 §4.2)",
-			  key->der_len) ? 0 : ZW_ENOMEM;
+			  key->der_len)
+			     ? 0
+			     : ZW_ENOMEM;
 	}
 	EVP_PKEY_free(pk);
 	ERR_clear_error();
@@ -385,8 +403,8 @@ static int read_ed25519(struct zw_dkim_key *key, long off, struct zw_findings *f
 }
 
 /* DK-04 for a p= that is not strict base64, or DK-05 when it is plainly a cut key. */
-static int bad_base64(const char *v, const char *s, size_t n, enum b64_fault fault, size_t at,
-		      long off, struct zw_findings *fs)
+static int bad_base64(const char *v, const char *s, size_t n, enum b64_fault fault, size_t at, long off,
+		      struct zw_findings *fs)
 {
 	char buf[16];
 	if (fault == B64_LENGTH) {
@@ -406,22 +424,30 @@ static int bad_base64(const char *v, const char *s, size_t n, enum b64_fault fau
 				    "p= is cut short: %zu base64 characters, while its DER header announces "
 				    "a %zu-byte key (about %zu characters), so the key does not parse "
 				    "(RFC 6376 §6.1.2)",
-				    n, want, (want + 2) / 3 * 4) ? 0 : ZW_ENOMEM;
+				    n, want, (want + 2) / 3 * 4)
+				       ? 0
+				       : ZW_ENOMEM;
 		return note(fs, "DK-04", off, "publish the key's base64 text exactly, with its '=' padding",
 			    "p= is not valid base64: %zu characters is not a multiple of 4, is '=' "
 			    "padding missing or the key cut? (RFC 6376 §2.10; RFC 4648 §3.2)",
-			    n) ? 0 : ZW_ENOMEM;
+			    n)
+			       ? 0
+			       : ZW_ENOMEM;
 	}
 	long where = off + (long)raw_index(v, at);
 	if (fault == B64_CHAR)
 		return note(fs, "DK-04", where, "publish the key's base64 text exactly",
 			    "p= is not valid base64: '%s' at offset %ld is not in the base64 alphabet "
 			    "(RFC 6376 §2.10; RFC 4648 §4)",
-			    show(buf, sizeof(buf), s + at, 1), where) ? 0 : ZW_ENOMEM;
+			    show(buf, sizeof(buf), s + at, 1), where)
+			       ? 0
+			       : ZW_ENOMEM;
 	return note(fs, "DK-04", where, "publish the key's base64 text exactly",
 		    "p= is not valid base64: '=' padding at offset %ld is misplaced; it may only end "
 		    "a text whose length is a multiple of 4 (RFC 6376 §2.10; RFC 4648 §3.2)",
-		    where) ? 0 : ZW_ENOMEM;
+		    where)
+		       ? 0
+		       : ZW_ENOMEM;
 }
 
 /*
@@ -471,8 +497,8 @@ void zw_dkim_key_clear(struct zw_dkim_key *k)
 	memset(k, 0, sizeof(*k));
 }
 
-int zw_dkim_check_key(struct zw_dkim_key *out, const char *b64, size_t len,
-		      enum zw_dkim_keytype kt, struct zw_findings *fs, struct zw_error *err)
+int zw_dkim_check_key(struct zw_dkim_key *out, const char *b64, size_t len, enum zw_dkim_keytype kt,
+		      struct zw_findings *fs, struct zw_error *err)
 {
 	int refused = 0, rc = 0, blank = 1;
 	char *v = NULL;
@@ -493,8 +519,11 @@ int zw_dkim_check_key(struct zw_dkim_key *out, const char *b64, size_t len,
 		rc = note(fs, "DK-04", (long)(strstr(v, "-----BEGIN") - v),
 			  "keep only the base64 lines between BEGIN and END",
 			  "the public key is in PEM form: give only the base64 text between the "
-			  "-----BEGIN and -----END lines (RFC 6376 §3.6.1)") ? ZW_EINVAL : ZW_ENOMEM;
-		zw_error_set(err, rc, "dkim public key is pem: give only the base64 between the "
+			  "-----BEGIN and -----END lines (RFC 6376 §3.6.1)")
+			     ? ZW_EINVAL
+			     : ZW_ENOMEM;
+		zw_error_set(err, rc,
+			     "dkim public key is pem: give only the base64 between the "
 			     "begin and end lines");
 		goto out;
 	}
@@ -560,12 +589,15 @@ static int syntax(struct ctx *c, long off, const char *fmt, ...)
 	va_end(ap);
 	c->discard = 1;
 	zw_error_set(c->err, ZW_EINVAL, "%s", msg);
-	return note(c->fs, "DK-03", off, "publish the record as v=DKIM1; k=...; p=... with one "
-		    "name=value per tag, separated by ';'", "%s", msg) ? 0 : ZW_ENOMEM;
+	return note(c->fs, "DK-03", off,
+		    "publish the record as v=DKIM1; k=...; p=... with one "
+		    "name=value per tag, separated by ';'",
+		    "%s", msg)
+		       ? 0
+		       : ZW_ENOMEM;
 }
 
-static int add_tag(struct zw_dkim *d, const char *name, size_t nlen, const char *val,
-		   size_t vlen, size_t off)
+static int add_tag(struct zw_dkim *d, const char *name, size_t nlen, const char *val, size_t vlen, size_t off)
 {
 	if ((d->ntags & (d->ntags - 1)) == 0) { /* full at 0, 1, 2, 4, 8, ... */
 		size_t cap = d->ntags ? d->ntags * 2 : 1;
@@ -601,15 +633,19 @@ static int tokenize(struct zw_dkim *d, struct ctx *c)
 			return 0; /* end, possibly after a final ';' */
 		size_t name = i;
 		if (s[i] == ';') {
-			if ((rc = syntax(c, (long)i, "empty tag-spec at offset %zu: ';' must separate "
-					 "tags (RFC 6376 §3.2)", i)))
+			if ((rc = syntax(c, (long)i,
+					 "empty tag-spec at offset %zu: ';' must separate "
+					 "tags (RFC 6376 §3.2)",
+					 i)))
 				return rc;
 			i++;
 			continue;
 		}
 		if (!is_alpha((unsigned char)s[i])) {
-			rc = syntax(c, (long)i, "tag name at offset %zu must begin with a letter, not "
-				    "'%s' (RFC 6376 §3.2)", i, show(buf, sizeof(buf), s + i, 1));
+			rc = syntax(c, (long)i,
+				    "tag name at offset %zu must begin with a letter, not "
+				    "'%s' (RFC 6376 §3.2)",
+				    i, show(buf, sizeof(buf), s + i, 1));
 			goto skip;
 		}
 		while (i < n && is_alnumpunc((unsigned char)s[i]))
@@ -618,7 +654,8 @@ static int tokenize(struct zw_dkim *d, struct ctx *c)
 		while (i < n && is_fws((unsigned char)s[i]))
 			i++;
 		if (i == n || s[i] != '=') {
-			rc = syntax(c, (long)name, "tag-spec '%s' at offset %zu has no '=' after the "
+			rc = syntax(c, (long)name,
+				    "tag-spec '%s' at offset %zu has no '=' after the "
 				    "name (RFC 6376 §3.2)",
 				    show(buf, sizeof(buf), s + name, strcspn(s + name, ";")), name);
 			goto skip;
@@ -632,7 +669,8 @@ static int tokenize(struct zw_dkim *d, struct ctx *c)
 			unsigned char ch = (unsigned char)s[i];
 			if (!bad && !is_valchar(ch) && !is_fws(ch)) {
 				bad = 1;
-				if ((rc = syntax(c, (long)i, "byte %s at offset %zu in tag '%.*s' is not "
+				if ((rc = syntax(c, (long)i,
+						 "byte %s at offset %zu in tag '%.*s' is not "
 						 "allowed in a tag value (RFC 6376 §3.2 VALCHAR)",
 						 show(buf, sizeof(buf), s + i, 1), i, (int)nlen, s + name)))
 					return rc;
@@ -647,7 +685,8 @@ static int tokenize(struct zw_dkim *d, struct ctx *c)
 			if (strlen(d->tags[k].name) == nlen && memcmp(d->tags[k].name, s + name, nlen) == 0)
 				dup = &d->tags[k];
 		if (dup) {
-			if ((rc = syntax(c, (long)name, "duplicate tag '%s' at offset %zu (first at %zu): "
+			if ((rc = syntax(c, (long)name,
+					 "duplicate tag '%s' at offset %zu (first at %zu): "
 					 "the whole tag-list is invalid (RFC 6376 §3.2)",
 					 dup->name, name, dup->offset)))
 				return rc;
@@ -658,7 +697,7 @@ static int tokenize(struct zw_dkim *d, struct ctx *c)
 			return 0;
 		i++; /* ';' */
 		continue;
-skip:
+	skip:
 		if (rc)
 			return rc;
 		while (i < n && s[i] != ';')
@@ -733,7 +772,8 @@ static int check_v(struct zw_dkim *d, const struct zw_dkim_tag *t, struct ctx *c
 		zw_error_set(c->err, ZW_EINVAL, "v= must be the first tag of a dkim key record");
 		if (!note(c->fs, "DK-02", (long)t->offset, fix,
 			  "v= at offset %zu is not the first tag: verifiers discard the record "
-			  "(RFC 6376 §3.6.1)", t->offset))
+			  "(RFC 6376 §3.6.1)",
+			  t->offset))
 			return ZW_ENOMEM;
 	}
 	if (strcmp(t->value, "DKIM1") != 0) {
@@ -766,7 +806,9 @@ static int check_k(struct zw_dkim *d, const struct zw_dkim_tag *t, struct ctx *c
 	return note(c->fs, "DK-10", value_offset(d, t), "set k=rsa or k=ed25519 (lower case)",
 		    "unknown key type k=%s: verifiers know rsa (RFC 6376 §3.6.1) and ed25519 "
 		    "(RFC 8463) and fail with an inappropriate key algorithm (RFC 6376 §6.1.2)",
-		    show(buf, sizeof(buf), d->k, strlen(d->k))) ? 0 : ZW_ENOMEM;
+		    show(buf, sizeof(buf), d->k, strlen(d->k)))
+		       ? 0
+		       : ZW_ENOMEM;
 }
 
 /* h=: acceptable hashes; unknown ones ignored; sha256 must remain (RFC 8301 §3.1). */
@@ -787,11 +829,16 @@ static int check_h(struct zw_dkim *d, const struct zw_dkim_tag *t, struct ctx *c
 		return note(c->fs, "DK-09", value_offset(d, t), fix,
 			    "h=%s allows only sha1, which signers must not use (RFC 8301 §3.1): every "
 			    "signature fails with an inappropriate hash algorithm (RFC 6376 §6.1.2)",
-			    show(buf, sizeof(buf), t->value, strlen(t->value))) ? 0 : ZW_ENOMEM;
+			    show(buf, sizeof(buf), t->value, strlen(t->value)))
+			       ? 0
+			       : ZW_ENOMEM;
 	return note(c->fs, "DK-09", value_offset(d, t), fix,
 		    "h=%s lists no hash algorithm verifiers use (sha256; names are case-sensitive): "
 		    "every signature fails with an inappropriate hash algorithm (RFC 6376 §3.6.1, "
-		    "§6.1.2)", show(buf, sizeof(buf), t->value, strlen(t->value))) ? 0 : ZW_ENOMEM;
+		    "§6.1.2)",
+		    show(buf, sizeof(buf), t->value, strlen(t->value)))
+		       ? 0
+		       : ZW_ENOMEM;
 }
 
 /* s=: service types; must contain '*' or 'email' (RFC 6376 §3.6.1). */
@@ -808,8 +855,10 @@ static int check_s(struct zw_dkim *d, const struct zw_dkim_tag *t, struct ctx *c
 		return 0;
 	return note(c->fs, "DK-13", value_offset(d, t), "remove s= or set s=email",
 		    "s=%s does not include email or '*': e-mail verifiers must ignore this key "
-		    "(RFC 6376 §3.6.1)", show(buf, sizeof(buf), t->value, strlen(t->value)))
-		       ? 0 : ZW_ENOMEM;
+		    "(RFC 6376 §3.6.1)",
+		    show(buf, sizeof(buf), t->value, strlen(t->value)))
+		       ? 0
+		       : ZW_ENOMEM;
 }
 
 /* t=: flags y (testing) and s (strict); unknown flags ignored (RFC 6376 §3.6.1). */
@@ -825,7 +874,9 @@ static int check_t(struct zw_dkim *d, const struct zw_dkim_tag *t, struct ctx *c
 		return 0;
 	return note(c->fs, "DK-12", value_offset(d, t), "remove the y flag from t= once tests are done",
 		    "t=y marks the domain as testing DKIM: verifiers must not treat its signed mail "
-		    "differently from unsigned mail (RFC 6376 §3.6.1)") ? 0 : ZW_ENOMEM;
+		    "differently from unsigned mail (RFC 6376 §3.6.1)")
+		       ? 0
+		       : ZW_ENOMEM;
 }
 
 /* p=: required; empty means revoked; else the key (CATALOGUE §B.2 "checking p="). */
@@ -836,16 +887,18 @@ static int check_p(struct zw_dkim *d, const struct zw_dkim_tag *t, struct ctx *c
 		zw_error_set(c->err, ZW_EINVAL, "dkim key record has no p= tag");
 		return note(c->fs, "DK-03", -1, "add p= with the public key",
 			    "the required tag p= is missing, so the record is not a key "
-			    "(RFC 6376 §3.6.1, §6.1.2)") ? 0 : ZW_ENOMEM;
+			    "(RFC 6376 §3.6.1, §6.1.2)")
+			       ? 0
+			       : ZW_ENOMEM;
 	}
 	d->p = t->value;
 	long off = value_offset(d, t);
 	if (t->value[0] == '\0') {
 		d->revoked = 1;
-		struct zw_finding *f = note(c->fs, "DK-06", off,
-					    "publish the active key, or retire the selector",
-					    "p= is empty: the key is revoked and every signature with this "
-					    "selector fails (RFC 6376 §3.6.1, §6.1.2)");
+		struct zw_finding *f =
+			note(c->fs, "DK-06", off, "publish the active key, or retire the selector",
+			     "p= is empty: the key is revoked and every signature with this "
+			     "selector fails (RFC 6376 §3.6.1, §6.1.2)");
 		if (!f)
 			return ZW_ENOMEM;
 		if (c->flags & ZW_DKIM_EXPECT_REVOKED) {
@@ -865,10 +918,8 @@ static int key_fits(const struct zw_dkim *d)
 	case ZW_DKIM_RSA:
 		return (d->key.kind == ZW_DKIM_KEY_RSA_SPKI || d->key.kind == ZW_DKIM_KEY_RSA_PKCS1) &&
 		       d->key.bits >= 1024;
-	case ZW_DKIM_ED25519:
-		return d->key.kind == ZW_DKIM_KEY_ED25519;
-	default:
-		return 0;
+	case ZW_DKIM_ED25519: return d->key.kind == ZW_DKIM_KEY_ED25519;
+	default: return 0;
 	}
 }
 
@@ -910,7 +961,8 @@ int zw_dkim_parse_flags(struct zw_dkim **out, const char *v, size_t len, unsigne
 		zw_error_set(err, ZW_EINVAL, "dkim key record holds a nul byte");
 		rc = note(fs, "DK-03", (long)((const char *)memchr(v, '\0', len) - v), NULL,
 			  "the record holds a nul byte, which no tag value allows (RFC 6376 §3.2)")
-			     ? ZW_EINVAL : ZW_ENOMEM;
+			     ? ZW_EINVAL
+			     : ZW_ENOMEM;
 		goto fail;
 	}
 	if ((rc = tokenize(d, &c)))
@@ -951,7 +1003,7 @@ const char *zw_dkim_keytype_name(enum zw_dkim_keytype kt)
 
 const char *zw_dkim_keykind_name(enum zw_dkim_keykind kind)
 {
-	static const char *const names[] = {"none", "spki-rsa", "pkcs1-rsa", "ed25519",
-					    "spki-ed25519", "unknown"};
+	static const char *const names[] = {"none",    "spki-rsa",     "pkcs1-rsa",
+					    "ed25519", "spki-ed25519", "unknown"};
 	return (unsigned)kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown";
 }

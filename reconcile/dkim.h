@@ -27,38 +27,38 @@
 
 /* The k= tag (and the manifest's keyType). */
 enum zw_dkim_keytype {
-	ZW_DKIM_RSA = 0,    /* k=rsa, the default (RFC 6376 §3.6.1) */
-	ZW_DKIM_ED25519,    /* k=ed25519 (RFC 8463) */
+	ZW_DKIM_RSA = 0, /* k=rsa, the default (RFC 6376 §3.6.1) */
+	ZW_DKIM_ED25519, /* k=ed25519 (RFC 8463) */
 	ZW_DKIM_KEYTYPE_UNKNOWN,
 };
 
 /* What the decoded p= bytes turned out to be. */
 enum zw_dkim_keykind {
-	ZW_DKIM_KEY_NONE = 0,     /* revoked, absent, or not valid base64 */
-	ZW_DKIM_KEY_RSA_SPKI,     /* SubjectPublicKeyInfo holding an RSA key */
-	ZW_DKIM_KEY_RSA_PKCS1,    /* bare PKCS#1 RSAPublicKey (DK-16) */
-	ZW_DKIM_KEY_ED25519,      /* the raw 32-byte key of RFC 8463 §4.2 */
+	ZW_DKIM_KEY_NONE = 0,	  /* revoked, absent, or not valid base64 */
+	ZW_DKIM_KEY_RSA_SPKI,	  /* SubjectPublicKeyInfo holding an RSA key */
+	ZW_DKIM_KEY_RSA_PKCS1,	  /* bare PKCS#1 RSAPublicKey (DK-16) */
+	ZW_DKIM_KEY_ED25519,	  /* the raw 32-byte key of RFC 8463 §4.2 */
 	ZW_DKIM_KEY_ED25519_SPKI, /* an ed25519 SubjectPublicKeyInfo: not what RFC 8463 publishes */
-	ZW_DKIM_KEY_UNKNOWN,      /* decodes, but is no key we know (DK-05), or k= unknown */
+	ZW_DKIM_KEY_UNKNOWN,	  /* decodes, but is no key we know (DK-05), or k= unknown */
 };
 
 /* h= hash algorithms (bits); all of them when h= is absent. */
-#define ZW_DKIM_HASH_SHA1 0x1u
+#define ZW_DKIM_HASH_SHA1   0x1u
 #define ZW_DKIM_HASH_SHA256 0x2u
 
 /* t= flags (bits). */
 #define ZW_DKIM_FLAG_TESTING 0x1u /* t=y */
-#define ZW_DKIM_FLAG_STRICT 0x2u  /* t=s: i= must equal d= */
+#define ZW_DKIM_FLAG_STRICT  0x2u /* t=s: i= must equal d= */
 
 /* zw_dkim_parse_flags() options. */
 #define ZW_DKIM_EXPECT_REVOKED 0x1u /* the manifest says revoked: DK-06 is INFO, not ERROR */
 
 struct zw_dkim_key {
 	enum zw_dkim_keykind kind;
-	unsigned char *der;      /* the decoded p= bytes (NULL when none) */
+	unsigned char *der; /* the decoded p= bytes (NULL when none) */
 	size_t der_len;
-	int bits;                /* RSA modulus size, 256 for ed25519, 0 when unknown */
-	int has_sha256;          /* sha256 below is set */
+	int bits;		  /* RSA modulus size, 256 for ed25519, 0 when unknown */
+	int has_sha256;		  /* sha256 below is set */
 	unsigned char sha256[32]; /* see zw_dkim_key_sha256() */
 };
 
@@ -69,28 +69,28 @@ struct zw_dkim_list {
 };
 
 struct zw_dkim_tag {
-	char *name;      /* as written (tag names are case-sensitive) */
-	char *value;     /* FWS before and after removed, FWS inside kept */
-	size_t offset;   /* byte offset of the name in the record */
+	char *name;    /* as written (tag names are case-sensitive) */
+	char *value;   /* FWS before and after removed, FWS inside kept */
+	size_t offset; /* byte offset of the name in the record */
 };
 
 struct zw_dkim {
-	char *raw;                 /* the record as given, NUL-terminated */
+	char *raw; /* the record as given, NUL-terminated */
 	size_t raw_len;
-	struct zw_dkim_tag *tags;  /* in order of appearance, no duplicates */
+	struct zw_dkim_tag *tags; /* in order of appearance, no duplicates */
 	size_t ntags;
 
-	int has_v;                 /* v= present (it is then first and DKIM1) */
-	const char *k;             /* the k= value, or "rsa" when absent (borrowed) */
+	int has_v;     /* v= present (it is then first and DKIM1) */
+	const char *k; /* the k= value, or "rsa" when absent (borrowed) */
 	enum zw_dkim_keytype keytype;
 	struct zw_dkim_list h, s, t;
-	unsigned hashes;           /* ZW_DKIM_HASH_* usable with this key */
-	unsigned flags;            /* ZW_DKIM_FLAG_* */
-	int email;                 /* s= allows e-mail (absent, '*' or 'email') */
-	const char *p;             /* the p= value as written (borrowed from tags) */
-	int revoked;               /* p= is empty */
+	unsigned hashes; /* ZW_DKIM_HASH_* usable with this key */
+	unsigned flags;	 /* ZW_DKIM_FLAG_* */
+	int email;	 /* s= allows e-mail (absent, '*' or 'email') */
+	const char *p;	 /* the p= value as written (borrowed from tags) */
+	int revoked;	 /* p= is empty */
 	struct zw_dkim_key key;
-	int usable;                /* a verifier would accept signatures with this key */
+	int usable; /* a verifier would accept signatures with this key */
 };
 
 /*
@@ -120,8 +120,8 @@ int zw_dkim_print(struct zw_buf *out, const struct zw_dkim *d);
  * err; 0 otherwise (warnings may have been added). *out is filled either way as far as
  * the key could be read; release it with zw_dkim_key_clear().
  */
-int zw_dkim_check_key(struct zw_dkim_key *out, const char *b64, size_t len,
-		      enum zw_dkim_keytype kt, struct zw_findings *fs, struct zw_error *err);
+int zw_dkim_check_key(struct zw_dkim_key *out, const char *b64, size_t len, enum zw_dkim_keytype kt,
+		      struct zw_findings *fs, struct zw_error *err);
 void zw_dkim_key_clear(struct zw_dkim_key *k);
 
 /*

@@ -25,13 +25,13 @@
 
 #include "reconcile/alloc.h"
 
-#define SHOW_MAX 64 /* bytes of a value quoted in a message */
+#define SHOW_MAX     64 /* bytes of a value quoted in a message */
 #define NAME_MAX_LEN 253
 
 struct ctx {
 	struct zw_findings *fs;
 	struct zw_error *err;
-	int discard;                          /* DM-03 / DM-10: the record is ignored */
+	int discard;			       /* DM-03 / DM-10: the record is ignored */
 	const struct zw_dmarc_tag *bad_pol[3]; /* p, sp, np tags with an invalid value */
 };
 
@@ -78,11 +78,10 @@ static const char *show(char *dst, size_t dstsz, const char *s, size_t n)
 #define SHOWBUF (SHOW_MAX * 4 + 8)
 
 /* Add a finding with an optional fix; NULL when out of memory. */
-static struct zw_finding *note(struct zw_findings *fs, const char *id, long off,
-			       const char *fix, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-static struct zw_finding *note(struct zw_findings *fs, const char *id, long off,
-			       const char *fix, const char *fmt, ...)
+static struct zw_finding *note(struct zw_findings *fs, const char *id, long off, const char *fix,
+			       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static struct zw_finding *note(struct zw_findings *fs, const char *id, long off, const char *fix,
+			       const char *fmt, ...)
 {
 	char msg[768];
 	va_list ap;
@@ -190,8 +189,7 @@ static int fo_valid(const char *v)
 	int ok1 = NUM(tok[0]);
 	for (size_t i = 1; ok1 && i < n; i++)
 		ok1 = !NUM(tok[i]);
-	int ok2 = !NUM(tok[0]) && n <= 3 &&
-		  (n < 3 ? 1 : NUM(tok[1]) && !NUM(tok[2]));
+	int ok2 = !NUM(tok[0]) && n <= 3 && (n < 3 ? 1 : NUM(tok[1]) && !NUM(tok[2]));
 	int ok3 = NUM(tok[n - 1]);
 	for (size_t i = 0; ok3 && i + 1 < n; i++)
 		ok3 = !NUM(tok[i]);
@@ -248,8 +246,7 @@ static int is_hex(unsigned char c)
  * Read one rua/ruf element s[0..n) into u. *why is NULL when it is a valid URI, else the
  * reason (no_scheme set when the scheme is missing: checkdmarc's message). 0 or ZW_ENOMEM.
  */
-static int parse_uri(struct zw_dmarc_uri *u, const char *s, size_t n, const char **why,
-		     int *no_scheme)
+static int parse_uri(struct zw_dmarc_uri *u, const char *s, size_t n, const char **why, int *no_scheme)
 {
 	*why = NULL;
 	*no_scheme = 0;
@@ -276,7 +273,8 @@ static int parse_uri(struct zw_dmarc_uri *u, const char *s, size_t n, const char
 		if (i < n) {
 			for (size_t k = 0; k < sizeof(units) / sizeof(units[0]); k++)
 				if (lower(s[i]) == units[k].unit) {
-					v = v > (ULLONG_MAX >> units[k].shift) ? ULLONG_MAX : v << units[k].shift;
+					v = v > (ULLONG_MAX >> units[k].shift) ? ULLONG_MAX
+									       : v << units[k].shift;
 					i++;
 					break;
 				}
@@ -388,8 +386,8 @@ static void uris_free(struct zw_dmarc_uri *v, size_t n)
 
 /* ---- tags --------------------------------------------------------------------------- */
 
-static const char *const known_tags[] = {"v",   "p",  "sp", "np",  "adkim", "aspf", "fo",
-					 "rua", "ruf", "t", "psd", "pct",   "rf",   "ri"};
+static const char *const known_tags[] = {"v",	"p",   "sp", "np",  "adkim", "aspf", "fo",
+					 "rua", "ruf", "t",  "psd", "pct",   "rf",   "ri"};
 #define NKNOWN (sizeof(known_tags) / sizeof(known_tags[0]))
 
 static int is_known(const char *name)
@@ -428,8 +426,8 @@ static long value_offset(const struct zw_dmarc *d, const struct zw_dmarc_tag *t)
 	return (long)i;
 }
 
-static int add_tag(struct zw_dmarc *d, const char *name, size_t nlen, const char *val,
-		   size_t vlen, size_t off)
+static int add_tag(struct zw_dmarc *d, const char *name, size_t nlen, const char *val, size_t vlen,
+		   size_t off)
 {
 	if ((d->ntags & (d->ntags - 1)) == 0) { /* full at 0, 1, 2, 4, 8, ... */
 		size_t cap = d->ntags ? d->ntags * 2 : 1;
@@ -453,8 +451,7 @@ static int add_tag(struct zw_dmarc *d, const char *name, size_t nlen, const char
 }
 
 /* DM-03: the record is ignored. */
-static int bad_version(struct ctx *c, long off, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static int bad_version(struct ctx *c, long off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int bad_version(struct ctx *c, long off, const char *fmt, ...)
 {
 	char msg[512];
@@ -464,8 +461,10 @@ static int bad_version(struct ctx *c, long off, const char *fmt, ...)
 	va_end(ap);
 	c->discard = 1;
 	zw_error_set(c->err, ZW_EINVAL, "%s", msg);
-	return note(c->fs, "DM-03", off, "begin the record with v=DMARC1; (exactly, in upper case)",
-		    "%s", msg) ? 0 : ZW_ENOMEM;
+	return note(c->fs, "DM-03", off, "begin the record with v=DMARC1; (exactly, in upper case)", "%s",
+		    msg)
+		       ? 0
+		       : ZW_ENOMEM;
 }
 
 /* A tag name in upper or mixed case: accepted, NOTICE (the DM-09 class, see dmarc.h). */
@@ -478,12 +477,12 @@ static int name_case(struct ctx *c, const char *name, size_t nlen, size_t off)
 			for (size_t k = 0; low[k]; k++)
 				low[k] = lower(low[k]);
 			snprintf(fix, sizeof(fix), "write the tag name as '%s'", low);
-			struct zw_finding *f = note(
-				c->fs, "DM-09", (long)off, fix,
-				"tag name '%.*s' at offset %zu is not lower case: read as '%s', but RFC "
-				"7489 §6.3 inherits case-sensitive tag names (RFC 6376 §3.2), so some "
-				"receivers ignore it",
-				(int)(nlen < 31 ? nlen : 31), name, off, low);
+			struct zw_finding *f =
+				note(c->fs, "DM-09", (long)off, fix,
+				     "tag name '%.*s' at offset %zu is not lower case: read as '%s', but RFC "
+				     "7489 §6.3 inherits case-sensitive tag names (RFC 6376 §3.2), so some "
+				     "receivers ignore it",
+				     (int)(nlen < 31 ? nlen : 31), name, off, low);
 			if (!f)
 				return ZW_ENOMEM;
 			f->sev = ZW_SEV_NOTICE;
@@ -498,10 +497,12 @@ static int version(struct zw_dmarc *d, struct ctx *c, size_t a, size_t b)
 	const char *s = d->raw;
 	char buf[SHOWBUF];
 	if (d->raw_len == 0)
-		return bad_version(c, 0, "the record is empty: it must begin with v=DMARC1 "
+		return bad_version(c, 0,
+				   "the record is empty: it must begin with v=DMARC1 "
 				   "(RFC 9989 §4.7)");
 	if (is_wsp((unsigned char)s[0]))
-		return bad_version(c, 0, "the record begins with whitespace: it must begin with "
+		return bad_version(c, 0,
+				   "the record begins with whitespace: it must begin with "
 				   "v=DMARC1, or receivers ignore it (RFC 9989 §4.7, §4.8)");
 	size_t j = a;
 	while (j < b && is_alpha((unsigned char)s[j]))
@@ -511,7 +512,8 @@ static int version(struct zw_dmarc *d, struct ctx *c, size_t a, size_t b)
 		eq++;
 	if (nlen != 1 || lower(s[a]) != 'v' || eq == b || s[eq] != '=') {
 		int later = strstr(s, "v=DMARC1") || strstr(s, "V=DMARC1");
-		return bad_version(c, 0, "the record begins with '%s', not v=DMARC1: v must be the "
+		return bad_version(c, 0,
+				   "the record begins with '%s', not v=DMARC1: v must be the "
 				   "first tag or receivers ignore the record (RFC 9989 §4.7)%s",
 				   show(buf, sizeof(buf), s + a, b - a),
 				   later ? "; move v=DMARC1 to the front" : "");
@@ -522,15 +524,21 @@ static int version(struct zw_dmarc *d, struct ctx *c, size_t a, size_t b)
 	size_t vlen = b - val;
 	if (vlen != 6 || memcmp(s + val, "DMARC1", 6) != 0) {
 		if (vlen == 6 && strncasecmp(s + val, "DMARC1", 6) == 0)
-			return bad_version(c, (long)val, "v=%.6s: the version is case-sensitive and "
+			return bad_version(c, (long)val,
+					   "v=%.6s: the version is case-sensitive and "
 					   "must be DMARC1, or receivers ignore the record "
-					   "(RFC 9989 §4.7, §4.8)", s + val);
+					   "(RFC 9989 §4.7, §4.8)",
+					   s + val);
 		if (vlen > 6 && memcmp(s + val, "DMARC1", 6) == 0 && is_wsp((unsigned char)s[val + 6]))
-			return bad_version(c, (long)val + 6, "';' is missing after v=DMARC1 at offset "
+			return bad_version(c, (long)val + 6,
+					   "';' is missing after v=DMARC1 at offset "
 					   "%zu: the version reads '%s' and receivers ignore the record "
-					   "(RFC 9989 §4.8)", val + 6, show(buf, sizeof(buf), s + val, vlen));
-		return bad_version(c, (long)val, "v=%s is not DMARC1: receivers ignore the record "
-				   "(RFC 9989 §4.7, §4.8)", show(buf, sizeof(buf), s + val, vlen));
+					   "(RFC 9989 §4.8)",
+					   val + 6, show(buf, sizeof(buf), s + val, vlen));
+		return bad_version(c, (long)val,
+				   "v=%s is not DMARC1: receivers ignore the record "
+				   "(RFC 9989 §4.7, §4.8)",
+				   show(buf, sizeof(buf), s + val, vlen));
 	}
 	int rc = name_case(c, s + a, 1, a);
 	return rc ? rc : add_tag(d, "v", 1, "DMARC1", 6, a);
@@ -546,7 +554,10 @@ static int tag(struct zw_dmarc *d, struct ctx *c, size_t a, size_t b, int last)
 			return 0; /* the optional final dmarc-sep */
 		return note(c->fs, "DM-09", (long)a, "remove the extra ';'",
 			    "empty tag at offset %zu (two ';' in a row): not in the grammar, "
-			    "receivers may ignore it (RFC 9989 §4.8)", a) ? 0 : ZW_ENOMEM;
+			    "receivers may ignore it (RFC 9989 §4.8)",
+			    a)
+			       ? 0
+			       : ZW_ENOMEM;
 	}
 	size_t j = a;
 	while (j < b && is_alpha((unsigned char)s[j]))
@@ -558,7 +569,9 @@ static int tag(struct zw_dmarc *d, struct ctx *c, size_t a, size_t b, int last)
 		return note(c->fs, "DM-09", (long)a, "write each tag as name=value, separated by ';'",
 			    "malformed tag '%s' at offset %zu: a tag is letters, '=' and a value, "
 			    "so receivers ignore it (RFC 9989 §4.8)",
-			    show(buf, sizeof(buf), s + a, b - a), a) ? 0 : ZW_ENOMEM;
+			    show(buf, sizeof(buf), s + a, b - a), a)
+			       ? 0
+			       : ZW_ENOMEM;
 	size_t val = eq + 1;
 	while (val < b && is_wsp((unsigned char)s[val]))
 		val++;
@@ -577,7 +590,9 @@ static int tag(struct zw_dmarc *d, struct ctx *c, size_t a, size_t b, int last)
 			return note(c->fs, "DM-10", (long)a, fix,
 				    "duplicate tag '%s' at offset %zu (first at %zu): a duplicate makes "
 				    "the whole tag-list invalid (RFC 6376 §3.2, inherited by RFC 7489 §6.3)",
-				    name, a, d->tags[i].offset) ? 0 : ZW_ENOMEM;
+				    name, a, d->tags[i].offset)
+				       ? 0
+				       : ZW_ENOMEM;
 		}
 	if ((rc = add_tag(d, s + a, nlen, s + val, b - val, a)))
 		return rc;
@@ -591,7 +606,9 @@ static int tag(struct zw_dmarc *d, struct ctx *c, size_t a, size_t b, int last)
 	return note(c->fs, "DM-09", (long)a, hint ? fix : "remove the tag",
 		    "unknown tag '%s' at offset %zu: receivers ignore it (RFC 9989 §4.7)%s%s%s",
 		    show(said, sizeof(said), s + a, nlen), a, hint ? ": did you mean '" : "",
-		    hint ? hint : "", hint ? "'?" : "") ? 0 : ZW_ENOMEM;
+		    hint ? hint : "", hint ? "'?" : "")
+		       ? 0
+		       : ZW_ENOMEM;
 }
 
 static int tokenize(struct zw_dmarc *d, struct ctx *c)
@@ -631,8 +648,10 @@ static int check_policy(struct zw_dmarc *d, const struct zw_dmarc_tag *t, struct
 		snprintf(fix, sizeof(fix), "set %s to none, quarantine or reject", t->name);
 		return note(c->fs, "DM-04", value_offset(d, t), fix,
 			    "%s= has no value, so it is not a valid tag and receivers ignore it "
-			    "(RFC 9989 §4.8): the default applies, %s", t->name, dflt[which])
-			       ? 0 : ZW_ENOMEM;
+			    "(RFC 9989 §4.8): the default applies, %s",
+			    t->name, dflt[which])
+			       ? 0
+			       : ZW_ENOMEM;
 	}
 	enum zw_dmarc_policy v = policy_of(t->value);
 	enum zw_dmarc_policy *slot[] = {&d->p, &d->sp, &d->np};
@@ -658,8 +677,8 @@ static int check_np(struct zw_dmarc *d, const struct zw_dmarc_tag *t, struct ctx
 }
 
 /* A single-letter tag (adkim, aspf, t, psd) with a bad value: DM-09, the default applies. */
-static int bad_letter(struct zw_dmarc *d, const struct zw_dmarc_tag *t, struct ctx *c,
-		      const char *allowed, const char *dflt)
+static int bad_letter(struct zw_dmarc *d, const struct zw_dmarc_tag *t, struct ctx *c, const char *allowed,
+		      const char *dflt)
 {
 	char buf[SHOWBUF], fix[64];
 	snprintf(fix, sizeof(fix), "set %s to one of %s", t->name, allowed);
@@ -667,7 +686,8 @@ static int bad_letter(struct zw_dmarc *d, const struct zw_dmarc_tag *t, struct c
 		    "invalid %s value '%s' (allowed: %s): receivers fall back to the default, %s "
 		    "(RFC 9989 §4.7, §4.8)",
 		    t->name, show(buf, sizeof(buf), t->value, strlen(t->value)), allowed, dflt)
-		       ? 0 : ZW_ENOMEM;
+		       ? 0
+		       : ZW_ENOMEM;
 }
 
 static int check_adkim(struct zw_dmarc *d, const struct zw_dmarc_tag *t, struct ctx *c)
@@ -698,7 +718,9 @@ static int check_t(struct zw_dmarc *d, const struct zw_dmarc_tag *t, struct ctx 
 		return 0;
 	return note(c->fs, "DM-13", value_offset(d, t), "remove t=y once the policy is final",
 		    "t=y asks receivers to apply the policy one level lower: reject acts as "
-		    "quarantine and quarantine as none (RFC 9989 §4.7)") ? 0 : ZW_ENOMEM;
+		    "quarantine and quarantine as none (RFC 9989 §4.7)")
+		       ? 0
+		       : ZW_ENOMEM;
 }
 
 static int check_psd(struct zw_dmarc *d, const struct zw_dmarc_tag *t, struct ctx *c)
@@ -717,11 +739,11 @@ static int check_fo(struct zw_dmarc *d, const struct zw_dmarc_tag *t, struct ctx
 		d->fo = t->value;
 		return 0;
 	}
-	struct zw_finding *f = note(c->fs, "DM-16", value_offset(d, t),
-				    "use fo=0, 1, d or s (or a ':' list of them)",
-				    "invalid fo value '%s': allowed are 0, 1, d and s joined by ':', "
-				    "so receivers use the default fo=0 (RFC 9989 §4.7, §4.8 dmarc-fo)",
-				    show(buf, sizeof(buf), t->value, strlen(t->value)));
+	struct zw_finding *f =
+		note(c->fs, "DM-16", value_offset(d, t), "use fo=0, 1, d or s (or a ':' list of them)",
+		     "invalid fo value '%s': allowed are 0, 1, d and s joined by ':', "
+		     "so receivers use the default fo=0 (RFC 9989 §4.7, §4.8 dmarc-fo)",
+		     show(buf, sizeof(buf), t->value, strlen(t->value)));
 	if (!f)
 		return ZW_ENOMEM;
 	f->sev = ZW_SEV_ERROR;
@@ -745,10 +767,14 @@ static int check_uris(struct zw_dmarc *d, const struct zw_dmarc_tag *t, struct c
 		(*list)[0].offset = (size_t)voff;
 		if (!((*list)[0].text = zw_strdup("")))
 			return ZW_ENOMEM;
-		return note(c->fs, "DM-06", voff, "add a URI such as mailto:dmarc@example.com, or "
-			    "remove the tag", "%s= is empty: receivers send no %s reports "
-			    "(RFC 9989 §4.7, §4.8)", t->name,
-			    strcmp(t->name, "rua") == 0 ? "aggregate" : "failure") ? 0 : ZW_ENOMEM;
+		return note(c->fs, "DM-06", voff,
+			    "add a URI such as mailto:dmarc@example.com, or "
+			    "remove the tag",
+			    "%s= is empty: receivers send no %s reports "
+			    "(RFC 9989 §4.7, §4.8)",
+			    t->name, strcmp(t->name, "rua") == 0 ? "aggregate" : "failure")
+			       ? 0
+			       : ZW_ENOMEM;
 	}
 	size_t i = 0;
 	for (;;) {
@@ -769,17 +795,20 @@ static int check_uris(struct zw_dmarc *d, const struct zw_dmarc_tag *t, struct c
 			snprintf(fix, sizeof(fix), "write mailto:%s", buf);
 			if (!note(c->fs, "DM-06", (long)u->offset, strchr(buf, '@') ? fix : NULL,
 				  "%s is not a valid DMARC report URI - please make sure that the URI "
-				  "begins with a schema such as mailto: (%s=, RFC 9989 §4.8)", buf, t->name))
+				  "begins with a schema such as mailto: (%s=, RFC 9989 §4.8)",
+				  buf, t->name))
 				return ZW_ENOMEM;
 		} else if (why) {
-			if (!note(c->fs, "DM-06", (long)u->offset, "write comma-separated URIs such as "
+			if (!note(c->fs, "DM-06", (long)u->offset,
+				  "write comma-separated URIs such as "
 				  "mailto:dmarc@example.com",
 				  "%s is not a valid DMARC report URI: %s (%s=, RFC 9989 §4.8)",
 				  b > a ? buf : "''", why, t->name))
 				return ZW_ENOMEM;
 		} else if (u->has_size && !note(c->fs, "DM-17", (long)u->offset, "drop the !size suffix",
-					      "the size limit in %s is obsolete syntax (obs-dmarc-uri, "
-					      "RFC 9989 §4.8)", buf)) {
+						"the size limit in %s is obsolete syntax (obs-dmarc-uri, "
+						"RFC 9989 §4.8)",
+						buf)) {
 			return ZW_ENOMEM;
 		}
 		if (v[e] == '\0')
@@ -821,20 +850,24 @@ static int check_removed(struct zw_dmarc *d, const struct zw_dmarc_tag *t, struc
 			snprintf(extra, sizeof(extra), "; '%s' is not a number from 0 to 100",
 				 show(buf, sizeof(buf), v, n));
 		else if (d->pct < 100)
-			snprintf(extra, sizeof(extra), "; RFC 7489 receivers apply the policy to only "
-				 "%d%% of failing mail, RFC 9989 receivers to all of it", d->pct);
+			snprintf(extra, sizeof(extra),
+				 "; RFC 7489 receivers apply the policy to only "
+				 "%d%% of failing mail, RFC 9989 receivers to all of it",
+				 d->pct);
 	}
 	return note(c->fs, "DM-11", (long)t->offset, "remove the tag",
 		    "support for the %s tag was removed in RFC 9989 (§4.7), while RFC 7489 "
-		    "receivers still honour it%s", t->name, extra) ? 0 : ZW_ENOMEM;
+		    "receivers still honour it%s",
+		    t->name, extra)
+		       ? 0
+		       : ZW_ENOMEM;
 }
 
 /* ---- after the tags ---------------------------------------------------------------------- */
 
 static enum zw_dmarc_policy one_lower(enum zw_dmarc_policy p)
 {
-	return p == ZW_DMARC_REJECT ? ZW_DMARC_QUARANTINE
-	       : p == ZW_DMARC_QUARANTINE ? ZW_DMARC_NONE : p;
+	return p == ZW_DMARC_REJECT ? ZW_DMARC_QUARANTINE : p == ZW_DMARC_QUARANTINE ? ZW_DMARC_NONE : p;
 }
 
 static int finish(struct zw_dmarc *d, struct ctx *c)
@@ -852,8 +885,8 @@ static int finish(struct zw_dmarc *d, struct ctx *c)
 		return ZW_ENOMEM;
 	const struct zw_dmarc_tag *fo = find_tag(d, "fo");
 	if (fo && !find_tag(d, "ruf") &&
-	    !note(c->fs, "DM-16", (long)fo->offset, "add ruf= or remove fo=",
-		  "fo= is ignored without ruf= (RFC 9989 §4.7)"))
+	    !note(c->fs, "DM-16", (long)fo->offset,
+		  "add ruf= or remove fo=", "fo= is ignored without ruf= (RFC 9989 §4.7)"))
 		return ZW_ENOMEM;
 	int bad = 0;
 	for (size_t i = 0; i < 3; i++) {
@@ -933,10 +966,10 @@ int zw_dmarc_parse(struct zw_dmarc **out, const char *v, size_t len, struct zw_f
 		const char *name;
 		int (*check)(struct zw_dmarc *, const struct zw_dmarc_tag *, struct ctx *);
 	} rules[] = {
-		{"p", check_p},       {"sp", check_sp},     {"np", check_np},   {"adkim", check_adkim},
-		{"aspf", check_aspf}, {"fo", check_fo},     {"rua", check_rua}, {"ruf", check_ruf},
-		{"t", check_t},       {"psd", check_psd},   {"pct", check_removed},
-		{"rf", check_removed}, {"ri", check_removed},
+		{"p", check_p},	       {"sp", check_sp},   {"np", check_np},	   {"adkim", check_adkim},
+		{"aspf", check_aspf},  {"fo", check_fo},   {"rua", check_rua},	   {"ruf", check_ruf},
+		{"t", check_t},	       {"psd", check_psd}, {"pct", check_removed}, {"rf", check_removed},
+		{"ri", check_removed},
 	};
 	struct ctx c = {fs, err, 0, {NULL, NULL, NULL}};
 	struct zw_dmarc *d = NULL;
@@ -951,8 +984,10 @@ int zw_dmarc_parse(struct zw_dmarc **out, const char *v, size_t len, struct zw_f
 	d->pct = -1;
 	const char *nul = memchr(v, '\0', len);
 	if (nul) {
-		rc = bad_version(&c, (long)(nul - v), "the record holds a nul byte at offset %zu, "
-				 "which no DMARC value allows (RFC 9989 §4.8)", (size_t)(nul - v));
+		rc = bad_version(&c, (long)(nul - v),
+				 "the record holds a nul byte at offset %zu, "
+				 "which no DMARC value allows (RFC 9989 §4.8)",
+				 (size_t)(nul - v));
 		rc = rc ? rc : ZW_EINVAL;
 		goto fail;
 	}
@@ -1008,17 +1043,21 @@ int zw_dmarc_check_weak(const struct zw_dmarc *d, struct zw_findings *fs)
 	if (d->pol_p == ZW_DMARC_NONE)
 		return note(fs, "DM-12", -1, fix,
 			    "p=none only monitors: mail that fails DMARC is delivered as usual "
-			    "(RFC 9989 §4.7)") ? 0 : ZW_ENOMEM;
+			    "(RFC 9989 §4.7)")
+			       ? 0
+			       : ZW_ENOMEM;
 	const char *p = zw_dmarc_policy_name(d->pol_p);
 	if (d->sp == ZW_DMARC_NONE &&
 	    !note(fs, "DM-12", -1, "remove sp= or set it to quarantine or reject",
 		  "an sp tag value of none makes DMARC unenforced on email sent as a subdomain, "
-		  "under p=%s (RFC 9989 §4.7)", p))
+		  "under p=%s (RFC 9989 §4.7)",
+		  p))
 		return ZW_ENOMEM;
 	if (d->np == ZW_DMARC_NONE &&
 	    !note(fs, "DM-12", -1, "remove np= or set it to quarantine or reject",
 		  "an np tag value of none makes DMARC unenforced on email sent as a non-existent "
-		  "subdomain, under p=%s (RFC 9989 §4.7)", p))
+		  "subdomain, under p=%s (RFC 9989 §4.7)",
+		  p))
 		return ZW_ENOMEM;
 	return 0;
 }
@@ -1030,7 +1069,8 @@ int zw_dmarc_check_parked(const struct zw_dmarc *d, int parked, struct zw_findin
 	if (d->pol_p != ZW_DMARC_REJECT &&
 	    !note(fs, "DM-18", -1, "set p=reject",
 		  "policy (p=) should be reject for parked domains: the domain sends no mail, "
-		  "so everything claiming it is forged (now %s)", zw_dmarc_policy_name(d->pol_p)))
+		  "so everything claiming it is forged (now %s)",
+		  zw_dmarc_policy_name(d->pol_p)))
 		return ZW_ENOMEM;
 	if (d->pol_sp != ZW_DMARC_REJECT && d->sp != ZW_DMARC_UNSET &&
 	    !note(fs, "DM-18", -1, "set sp=reject or remove sp=",
@@ -1052,7 +1092,9 @@ int zw_dmarc_check_psd(const struct zw_dmarc *d, int is_psd, struct zw_findings 
 		return 0;
 	return note(fs, "DM-19", value_offset(d, t), "remove psd=y",
 		    "psd=y declares a public suffix domain, which changes the organizational domain "
-		    "of every name below it (RFC 9989 §4.7, §4.10.2)") ? 0 : ZW_ENOMEM;
+		    "of every name below it (RFC 9989 §4.7, §4.10.2)")
+		       ? 0
+		       : ZW_ENOMEM;
 }
 
 /* ---- external destinations ---------------------------------------------------------------- */
@@ -1067,7 +1109,8 @@ static int add_name(struct zw_buf *b, const char *name, struct zw_error *err)
 	for (size_t i = 0; i <= n; i++) {
 		if (i == n || name[i] == '.') {
 			if (label == 0 || label > 63)
-				return zw_error_set(err, ZW_EINVAL, "'%.*s' is not a domain name "
+				return zw_error_set(err, ZW_EINVAL,
+						    "'%.*s' is not a domain name "
 						    "(empty label or label over 63 octets)",
 						    (int)(n < 255 ? n : 255), name);
 			label = 0;
@@ -1086,8 +1129,8 @@ static int add_name(struct zw_buf *b, const char *name, struct zw_error *err)
 	return 0;
 }
 
-static int auth_name(char **out, const char *first, const char *policy_domain,
-		     const char *dest_host, struct zw_error *err)
+static int auth_name(char **out, const char *first, const char *policy_domain, const char *dest_host,
+		     struct zw_error *err)
 {
 	struct zw_buf b = ZW_BUF_INIT;
 	int rc = 0;
@@ -1102,8 +1145,10 @@ static int auth_name(char **out, const char *first, const char *policy_domain,
 	if (!rc)
 		rc = add_name(&b, dest_host, err);
 	if (!rc && b.len > NAME_MAX_LEN)
-		rc = zw_error_set(err, ZW_EINVAL, "the authorisation name for %s at %s is longer "
-				  "than 253 characters", policy_domain, dest_host);
+		rc = zw_error_set(err, ZW_EINVAL,
+				  "the authorisation name for %s at %s is longer "
+				  "than 253 characters",
+				  policy_domain, dest_host);
 	if (rc) {
 		zw_buf_free(&b);
 		return rc;
@@ -1112,8 +1157,8 @@ static int auth_name(char **out, const char *first, const char *policy_domain,
 	return 0;
 }
 
-int zw_dmarc_report_auth_names(char **name, char **wildcard, const char *policy_domain,
-			       const char *dest_host, struct zw_error *err)
+int zw_dmarc_report_auth_names(char **name, char **wildcard, const char *policy_domain, const char *dest_host,
+			       struct zw_error *err)
 {
 	char *a = NULL, *w = NULL;
 	int rc = auth_name(&a, NULL, policy_domain, dest_host, err);

@@ -26,60 +26,60 @@
 #include "reconcile/finding.h"
 
 enum zw_dmarc_policy {
-	ZW_DMARC_UNSET = 0,     /* the tag is absent (or, in pol_*, no DMARC processing) */
+	ZW_DMARC_UNSET = 0, /* the tag is absent (or, in pol_*, no DMARC processing) */
 	ZW_DMARC_NONE,
 	ZW_DMARC_QUARANTINE,
 	ZW_DMARC_REJECT,
-	ZW_DMARC_INVALID,       /* present with a value that is none of the three (DM-04) */
+	ZW_DMARC_INVALID, /* present with a value that is none of the three (DM-04) */
 };
 
 enum zw_dmarc_align {
-	ZW_DMARC_RELAXED = 0,   /* r, the default */
-	ZW_DMARC_STRICT,        /* s */
+	ZW_DMARC_RELAXED = 0, /* r, the default */
+	ZW_DMARC_STRICT,      /* s */
 };
 
 enum zw_dmarc_psd {
-	ZW_DMARC_PSD_U = 0,     /* u, the default */
+	ZW_DMARC_PSD_U = 0, /* u, the default */
 	ZW_DMARC_PSD_Y,
 	ZW_DMARC_PSD_N,
 };
 
 /* One element of a rua= or ruf= list. */
 struct zw_dmarc_uri {
-	char *text;                   /* as written, with any !size suffix */
-	char *scheme;                 /* lower case; NULL when there is no scheme */
-	char *address;                /* mailto: the addr-spec (before any '?'); else NULL */
-	char *host;                   /* lower case: the domain of a mailto: address, the host
+	char *text;		      /* as written, with any !size suffix */
+	char *scheme;		      /* lower case; NULL when there is no scheme */
+	char *address;		      /* mailto: the addr-spec (before any '?'); else NULL */
+	char *host;		      /* lower case: the domain of a mailto: address, the host
 				       * of an http(s) URI; NULL for other schemes */
 	unsigned long long max_bytes; /* the obsolete !size limit in bytes (DM-17) */
 	int has_size;
-	int valid;                    /* a URI with a scheme (RFC 3986); DM-06 when 0 */
-	size_t offset;                /* in the record */
+	int valid;     /* a URI with a scheme (RFC 3986); DM-06 when 0 */
+	size_t offset; /* in the record */
 };
 
 struct zw_dmarc_tag {
-	char *name;      /* lower case */
-	char *value;     /* WSP around removed */
-	size_t offset;   /* of the name, in the record */
-	int known;       /* one of the tags RFC 7489 / RFC 9989 define */
+	char *name;    /* lower case */
+	char *value;   /* WSP around removed */
+	size_t offset; /* of the name, in the record */
+	int known;     /* one of the tags RFC 7489 / RFC 9989 define */
 };
 
 struct zw_dmarc {
-	char *raw;                      /* the record as given, NUL-terminated */
+	char *raw; /* the record as given, NUL-terminated */
 	size_t raw_len;
-	struct zw_dmarc_tag *tags;      /* record order, no duplicates; tags[0] is v */
+	struct zw_dmarc_tag *tags; /* record order, no duplicates; tags[0] is v */
 	size_t ntags;
 
 	/* The tags as written (defaults where absent or invalid, see each). */
 	enum zw_dmarc_policy p, sp, np; /* UNSET, a policy, or INVALID */
 	enum zw_dmarc_align adkim, aspf;
-	int testing;                    /* t=y */
+	int testing; /* t=y */
 	enum zw_dmarc_psd psd;
-	const char *fo;                 /* a valid fo= value (borrowed), NULL otherwise */
-	int pct;                        /* 0-100, or -1 when absent or not such a number */
+	const char *fo; /* a valid fo= value (borrowed), NULL otherwise */
+	int pct;	/* 0-100, or -1 when absent or not such a number */
 	struct zw_dmarc_uri *rua, *ruf;
 	size_t nrua, nruf;
-	size_t valid_rua;               /* syntactically valid rua URIs */
+	size_t valid_rua; /* syntactically valid rua URIs */
 
 	/*
 	 * What receivers apply (RFC 9989 §4.7, §4.10.1). An invalid p, sp or np makes the
@@ -131,8 +131,8 @@ const char *zw_dmarc_policy_name(enum zw_dmarc_policy p);
  * is ignored). Either out pointer may be NULL; the caller frees with zw_free. ZW_EINVAL
  * when an input is not a domain name or the result exceeds 253 characters or a label 63.
  */
-int zw_dmarc_report_auth_names(char **name, char **wildcard, const char *policy_domain,
-			       const char *dest_host, struct zw_error *err);
+int zw_dmarc_report_auth_names(char **name, char **wildcard, const char *policy_domain, const char *dest_host,
+			       struct zw_error *err);
 
 /*
  * How to find a name's organizational domain. Give either a callback or a list of
