@@ -12,8 +12,10 @@
  *     chars    TX-02/05/06/07/08  the code point table, mojibake, invalid UTF-8
  *     pasted   TX-04  `" "` inside one string is removed (the junction is a boundary)
  *     quotes   TX-03  literal quotes around the value are removed
- *   then once:
- *     non-ascii TX-08 (kept), key TX-11 (DKIM p=), blanks TX-01/TX-02, glued TX-10 (SPF)
+ *   group 2:
+ *     key TX-11 (DKIM p=), blanks TX-01/TX-02, glued TX-10 (SPF)
+ *   both groups again until a whole round changes nothing (so the result is a fixed
+ *   point of every pass), then non-ascii TX-08 (reported, kept).
  *
  * A pass never reports bytes another finding already covers (the `fixed` flag): a
  * U+3000 at the start is TX-06, not TX-06 and TX-01. Owns nothing beyond one call.
@@ -30,6 +32,7 @@
 #define VALUE_MAX 65535u  /* RDLENGTH is 16 bits (RFC 1035 §3.2.1) */
 #define NAME_TEXT_MAX 1024u
 #define TOKEN_MAX 255u    /* the longest SPF term TX-10 looks at */
+#define ROUNDS_MAX 64     /* passes repeat until nothing changes (run_passes) */
 
 /* ---- the table of code points ----------------------------------------------------- */
 
@@ -308,7 +311,7 @@ struct note {
 	enum zw_severity sev;
 	unsigned acts;      /* ACT_* for TX-02 */
 	unsigned seq;
-	size_t len;         /* TX-09: string length */
+	size_t len;         /* TX-09: string length; TX-08: first bad byte or code point */
 	char detail[160];   /* kind-specific text: the escape, the glued tokens, ... */
 };
 
@@ -364,12 +367,20 @@ static void finish(struct run *r)
 	r->b = t;
 }
 
-/* Record a problem; notes of the same kind, class and key merge. */
+/* Kinds whose key is unique (a string or boundary number): never merged. */
+static int unique_key(enum note_kind kind)
+{
+	return kind == N_TOO_LONG || kind == N_GLUED;
+}
+
+/* Record a problem; notes of the same kind, class and key merge. The keys of mergeable
+ * kinds are few (table code points, control bytes, one per value), so the search is
+ * short. */
 static struct note *note_add(struct run *r, enum note_kind kind, const char *cls,
 			     uint32_t cp, size_t off)
 {
 	struct notes *ns = &r->notes;
-	for (size_t i = 0; i < ns->n; i++) {
+	for (size_t i = 0; i < ns->n && !unique_key(kind); i++) {
 		struct note *n = &ns->v[i];
 		if (n->kind == kind && n->cp == cp && strcmp(n->cls, cls) == 0) {
 			n->count++;
@@ -438,6 +449,26 @@ static size_t decode_at(uint32_t *cp, const struct track *t, size_t i)
 	return zw_stray_utf8(cp, tmp, n);
 }
 
+/* Write bytes for a message: printable ASCII as is, anything else as <U+XXXX> (for a
+ * C0 control) or \DDD, so a message stays one line of ASCII. */
+static void safe_text(char *out, size_t outsz, const unsigned char *s, size_t n)
+{
+	size_t at = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < n && at + 9 < outsz; i++) {
+		int w;
+		if (s[i] >= 0x20 && s[i] <= 0x7e)
+			w = snprintf(out + at, outsz - at, "%c", s[i]);
+		else if (s[i] < 0x20)
+			w = snprintf(out + at, outsz - at, "<U+%04X>", s[i]);
+		else
+			w = snprintf(out + at, outsz - at, "\\%03u", s[i]);
+		if (w < 0)
+			break;
+		at += (size_t)w;
+	}
+}
+
 /* ---- group 1 ---------------------------------------------------------------------- */
 
 static int is_digit(unsigned char c)
@@ -464,7 +495,7 @@ static int pass_escapes(struct run *r, int *changed)
 					if (val <= 255)
 						used = 4;
 				}
-			} else if (d >= 0x20 && d <= 0x7e) {
+			} else if ((d >= 0x20 && d <= 0x7e) || d == '\t' || d == '\r' || d == '\n') {
 				val = d;
 				used = 2;
 			}
@@ -479,9 +510,10 @@ static int pass_escapes(struct run *r, int *changed)
 		if (!n)
 			return ZW_ENOMEM;
 		if (n->off == b->off && !n->detail[0]) {
+			unsigned char esc[4];
 			for (size_t k = 0; k < used; k++)
-				n->detail[k] = (char)in->v[i + k].c;
-			n->detail[used] = '\0';
+				esc[k] = in->v[i + k].c;
+			safe_text(n->detail, sizeof(n->detail), esc, used);
 		}
 		if (push(&r->b, (unsigned char)val, F_FIXED, b->off))
 			return ZW_ENOMEM;
@@ -656,15 +688,23 @@ static int pass_quotes(struct run *r, int *changed)
 	return 0;
 }
 
-/* TX-08 for what group 1 kept: valid UTF-8 outside the table. */
+/* TX-08 for what the passes kept: valid UTF-8 outside the table; one note per value,
+ * naming the first code point. */
 static int note_nonascii(struct run *r)
 {
 	const struct track *t = &r->a;
+	struct note *n = NULL;
 	for (size_t i = 0; i < t->n;) {
-		uint32_t cp;
+		uint32_t cp = 0;
 		size_t len = t->v[i].c < 0x80 ? 1 : decode_at(&cp, t, i);
-		if (len > 1 && !note_add(r, N_NONASCII, "TX-08", cp, t->v[i].off))
-			return ZW_ENOMEM;
+		if (len > 1) {
+			if (n)
+				n->count++;
+			else if (!(n = note_add(r, N_NONASCII, "TX-08", 0, t->v[i].off)))
+				return ZW_ENOMEM;
+			else
+				n->len = cp;
+		}
 		i += len ? len : 1;
 	}
 	return 0;
@@ -673,7 +713,7 @@ static int note_nonascii(struct run *r)
 /* ---- group 2 ---------------------------------------------------------------------- */
 
 /* TX-11: blanks between the base64 characters of a DKIM p= tag. */
-static int pass_key(struct run *r)
+static int pass_key(struct run *r, int *changed)
 {
 	struct track *in = &r->a;
 	size_t i = 0, removed = 0;
@@ -716,6 +756,7 @@ static int pass_key(struct run *r)
 		if (!(in->v[k].flags & F_DROP) && push_tb(&r->b, &in->v[k]))
 			return ZW_ENOMEM;
 	finish(r);
+	*changed = 1;
 	return 0;
 }
 
@@ -749,7 +790,7 @@ static int note_control(struct run *r, const struct tb *b, int fold, unsigned ac
 }
 
 /* TX-01 leading blanks, TX-02 control characters and trailing junk, NM-07 for names. */
-static int pass_blanks(struct run *r)
+static int pass_blanks(struct run *r, int *changed)
 {
 	struct track *in = &r->a;
 	size_t n = in->n, s = 0, e = n;
@@ -839,9 +880,12 @@ static int pass_blanks(struct run *r)
 			}
 			if (!kept && push(&r->b, ' ', F_FIXED, in->v[i].off))
 				return ZW_ENOMEM;
+			*changed = 1;
 		}
 		i = j;
 	}
+	if (s > 0 || e < n)
+		*changed = 1;
 	finish(r);
 	return 0;
 }
@@ -932,7 +976,7 @@ static int cmp_size(const void *a, const void *b)
 }
 
 /* TX-10: a string boundary between two complete SPF terms with no space on either side. */
-static int pass_glued(struct run *r)
+static int pass_glued(struct run *r, int *changed)
 {
 	const struct track *in = &r->a;
 	if (r->nbounds)
@@ -949,7 +993,8 @@ static int pass_glued(struct run *r)
 			bi++;
 		if (bi >= r->nbounds || r->bounds[bi] > hi)
 			continue;
-		if (in->v[i].c == ' ' || in->v[i + 1].c == ' ')
+		/* a space after a backslash would be an escape (TX-13) */
+		if (in->v[i].c == ' ' || in->v[i + 1].c == ' ' || in->v[i].c == '\\')
 			continue;
 		/* the tokens on both sides, at most TOKEN_MAX long (a longer one is no term) */
 		size_t ls = i + 1, re = i + 1;
@@ -959,7 +1004,7 @@ static int pass_glued(struct run *r)
 			re++;
 		if (i + 1 - ls > TOKEN_MAX || re - (i + 1) > TOKEN_MAX)
 			continue;
-		char left[TOKEN_MAX + 1], right[TOKEN_MAX + 1];
+		char left[TOKEN_MAX + 1], right[TOKEN_MAX + 1], sl[64], sr[64];
 		size_t ll = track_text(left, sizeof(left), in, ls, i + 1);
 		size_t rl = track_text(right, sizeof(right), in, i + 1, re);
 		if (!(spf_directive(left, ll) || spf_modifier(left, ll, 0)) ||
@@ -968,9 +1013,12 @@ static int pass_glued(struct run *r)
 		struct note *n = note_add(r, N_GLUED, "TX-10", (uint32_t)i, in->v[i + 1].off);
 		if (!n)
 			return ZW_ENOMEM;
-		snprintf(n->detail, sizeof(n->detail), "'%.70s' to '%.70s'", left, right);
+		safe_text(sl, sizeof(sl), (const unsigned char *)left, ll);
+		safe_text(sr, sizeof(sr), (const unsigned char *)right, rl);
+		snprintf(n->detail, sizeof(n->detail), "'%s' to '%s'", sl, sr);
 		if (push(&r->b, ' ', F_FIXED, in->v[i + 1].off))
 			return ZW_ENOMEM;
+		*changed = 1;
 	}
 	finish(r);
 	return 0;
@@ -987,33 +1035,38 @@ static int run_passes(struct run *r, const char *v, size_t len, const size_t *le
 	for (size_t i = 0; i < len; i++)
 		if ((rc = push(&r->a, (unsigned char)v[i], 0, i)))
 			return rc;
+	/* TX-10 looks at chosen splits only: after a string of 255 octets (or more) the
+	 * split was forced by the wire limit and the joined bytes are the value meant */
 	size_t at = 0;
 	for (size_t i = 0; i + 1 < nstr; i++) {
 		at += lens[i];
-		if (at > 0 && at < len && (rc = add_bound(r, at)))
+		if (lens[i] < ZW_TXT_STRING_MAX && at > 0 && at < len && (rc = add_bound(r, at)))
 			return rc;
 	}
-	int changed;
-	do {
-		changed = 0;
-		if (mode == MODE_TXT && (rc = pass_escapes(r, &changed)))
+	/* Until nothing changes, so that the result is a fixed point of every pass. Group 1
+	 * only shrinks the track; group 2 shrinks it or adds at most one space per boundary,
+	 * so this ends; ROUNDS_MAX is a guard, not a limit ever reached. */
+	int changed = 1;
+	for (int round = 0; changed && round < ROUNDS_MAX; round++) {
+		do {
+			changed = 0;
+			if (mode == MODE_TXT && (rc = pass_escapes(r, &changed)))
+				return rc;
+			if ((rc = pass_chars(r, &changed)))
+				return rc;
+			if (mode == MODE_TXT && (rc = pass_pasted(r, &changed)))
+				return rc;
+			if ((rc = pass_quotes(r, &changed)))
+				return rc;
+		} while (changed);
+		if (mode == MODE_TXT && role == ZW_ROLE_DKIM && (rc = pass_key(r, &changed)))
 			return rc;
-		if ((rc = pass_chars(r, &changed)))
+		if ((rc = pass_blanks(r, &changed)))
 			return rc;
-		if (mode == MODE_TXT && (rc = pass_pasted(r, &changed)))
+		if (mode == MODE_TXT && role == ZW_ROLE_SPF && (rc = pass_glued(r, &changed)))
 			return rc;
-		if ((rc = pass_quotes(r, &changed)))
-			return rc;
-	} while (changed);
-	if ((rc = note_nonascii(r)))
-		return rc;
-	if (mode == MODE_TXT && role == ZW_ROLE_DKIM && (rc = pass_key(r)))
-		return rc;
-	if ((rc = pass_blanks(r)))
-		return rc;
-	if (mode == MODE_TXT && role == ZW_ROLE_SPF && (rc = pass_glued(r)))
-		return rc;
-	return 0;
+	}
+	return note_nonascii(r);
 }
 
 static int note_too_long(struct run *r, const struct zw_txt *t)
@@ -1093,11 +1146,11 @@ static void message(char *msg, size_t sz, const struct note *n, const struct run
 		if (r->mode == MODE_NAME)
 			snprintf(msg, sz, "non-ascii character U+%04X at offset %zu%s in a name "
 				 "(RFC 5890 §2.3.2.1): write the a-label (xn--...)",
-				 (unsigned)n->cp, n->off, m);
+				 (unsigned)n->len, n->off, m);
 		else
 			snprintf(msg, sz, "non-ascii character U+%04X at offset %zu%s: a %s record "
 				 "allows ascii only (%s)",
-				 (unsigned)n->cp, n->off, m, info->name, ref);
+				 (unsigned)n->len, n->off, m, info->name, ref);
 		break;
 	case N_LEADING:
 		zw_stray_lookup(&sc, (unsigned char)n->detail[0]);

@@ -23,6 +23,10 @@
  *    DKIM tags is left alone, and so is a TAB next to `;` or `=` in DMARC, STS, TLS-RPT
  *    and BIMI (their separators allow *WSP).
  *  - A trailing SP is valid in SPF (`*SP`) and harmless elsewhere: kept.
+ *  - TX-10 is reported where a string boundary falls between two complete SPF terms
+ *    with no space on either side, and only after a string shorter than 255 octets: a
+ *    split at 255 is the forced canonical split (zw_txt_from_value), whose joined bytes
+ *    are the value meant, so it never glues anything by itself.
  */
 #ifndef ZW_STRAY_H
 #define ZW_STRAY_H

@@ -305,12 +305,13 @@ static void tx08_not_utf8(void **state)
 	    "U+FFFD REPLACEMENT CHARACTER at offset 11", "v=spf1 -all");
 	/* valid UTF-8 outside the table: reported, kept (no safe ascii guess) */
 	struct res r;
-	classify(&r, "\"v=spf1 include:b\\195\\188cher.example -all\"", ZW_ROLE_NONE);
+	classify(&r, "\"v=spf1 include:b\\195\\188cher.\\195\\169xample -all\"", ZW_ROLE_NONE);
 	assert_int_equal(r.fs.n, 1);
 	expect_finding(&r, 0, "TX-08", 16, ZW_SEV_ERROR,
-		       "non-ascii character U+00FC at offset 16: a spf record allows ascii only (RFC 7208 §12)");
+		       "non-ascii character U+00FC at offset 16 (and 1 more): a spf record allows ascii "
+		       "only (RFC 7208 §12)");
 	assert_string_equal(r.fs.v[0].fix, "rewrite the value in ascii");
-	expect_norm(&r, "v=spf1 include:b\xc3\xbc" "cher.example -all", 35);
+	expect_norm(&r, "v=spf1 include:b\xc3\xbc" "cher.\xc3\xa9xample -all", 36);
 	res_free(&r);
 	clean("\"v=spf1 -all\"", ZW_ROLE_NONE, ZW_ROLE_SPF);
 }
@@ -395,6 +396,29 @@ static void tx10_spf_split_without_space(void **state)
 	clean("\"v=spf1 ip4:192.0.2.0/24\" \" include:_spf.example.net -all\"", ZW_ROLE_NONE, ZW_ROLE_SPF);
 	clean("\"v=spf1 a\" \"ll\"", ZW_ROLE_NONE, ZW_ROLE_SPF);
 	clean("\"v=DKIM1; p=ab\" \"all\"", ZW_ROLE_DKIM, ZW_ROLE_DKIM);
+	/* after a 255-octet string the split is the forced canonical one: its bytes are meant */
+	char s1[300];
+	for (size_t cut = 255; cut >= 254; cut--) {
+		size_t w = cut - 15 - 9;
+		memcpy(s1, "v=spf1 include:", 15);
+		memset(s1 + 15, 'w', w);
+		memcpy(s1 + 15 + w, "x.example", 9);
+		const char *strs[] = {s1, "include:y.example -all"};
+		size_t lens[] = {cut, 22};
+		struct zw_txt t;
+		struct res r;
+		assert_int_equal(zw_txt_from_strings(&t, strs, lens, 2), 0);
+		classify_txt(&r, &t, ZW_ROLE_NONE);
+		if (cut == 255) {
+			assert_int_equal(r.fs.n, 0);
+		} else {
+			/* the same at 254: a chosen split, so TX-10 */
+			assert_int_equal(r.fs.n, 1);
+			expect_finding(&r, 0, "TX-10", 254, ZW_SEV_ERROR, "to 'include:y.example'");
+		}
+		res_free(&r);
+		zw_txt_free(&t);
+	}
 }
 
 /* The 2048-bit DKIM record "v=DKIM1; k=rsa; p=<392>" is 410 octets: 255 + 155. */
@@ -459,6 +483,9 @@ static void tx13_zone_file_escapes(void **state)
 	expect_finding(&r, 1, "TX-05", 20, ZW_SEV_ERROR, "U+200B ZERO WIDTH SPACE at offset 20");
 	expect_norm(&r, "v=spf1 include:_spf.x.example -all", 34);
 	res_free(&r);
+	/* \<TAB> is an escape too (RFC 1035 §5.1 \X); the TAB it spells is then a blank */
+	one("\"v=spf1\\\\\\009-all\"", ZW_ROLE_NONE, "TX-13", 6, ZW_SEV_ERROR,
+	    "zone-file escape '\\<U+0009>' at offset 6", "v=spf1 -all");
 	/* near misses: a backslash that escapes nothing */
 	clean("\"v=spf1 -all\\\\\"", ZW_ROLE_NONE, ZW_ROLE_SPF);
 	clean("\"v=spf1 exp=a\\\\12.example\"", ZW_ROLE_NONE, ZW_ROLE_SPF);
