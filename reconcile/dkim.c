@@ -265,11 +265,72 @@ static int rsa_size(struct zw_dkim_key *key, long off, struct zw_findings *fs, i
 	return 0;
 }
 
+/*
+ * The fast path for the common case, an RSA SubjectPublicKeyInfo, read with OpenSSL's
+ * ASN.1 primitives alone: SEQUENCE { AlgorithmIdentifier rsaEncryption, BIT STRING
+ * { SEQUENCE { INTEGER n, INTEGER e } } }, every byte used. OpenSSL 3's d2i_PUBKEY goes
+ * through the provider decoders, about 100 us a key; this takes about 1 us, which is
+ * what lets `validate` check 10 000 keys in well under a second (bench/validate).
+ * Returns the modulus size in bits, or 0 when der is anything else: the general path
+ * below then reads it and says what is wrong.
+ */
+static int rsa_spki_bits(const unsigned char *der, size_t n)
+{
+	const unsigned char *p = der, *end = der + n, *q, *qend;
+	const ASN1_OBJECT *oid = NULL;
+	X509_ALGOR *alg = NULL;
+	ASN1_BIT_STRING *bs = NULL;
+	ASN1_INTEGER *mod = NULL, *exp = NULL;
+	BIGNUM *bn = NULL;
+	long len;
+	int tag, cls, bits = 0;
+
+	if (n == 0 || n > 65536)
+		return 0;
+	if ((ASN1_get_object(&p, &len, &tag, &cls, (long)n) & 0x80) || tag != V_ASN1_SEQUENCE ||
+	    cls != V_ASN1_UNIVERSAL || len != end - p)
+		goto out;
+	if (!(alg = d2i_X509_ALGOR(NULL, &p, end - p)))
+		goto out;
+	X509_ALGOR_get0(&oid, NULL, NULL, alg);
+	if (OBJ_obj2nid(oid) != NID_rsaEncryption)
+		goto out;
+	if (!(bs = d2i_ASN1_BIT_STRING(NULL, &p, end - p)) || p != end || (bs->flags & 0x07))
+		goto out;
+	q = bs->data;
+	qend = q + bs->length;
+	if ((ASN1_get_object(&q, &len, &tag, &cls, bs->length) & 0x80) || tag != V_ASN1_SEQUENCE ||
+	    len != qend - q)
+		goto out;
+	if (!(mod = d2i_ASN1_INTEGER(NULL, &q, qend - q)) || !(exp = d2i_ASN1_INTEGER(NULL, &q, qend - q)) ||
+	    q != qend || ASN1_STRING_type(mod) != V_ASN1_INTEGER || ASN1_STRING_type(exp) != V_ASN1_INTEGER)
+		goto out;
+	if ((bn = ASN1_INTEGER_to_BN(mod, NULL)))
+		bits = BN_num_bits(bn);
+out:
+	BN_free(bn);
+	ASN1_INTEGER_free(exp);
+	ASN1_INTEGER_free(mod);
+	ASN1_BIT_STRING_free(bs);
+	X509_ALGOR_free(alg);
+	ERR_clear_error();
+	return bits;
+}
+
 /* An RSA key under k=rsa: SPKI, else PKCS#1, else 32 raw bytes, else not a key. */
 static int read_rsa(struct zw_dkim_key *key, long off, struct zw_findings *fs, int *refused)
 {
 	size_t used = 0;
 	int rc = 0;
+	int fast = rsa_spki_bits(key->der, key->der_len);
+	if (fast) {
+		key->kind = ZW_DKIM_KEY_RSA_SPKI;
+		key->bits = fast;
+		if ((rc = sha256(key->sha256, key->der, key->der_len)))
+			return rc;
+		key->has_sha256 = 1;
+		return rsa_size(key, off, fs, refused);
+	}
 	EVP_PKEY *pk = parse_spki(key->der, key->der_len, &used);
 	int pkcs1 = 0;
 	if (!pk && (pk = parse_pkcs1(key->der, key->der_len, &used)))
