@@ -602,13 +602,13 @@ static void build_provider(struct loader *ld, const struct zw_ynode *doc)
 		return;
 
 	struct zw_manifests *ms = ld->ms;
-	struct zw_provider *np = zw_realloc(ms->providers, (ms->nproviders + 1) * sizeof(*np));
+	struct zw_provider_spec *np = zw_realloc(ms->providers, (ms->nproviders + 1) * sizeof(*np));
 	if (!np) {
 		ld->nomem = 1;
 		return;
 	}
 	ms->providers = np;
-	struct zw_provider *p = &ms->providers[ms->nproviders++];
+	struct zw_provider_spec *p = &ms->providers[ms->nproviders++];
 	memset(p, 0, sizeof(*p));
 	p->name = dup_or_flag(ld, str_at(meta, "name"));
 	p->type = dup_or_flag(ld, type);
@@ -1211,7 +1211,7 @@ int zw_manifests_load_buffer(struct zw_manifests **out, const char *name, const 
 	return finish(out, ms, load_file(ms, name, data, len), err);
 }
 
-const struct zw_provider *zw_manifests_provider(const struct zw_manifests *ms, const char *name)
+const struct zw_provider_spec *zw_manifests_provider(const struct zw_manifests *ms, const char *name)
 {
 	for (size_t i = 0; i < ms->nproviders; i++)
 		if (ms->providers[i].name && strcmp(ms->providers[i].name, name) == 0)
@@ -1219,7 +1219,7 @@ const struct zw_provider *zw_manifests_provider(const struct zw_manifests *ms, c
 	return NULL;
 }
 
-const char *zw_kv_get(const struct zw_provider *p, const char *key)
+const char *zw_kv_get(const struct zw_provider_spec *p, const char *key)
 {
 	for (size_t i = 0; i < p->nopts; i++)
 		if (p->opts[i].key && strcmp(p->opts[i].key, key) == 0)
@@ -1273,7 +1273,7 @@ void zw_manifests_free(struct zw_manifests *ms)
 	if (!ms)
 		return;
 	for (size_t i = 0; i < ms->nproviders; i++) {
-		struct zw_provider *p = &ms->providers[i];
+		struct zw_provider_spec *p = &ms->providers[i];
 		zw_free(p->name);
 		zw_free(p->type);
 		for (size_t j = 0; j < p->nopts; j++) {

@@ -31,7 +31,7 @@ struct zw_kv {
 	struct zw_loc loc;
 };
 
-struct zw_provider {
+struct zw_provider_spec {
 	char *name;
 	char *type;            /* route53 | cloudflare | rfc2136 */
 	struct zw_kv *opts;    /* the block named after the type */
@@ -102,7 +102,7 @@ struct zw_domain {
 struct zw_manifests {
 	char **files;          /* every file read, in order; locs point into these */
 	size_t nfiles;
-	struct zw_provider *providers;
+	struct zw_provider_spec *providers;
 	size_t nproviders;
 	struct zw_domain *domains;
 	size_t ndomains;
@@ -125,7 +125,7 @@ int zw_manifests_load_buffer(struct zw_manifests **out, const char *name, const 
 			     size_t len, struct zw_error *err);
 void zw_manifests_free(struct zw_manifests *ms);
 
-const struct zw_provider *zw_manifests_provider(const struct zw_manifests *ms, const char *name);
-const char *zw_kv_get(const struct zw_provider *p, const char *key);
+const struct zw_provider_spec *zw_manifests_provider(const struct zw_manifests *ms, const char *name);
+const char *zw_kv_get(const struct zw_provider_spec *p, const char *key);
 
 #endif
