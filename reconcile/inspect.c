@@ -84,7 +84,7 @@ static const struct {
 	{"SP-17", "end the record with '-all' or '~all'"},
 	{"SP-18", "replace ptr by the ip4, ip6, a or mx terms of the senders"},
 	{"SP-19", "remove unused senders, or move some of them to an include on a subdomain"},
-	{"SP-20", "move the terms in front of 'all', or delete them"},
+	{"SP-20", "move the terms in front of 'all' (a verification token to a txt record of its own), or delete them"},
 	{"SP-21", "delete this record (if it is yours): sender id is historic and spf is v=spf1"},
 	{"SP-23", "remove the repeated include"},
 };
