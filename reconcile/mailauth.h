@@ -43,8 +43,9 @@
 #include "reconcile/finding.h"
 #include "reconcile/resolve.h"
 
-#define ZW_MAILAUTH_MAX_ROUNDS	12  /* steps that may submit lookups, per domain */
-#define ZW_MAILAUTH_MAX_LOOKUPS 400 /* distinct (name, type) lookups, per domain */
+#define ZW_MAILAUTH_MAX_ROUNDS	40  /* steps that may submit lookups, per domain (an include
+				     * chain needs one round per level; spf.c nests 32 deep) */
+#define ZW_MAILAUTH_MAX_LOOKUPS 500 /* distinct (name, type) lookups, per domain */
 
 struct zw_mailauth; /* one domain's live mail-auth diagnosis in progress */
 
@@ -99,6 +100,17 @@ int zw_mailauth_diagnose(struct zw_findings *fs, struct zw_mailauth *m, const st
 			 struct zw_error *err);
 
 void zw_mailauth_free(struct zw_mailauth *m);
+
+/*
+ * Overlap with zw_inspect_owner. When check also runs zw_inspect_owner on what the
+ * servers answer, that reports SP-16 and SP-18 at the apex and the DKIM key classes
+ * (DK-02..DK-10, DK-12, DK-13, DK-16) of a selector published in the zone itself, which
+ * mailauth reports too, with the manifest's context (DK-06 at INFO for state: revoked or
+ * expectAbsent). Append inspect's findings at [from, mine) and mailauth's at [mine, n),
+ * then call this: it removes from [from, mine) every finding of those classes whose
+ * (id, owner name) mailauth also reported. Order of the rest is kept.
+ */
+void zw_mailauth_dedupe(struct zw_findings *fs, size_t from, size_t mine);
 
 /* ---- pure parts, exposed for the tests ---- */
 
