@@ -190,6 +190,10 @@ static int inspect_txt(struct ctx *c, const struct zw_irr *rr, enum zw_role hint
 		struct zw_findings scratch = {0}; /* the parts' stray findings came per RR */
 		rc = zw_stray_check_txt(&scratch, &norm, &role, joined, hint, c->err);
 		zw_findings_free(&scratch);
+		if (rc == ZW_EINVAL) { /* too large to judge joined: the parts stand as they are */
+			rc = 0;
+			role = ZW_ROLE_NONE;
+		}
 	}
 	if (part)
 		role = ZW_ROLE_NONE;
