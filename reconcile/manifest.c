@@ -249,8 +249,10 @@ static void add_load_error(struct zw_manifests *ms, const struct zw_error *e)
 		ms->errors_dropped++;
 		return;
 	}
-	if (!ms->errors && !(ms->errors = zw_calloc(ZW_MANIFEST_MAX_ERRORS, sizeof(*ms->errors))))
+	if (!ms->errors && !(ms->errors = zw_calloc(ZW_MANIFEST_MAX_ERRORS, sizeof(*ms->errors)))) {
+		ms->oom = 1;
 		return;
+	}
 	ms->errors[ms->nerrors++] = *e;
 }
 
@@ -1088,7 +1090,7 @@ static int cmp_domain_apex(const void *a, const void *b)
 	return c ? c : (x > y) - (x < y);
 }
 
-static void cross_check(struct zw_manifests *ms)
+static int cross_check(struct zw_manifests *ms)
 {
 	for (size_t i = 0; i < ms->nproviders; i++)
 		for (size_t j = 0; j < i; j++)
@@ -1104,6 +1106,8 @@ static void cross_check(struct zw_manifests *ms)
 	/* a domain declared twice: sort by apex (then by position), compare neighbours */
 	struct zw_domain **byname = ms->ndomains ? zw_calloc(ms->ndomains, sizeof(*byname)) : NULL;
 	size_t nb = 0;
+	if (ms->ndomains && !byname)
+		return ZW_ENOMEM;
 	for (size_t i = 0; byname && i < ms->ndomains; i++)
 		if (ms->domains[i].apex)
 			byname[nb++] = &ms->domains[i];
@@ -1145,6 +1149,7 @@ static void cross_check(struct zw_manifests *ms)
 			add_load_error(ms, &e);
 		}
 	}
+	return 0;
 }
 
 /* Errors are reported in file, line, column order, whatever order they were found in. */
@@ -1161,8 +1166,12 @@ static int cmp_error(const void *a, const void *b)
 
 static int finish(struct zw_manifests **out, struct zw_manifests *ms, int rc, struct zw_error *err)
 {
+	if (rc == 0 && ms->oom)
+		rc = ZW_ENOMEM;
 	if (rc == 0) {
-		cross_check(ms);
+		rc = cross_check(ms);
+		if (rc == 0 && ms->oom)
+			rc = ZW_ENOMEM;
 		if (ms->nerrors)
 			qsort(ms->errors, ms->nerrors, sizeof(*ms->errors), cmp_error);
 	}

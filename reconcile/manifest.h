@@ -109,6 +109,7 @@ struct zw_manifests {
 	struct zw_error *errors;
 	size_t nerrors;
 	size_t errors_dropped; /* beyond ZW_MANIFEST_MAX_ERRORS */
+	int oom;               /* an error could not be recorded: the load failed */
 	struct zw_findings findings; /* value quality below ERROR, with manifest locations */
 };
 

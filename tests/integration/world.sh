@@ -87,7 +87,21 @@ _world_subst() {
 	sed -e "s/@NET@/$WORLD_NET/g" "$1" >"$2"
 }
 
+# The first address octet of server NAME in the servers file.
+_world_first_octet() {
+	awk -v n="$1" '$1 == n { split($2, o, ","); print o[1]; exit }' "$WORLD_DIR/servers"
+}
+
+# The servers that are secondaries of zone $2 from primary $1 ("ZONE=@PRIMARY" entries).
+_world_secondaries() {
+	awk -v p="$1" -v z="$2" '$1 !~ /^#/ { for (i = 3; i <= NF; i++) if ($i == z "=@" p) print $1 }' \
+		"$WORLD_DIR/servers"
+}
+
 # _world_conf NAME OCTETS ZONES... : write $WORLD_RUN/NAME/knot.conf
+# A zone given as ZONE=FILE is served from FILE (a primary; it NOTIFYs its secondaries);
+# ZONE=@PRIMARY makes this server a secondary of that server (AXFR/IXFR after NOTIFY),
+# so an RFC 2136 update sent to the primary reaches every server of the zone.
 _world_conf() {
 	name=$1 octets=$2
 	shift 2
@@ -97,6 +111,16 @@ _world_conf() {
 	for o in $(echo "$octets" | tr ',' ' '); do
 		listen="$listen${listen:+, }$WORLD_NET.$o@53"
 	done
+	remotes=""
+	for zf in "$@"; do
+		zone=${zf%%=*}
+		file=${zf#*=}
+		case $file in
+		@*) remotes="$remotes ${file#@}" ;;
+		*) remotes="$remotes $(_world_secondaries "$name" "$zone")" ;;
+		esac
+	done
+	remotes=$(echo "$remotes" | tr ' ' '\n' | sort -u | tr '\n' ' ')
 	{
 		echo "server:"
 		echo "    rundir: \"$dir\""
@@ -115,10 +139,20 @@ _world_conf() {
 		echo "  - id: $WORLD_TSIG_NAME"
 		echo "    algorithm: $WORLD_TSIG_ALG"
 		echo "    secret: $WORLD_TSIG_SECRET"
+		if [ -n "$(echo "$remotes" | tr -d ' ')" ]; then
+			echo "remote:"
+			for r in $remotes; do
+				echo "  - id: r-$r"
+				echo "    address: $WORLD_NET.$(_world_first_octet "$r")@53"
+			done
+		fi
 		echo "acl:"
 		echo "  - id: tsig-update"
 		echo "    key: $WORLD_TSIG_NAME"
-		echo "    action: update"
+		echo "    action: [update, transfer]"
+		echo "  - id: world-xfr"
+		echo "    address: $WORLD_NET.0/24"
+		echo "    action: [transfer, notify]"
 		echo "template:"
 		echo "  - id: default"
 		echo "    storage: \"$dir/zones\""
@@ -126,7 +160,7 @@ _world_conf() {
 		echo "    zonefile-sync: -1"
 		echo "    zonefile-load: whole"
 		echo "    journal-content: changes"
-		echo "    acl: tsig-update"
+		echo "    acl: [tsig-update, world-xfr]"
 		if [ $# -gt 0 ]; then
 			echo "zone:"
 		fi
@@ -134,11 +168,23 @@ _world_conf() {
 	for zf in "$@"; do
 		zone=${zf%%=*}
 		file=${zf#*=}
+		case $file in
+		@*)
+			echo "  - domain: \"$zone\"" >>"$dir/knot.conf"
+			echo "    master: r-${file#@}" >>"$dir/knot.conf"
+			continue
+			;;
+		esac
 		[ -f "$WORLD_DIR/$file" ] || { WORLD_ERROR="$WORLD_DIR/$file: no such zone file"; return 1; }
 		_world_subst "$WORLD_DIR/$file" "$dir/zones/$file" || return 1
 		echo "  - domain: \"$zone\"" >>"$dir/knot.conf"
 		echo "    file: \"$dir/zones/$file\"" >>"$dir/knot.conf"
+		secs=$(_world_secondaries "$name" "$zone" | sed 's/^/r-/' | tr '\n' ',' | sed 's/,$//')
+		if [ -n "$secs" ]; then
+			echo "    notify: [ $secs ]" >>"$dir/knot.conf"
+		fi
 	done
+	return 0
 }
 
 # Wait until ADDR answers anything (NOERROR or REFUSED) for ZONE SOA, at most ~10 s.
