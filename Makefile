@@ -26,6 +26,8 @@ UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(B)/%.o)
 CMD_OBJ    := $(CMD_SRC:%.c=$(B)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+PLUGIN_SRC := $(sort $(wildcard tests/plugins/*.c))
+PLUGIN_SO  := $(PLUGIN_SRC:tests/plugins/%.c=$(B)/tests/plugins/%.so)
 DIFF_SRC   := $(sort $(wildcard tests/diff/*_driver.c))
 DIFF_BIN   := $(DIFF_SRC:tests/diff/%.c=$(B)/tests/diff/%)
 LIB        := $(B)/libzonewarden.a
@@ -54,12 +56,17 @@ $(B)/tests/diff/%: tests/diff/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL)
 
+# Test plugins: one per directory, so each can be loaded alone with --plugin-dir.
+$(B)/tests/plugins/%.so: tests/plugins/%.c providers/provider.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -Wall -Wextra -Werror -fPIC -shared -I. -o $@ $<
+
 deps:
 	@sh tests/tools/deps.sh
 
-test-unit: $(UNIT_BIN)
+test-unit: $(UNIT_BIN) $(PLUGIN_SO)
 	@fail=0; for t in $(UNIT_BIN); do \
-		echo "== $$t"; ZW_TESTDATA=tests/data $$t || fail=1; \
+		echo "== $$t"; ZW_TESTDATA=tests/data ZW_TEST_PLUGINS=$(B)/tests/plugins $$t || fail=1; \
 	done; exit $$fail
 
 test-cases: $(BIN)
