@@ -389,6 +389,14 @@ static int add_labels(struct zw_buf *b, const struct labels *ls, size_t from, si
 	return rc;
 }
 
+/* End an expected owner with the apex and the trailing dot. */
+static int add_apex(struct zw_buf *b, const char *apex)
+{
+	if (apex[0])
+		return zw_buf_addf(b, "%s.", apex);
+	return b->len ? 0 : zw_buf_addc(b, '.');
+}
+
 static int add_service(struct zw_buf *b, const struct owner_rule *r)
 {
 	int rc = 0;
@@ -448,8 +456,7 @@ static int check_host_record(struct zw_findings *fs, const struct labels *rel, c
 	int rc = 0;
 	if (!r)
 		return 0;
-	if (!(rc = add_labels(&exp, rel, at + rule_k(r), rel->n)) &&
-	    !(rc = zw_buf_addf(&exp, "%s.", apex))) {
+	if (!(rc = add_labels(&exp, rel, at + rule_k(r), rel->n)) && !(rc = add_apex(&exp, apex))) {
 		char why[160];
 		snprintf(why, sizeof(why), "that owner is reserved for the %s record",
 			 zw_role_name(r->role));
@@ -543,10 +550,8 @@ int zw_role_check_owner(struct zw_findings *fs, const char *owner, const char *a
 			 k == 2 ? "." : "", k == 2 ? r->label[1] : "");
 	}
 finish:
-	if (!rc && a[0])
-		rc = zw_buf_addf(&exp, "%s.", a);
-	if (!rc && !exp.len)
-		rc = zw_buf_addc(&exp, '.');
+	if (!rc)
+		rc = add_apex(&exp, a);
 	if (!rc)
 		rc = report(fs, id, role, o, &exp, why);
 	zw_buf_free(&exp);

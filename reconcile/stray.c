@@ -650,7 +650,7 @@ static int pass_quotes(struct run *r, int *changed)
 {
 	struct track *in = &r->a;
 	size_t i = 0, e = in->n, first = (size_t)-1;
-	int unfixed = 0, removed = 0;
+	int unfixed = 0, removed = 0, leading = 0;
 	for (;;) {
 		while (i < e && is_ws(in->v[i].c))
 			i++;
@@ -658,6 +658,7 @@ static int pass_quotes(struct run *r, int *changed)
 			break;
 		in->v[i].flags |= F_DROP;
 		unfixed |= !(in->v[i].flags & F_FIXED);
+		leading = 1;
 		if (first == (size_t)-1)
 			first = in->v[i].off;
 		removed++;
@@ -677,8 +678,13 @@ static int pass_quotes(struct run *r, int *changed)
 	}
 	if (!removed)
 		return 0;
-	if (unfixed && !r->pasted && !note_add(r, N_QUOTES, "TX-03", 0, first))
-		return ZW_ENOMEM;
+	if (unfixed && !r->pasted) {
+		struct note *n = note_add(r, N_QUOTES, "TX-03", 0, first);
+		if (!n)
+			return ZW_ENOMEM;
+		if (leading)
+			n->detail[0] = 'L';
+	}
 	begin(r);
 	for (size_t k = 0; k < in->n; k++)
 		if (!(in->v[k].flags & F_DROP) && push_tb(&r->b, &in->v[k]))
@@ -1183,10 +1189,14 @@ static void message(char *msg, size_t sz, const struct note *n, const struct run
 			 n->off, m, ref);
 		break;
 	case N_QUOTES:
-		snprintf(msg, sz, "literal quotes around the value at offset %zu (%s): the value "
-			 "starts with '\"'%s%s%s; they are removed", n->off, ref,
-			 info->version[0] ? " instead of '" : "", info->version,
-			 info->version[0] ? "'" : "");
+		if (n->detail[0] == 'L')
+			snprintf(msg, sz, "literal quotes around the value at offset %zu (%s): the "
+				 "value starts with '\"'%s%s%s; they are removed", n->off, ref,
+				 info->version[0] ? " instead of '" : "", info->version,
+				 info->version[0] ? "'" : "");
+		else
+			snprintf(msg, sz, "literal quote at the end of the value at offset %zu (%s): "
+				 "the quote is data and breaks the last term; it is removed", n->off, ref);
 		break;
 	case N_PASTED:
 		snprintf(msg, sz, "multi-string notation '\" \"' pasted into one string at offset "

@@ -172,6 +172,10 @@ static void nm03_wrong_owner(void **state)
 		     "_dmarc.dmarc.example.com.", NULL);
 	expect_owner("example.com.", "example.com.", ZW_ROLE_BIMI, "NM-03",
 		     "default._bimi.example.com.", NULL);
+	/* an empty apex: the whole owner is relative */
+	expect_owner("example.com.", "", ZW_ROLE_DMARC, "NM-03", "_dmarc.example.com.", NULL);
+	expect_owner("_dmarc.example.com.", ".", ZW_ROLE_SPF, "NM-03", "example.com.", NULL);
+	expect_owner("_dmarc.", ".", ZW_ROLE_SPF, "NM-03", ".", NULL);
 }
 
 static void nm04_underscore_lost(void **state)

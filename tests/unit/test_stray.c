@@ -204,7 +204,9 @@ static void tx03_literal_quotes(void **state)
 	    "v=spf1 -all");
 	one("\"\\\"v=DMARC1; p=none\"", ZW_ROLE_NONE, "TX-03", 0, ZW_SEV_ERROR, "(RFC 9989 §4.8)",
 	    "v=DMARC1; p=none");
-	one("\"v=spf1 -all\\\"\"", ZW_ROLE_NONE, "TX-03", 11, ZW_SEV_ERROR, "at offset 11",
+	one("\"v=spf1 -all\\\"\"", ZW_ROLE_NONE, "TX-03", 11, ZW_SEV_ERROR,
+	    "literal quote at the end of the value at offset 11 (RFC 7208 §12): the quote is data and "
+	    "breaks the last term; it is removed",
 	    "v=spf1 -all");
 	one("\"\\\"\\\"v=spf1 -all\\\"\\\"\"", ZW_ROLE_NONE, "TX-03", 0, ZW_SEV_ERROR, NULL, "v=spf1 -all");
 	/* a quote inside the value is not wrapping */
