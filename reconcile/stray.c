@@ -1275,15 +1275,14 @@ static int emit(struct zw_findings *fs, struct run *r, const char *orig, size_t 
 		f->sev = n->sev;
 		const char *fix = NULL;
 		if (n->kind == N_TOO_LONG)
-			fix = "split the value into strings of at most 255 octets";
+			fix = ZW_STRAY_FIX_SPLIT;
 		else if (n->kind == N_NONASCII)
 			fix = r->mode == MODE_NAME ? "write the name with a-labels (xn--...)"
 						   : "rewrite the value in ascii";
 		else if (n->kind == N_NAME_WSP)
 			fix = "remove the whitespace from the name";
 		else if (changed)
-			fix = r->mode == MODE_NAME ? "replace the name with the expected one"
-						   : "replace the value with the expected one";
+			fix = r->mode == MODE_NAME ? ZW_STRAY_FIX_NAME : ZW_STRAY_FIX_VALUE;
 		if (zw_finding_set(f, ZW_F_OBSERVED, obs) || zw_finding_set(f, ZW_F_EXPECTED, exp) ||
 		    zw_finding_set(f, ZW_F_FIX, fix)) {
 			rc = ZW_ENOMEM;

@@ -40,6 +40,12 @@
 #include "reconcile/role.h"
 #include "reconcile/txt.h"
 
+/* The `fix` of findings whose repair is the normalised value (callers may match them
+ * and write the exact record instead). */
+#define ZW_STRAY_FIX_VALUE "replace the value with the expected one"
+#define ZW_STRAY_FIX_NAME  "replace the name with the expected one"
+#define ZW_STRAY_FIX_SPLIT "split the value into strings of at most 255 octets"
+
 /* One row of the table of known stray code points. */
 struct zw_stray_char {
 	uint32_t cp;

@@ -511,6 +511,7 @@ static void decimal_and_octal_classify_alike(void **state)
 	assert_string_equal(a.fs.v[0].observed, "v=spf1 include:_spf.<U+200B ZERO WIDTH SPACE>wpcloud.com ~all");
 	assert_string_equal(a.fs.v[0].expected, "v=spf1 include:_spf.wpcloud.com ~all");
 	assert_string_equal(a.fs.v[0].fix, "replace the value with the expected one");
+	assert_string_equal(a.fs.v[0].fix, ZW_STRAY_FIX_VALUE);
 	assert_int_equal(a.norm.len, b.norm.len);
 	assert_memory_equal(a.norm.p, b.norm.p, a.norm.len);
 	res_free(&a);
