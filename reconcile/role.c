@@ -24,10 +24,10 @@ static const struct zw_role_info infos[ZW_ROLE_COUNT] = {
 				  "RFC 9989 §4.8", "RFC 7489 §7.1", 1},
 	[ZW_ROLE_STS] = {ZW_ROLE_STS, "mta-sts", "v=STSv1", "RFC 8461 §3.1", "RFC 8461 §3.1", 1},
 	[ZW_ROLE_TLSRPT] = {ZW_ROLE_TLSRPT, "tls-rpt", "v=TLSRPTv1", "RFC 8460 §3", "RFC 8460 §3", 1},
-	[ZW_ROLE_BIMI] = {ZW_ROLE_BIMI, "bimi", "v=BIMI1", "draft-brand-indicators-for-message-identification §4",
+	[ZW_ROLE_BIMI] = {ZW_ROLE_BIMI, "bimi", "v=BIMI1",
+			  "draft-brand-indicators-for-message-identification §4",
 			  "draft-brand-indicators-for-message-identification §4", 1},
-	[ZW_ROLE_VERIFICATION] = {ZW_ROLE_VERIFICATION, "verification token", "", "RFC 1035 §3.3.14",
-				  "", 0},
+	[ZW_ROLE_VERIFICATION] = {ZW_ROLE_VERIFICATION, "verification token", "", "RFC 1035 §3.3.14", "", 0},
 };
 
 const struct zw_role_info *zw_role_info(enum zw_role role)
@@ -45,11 +45,11 @@ const char *zw_role_name(enum zw_role role)
 /* ---- recognition ---------------------------------------------------------------- */
 
 enum {
-	TAG_CI = 1,    /* the tag name matches in any case */
-	VALUE_CI = 2,  /* the version value matches in any case */
-	EQ_WSP = 4,    /* WSP allowed around '=' */
-	LEAD_WSP = 8,  /* WSP allowed before the first tag (DKIM tag-spec [FWS]) */
-	END_SP = 16,   /* the version ends at SP or the end (SPF); else *WSP then ';' or end */
+	TAG_CI = 1,   /* the tag name matches in any case */
+	VALUE_CI = 2, /* the version value matches in any case */
+	EQ_WSP = 4,   /* WSP allowed around '=' */
+	LEAD_WSP = 8, /* WSP allowed before the first tag (DKIM tag-spec [FWS]) */
+	END_SP = 16,  /* the version ends at SP or the end (SPF); else *WSP then ';' or end */
 };
 
 /* The exact selection rules (role.h). Order matters only for the near pass. */
@@ -58,12 +58,12 @@ static const struct version_rule {
 	const char *tag, *value;
 	unsigned flags;
 } rules[] = {
-	{ZW_ROLE_SPF, "v", "spf1", TAG_CI | VALUE_CI | END_SP},      /* RFC 7208 §4.5, §12 */
-	{ZW_ROLE_DKIM, "v", "DKIM1", EQ_WSP | LEAD_WSP},             /* RFC 6376 §3.6.1 */
-	{ZW_ROLE_DMARC, "v", "DMARC1", TAG_CI | EQ_WSP},             /* RFC 9989 §4.8 */
-	{ZW_ROLE_STS, "v", "STSv1", 0},                               /* RFC 8461 §3.1 */
-	{ZW_ROLE_TLSRPT, "v", "TLSRPTv1", 0},                         /* RFC 8460 §3 */
-	{ZW_ROLE_BIMI, "v", "BIMI1", EQ_WSP},                        /* draft §4 */
+	{ZW_ROLE_SPF, "v", "spf1", TAG_CI | VALUE_CI | END_SP}, /* RFC 7208 §4.5, §12 */
+	{ZW_ROLE_DKIM, "v", "DKIM1", EQ_WSP | LEAD_WSP},	/* RFC 6376 §3.6.1 */
+	{ZW_ROLE_DMARC, "v", "DMARC1", TAG_CI | EQ_WSP},	/* RFC 9989 §4.8 */
+	{ZW_ROLE_STS, "v", "STSv1", 0},				/* RFC 8461 §3.1 */
+	{ZW_ROLE_TLSRPT, "v", "TLSRPTv1", 0},			/* RFC 8460 §3 */
+	{ZW_ROLE_BIMI, "v", "BIMI1", EQ_WSP},			/* draft §4 */
 };
 
 static int is_wsp(unsigned char c)
@@ -127,8 +127,8 @@ static int strict_match(const struct version_rule *r, const char *v, size_t len)
  * (`v=spf10` is another version, RFC 7208 §4.5). */
 static size_t skip_junk(const char *v, size_t len, size_t i)
 {
-	while (i < len && (is_wsp((unsigned char)v[i]) || v[i] == '\r' || v[i] == '\n' ||
-			   v[i] == '"' || v[i] == '\''))
+	while (i < len &&
+	       (is_wsp((unsigned char)v[i]) || v[i] == '\r' || v[i] == '\n' || v[i] == '"' || v[i] == '\''))
 		i++;
 	return i;
 }
@@ -166,12 +166,11 @@ static int verification_match(const char *v, size_t len, size_t i)
 	size_t start = i;
 	if (len - i >= 5 && strncasecmp(v + i, "MS=ms", 5) == 0)
 		return 1;
-	while (i < len && (is_alpha((unsigned char)v[i]) || is_digit((unsigned char)v[i]) ||
-			   v[i] == '-' || v[i] == '_' || v[i] == '.'))
+	while (i < len && (is_alpha((unsigned char)v[i]) || is_digit((unsigned char)v[i]) || v[i] == '-' ||
+			   v[i] == '_' || v[i] == '.'))
 		i++;
 	const size_t n = sizeof("verification") - 1;
-	return i < len && v[i] == '=' && i - start >= n &&
-	       strncasecmp(v + i - n, "verification", n) == 0;
+	return i < len && v[i] == '=' && i - start >= n && strncasecmp(v + i - n, "verification", n) == 0;
 }
 
 /* A DKIM tag-list with a `p` tag (tag names are case-sensitive, RFC 6376 §3.2). */
@@ -236,7 +235,7 @@ enum zw_role zw_role_detect(int *near, const char *v, size_t len, enum zw_role h
 /* ---- owners --------------------------------------------------------------------- */
 
 #define NAME_MAX_TEXT 1024
-#define LABELS_MAX 128
+#define LABELS_MAX    128
 
 struct labels {
 	const char *p[LABELS_MAX];
@@ -309,13 +308,18 @@ static const struct owner_rule {
 	enum zw_role role;
 	const char *label[2];
 	const char *squash[2];
-	const char *joined;   /* both squashed labels run together in one label */
+	const char *joined; /* both squashed labels run together in one label */
 	int first;
 	const char *nosel;
 	const char *sel;
 } owner_rules[] = {
-	{ZW_ROLE_DMARC_REPORT, {"_report", "_dmarc"}, {"report", "dmarc"}, "reportdmarc", 0,
-	 "NM-03", "<policy-domain>"},
+	{ZW_ROLE_DMARC_REPORT,
+	 {"_report", "_dmarc"},
+	 {"report", "dmarc"},
+	 "reportdmarc",
+	 0,
+	 "NM-03",
+	 "<policy-domain>"},
 	{ZW_ROLE_DMARC, {"_dmarc", NULL}, {"dmarc", NULL}, NULL, 1, NULL, NULL},
 	{ZW_ROLE_DKIM, {"_domainkey", NULL}, {"domainkey", NULL}, NULL, 0, "NM-03", "<selector>"},
 	{ZW_ROLE_STS, {"_mta-sts", NULL}, {"mtasts", NULL}, NULL, 1, NULL, NULL},
@@ -346,8 +350,7 @@ static int exact_at(const struct owner_rule *r, const struct labels *ls, size_t 
 }
 
 /* Are they at ls[i..] in an altered spelling? Sets *span to the labels they use. */
-static int altered_at(const struct owner_rule *r, const struct labels *ls, size_t i,
-		      size_t *span)
+static int altered_at(const struct owner_rule *r, const struct labels *ls, size_t i, size_t *span)
 {
 	size_t k = rule_k(r);
 	if (i + k <= ls->n) {
@@ -429,14 +432,14 @@ enum zw_role zw_role_of_owner(const char *owner)
 	return r ? r->role : ZW_ROLE_NONE;
 }
 
-static int report(struct zw_findings *fs, const char *id, enum zw_role role,
-		  const char *owner, const struct zw_buf *expected, const char *why)
+static int report(struct zw_findings *fs, const char *id, enum zw_role role, const char *owner,
+		  const struct zw_buf *expected, const char *why)
 {
 	const struct zw_role_info *info = zw_role_info(role);
 	const char *exp = zw_buf_str(expected);
-	struct zw_finding *f = zw_findings_add(fs, id, -1, "%s record at %s.: %s, receivers look for it at %s (%s)",
-					       info->name, owner, why, exp,
-					       strcmp(id, "BI-02") == 0 ? info->grammar : info->owner_ref);
+	struct zw_finding *f = zw_findings_add(
+		fs, id, -1, "%s record at %s.: %s, receivers look for it at %s (%s)", info->name, owner, why,
+		exp, strcmp(id, "BI-02") == 0 ? info->grammar : info->owner_ref);
 	if (!f)
 		return ZW_ENOMEM;
 	if (zw_finding_set(f, ZW_F_EXPECTED, exp) ||
@@ -458,16 +461,15 @@ static int check_host_record(struct zw_findings *fs, const struct labels *rel, c
 		return 0;
 	if (!(rc = add_labels(&exp, rel, at + rule_k(r), rel->n)) && !(rc = add_apex(&exp, apex))) {
 		char why[160];
-		snprintf(why, sizeof(why), "that owner is reserved for the %s record",
-			 zw_role_name(r->role));
+		snprintf(why, sizeof(why), "that owner is reserved for the %s record", zw_role_name(r->role));
 		rc = report(fs, "NM-03", role, owner, &exp, why);
 	}
 	zw_buf_free(&exp);
 	return rc;
 }
 
-int zw_role_check_owner(struct zw_findings *fs, const char *owner, const char *apex,
-			enum zw_role role, struct zw_error *err)
+int zw_role_check_owner(struct zw_findings *fs, const char *owner, const char *apex, enum zw_role role,
+			struct zw_error *err)
 {
 	char o[NAME_MAX_TEXT], a[NAME_MAX_TEXT];
 	struct labels rel;
@@ -493,7 +495,7 @@ int zw_role_check_owner(struct zw_findings *fs, const char *owner, const char *a
 		return 0;
 	size_t k = rule_k(r), at = find_exact(r, &rel), span = 0;
 	if (at != (size_t)-1 && (r->first || at >= 1))
-		return 0;  /* where it belongs */
+		return 0; /* where it belongs */
 
 	const char *id = "NM-03";
 	char why[200];
@@ -521,7 +523,9 @@ int zw_role_check_owner(struct zw_findings *fs, const char *owner, const char *a
 		if (!rc)
 			rc = add_labels(&exp, &rel, i + span, rel.n);
 		if (policy_host)
-			snprintf(why, sizeof(why), "mta-sts is the policy web host; the txt record needs the underscore label _mta-sts");
+			snprintf(why, sizeof(why),
+				 "mta-sts is the policy web host; the txt record needs the underscore label "
+				 "_mta-sts");
 		else
 			snprintf(why, sizeof(why), "the label '%.*s' lost or changed its underscore",
 				 (int)(rel.l[i + span - 1] + (size_t)(rel.p[i + span - 1] - rel.p[i])),
@@ -546,8 +550,8 @@ int zw_role_check_owner(struct zw_findings *fs, const char *owner, const char *a
 			rc = add_service(&exp, r);
 		if (!rc)
 			rc = add_labels(&exp, &rel, base, rel.n);
-		snprintf(why, sizeof(why), "the owner has no %s%s%s label", r->label[0],
-			 k == 2 ? "." : "", k == 2 ? r->label[1] : "");
+		snprintf(why, sizeof(why), "the owner has no %s%s%s label", r->label[0], k == 2 ? "." : "",
+			 k == 2 ? r->label[1] : "");
 	}
 finish:
 	if (!rc)

@@ -27,14 +27,14 @@
 
 enum zw_role {
 	ZW_ROLE_NONE = 0,     /* foreign or unknown text */
-	ZW_ROLE_SPF,          /* v=spf1 (RFC 7208) */
+	ZW_ROLE_SPF,	      /* v=spf1 (RFC 7208) */
 	ZW_ROLE_SENDER_ID,    /* spf2.0/<scopes> (RFC 4406, historic) */
-	ZW_ROLE_DKIM,         /* DKIM key record (RFC 6376 §3.6.1) */
-	ZW_ROLE_DMARC,        /* DMARC policy record (RFC 9989) */
+	ZW_ROLE_DKIM,	      /* DKIM key record (RFC 6376 §3.6.1) */
+	ZW_ROLE_DMARC,	      /* DMARC policy record (RFC 9989) */
 	ZW_ROLE_DMARC_REPORT, /* report authorisation, <d>._report._dmarc.<dest> (RFC 9990) */
-	ZW_ROLE_STS,          /* v=STSv1 (RFC 8461 §3.1) */
-	ZW_ROLE_TLSRPT,       /* v=TLSRPTv1 (RFC 8460 §3) */
-	ZW_ROLE_BIMI,         /* v=BIMI1 (draft-brand-indicators-for-message-identification) */
+	ZW_ROLE_STS,	      /* v=STSv1 (RFC 8461 §3.1) */
+	ZW_ROLE_TLSRPT,	      /* v=TLSRPTv1 (RFC 8460 §3) */
+	ZW_ROLE_BIMI,	      /* v=BIMI1 (draft-brand-indicators-for-message-identification) */
 	ZW_ROLE_VERIFICATION, /* a site verification token: google-site-verification=, MS=ms… */
 	ZW_ROLE_COUNT
 };
@@ -45,7 +45,7 @@ struct zw_role_info {
 	const char *version;   /* the version tag as it must be written: "v=spf1" */
 	const char *grammar;   /* where the record grammar is: "RFC 7208 §12" */
 	const char *owner_ref; /* where its owner name is fixed: "RFC 7489 §6.1" */
-	int tag_list;          /* 1: tag=value pairs separated by ';' */
+	int tag_list;	       /* 1: tag=value pairs separated by ';' */
 };
 
 /* The row of a role (never NULL for a valid role). */
@@ -77,7 +77,7 @@ enum zw_role zw_role_of_owner(const char *owner);
  * record at `_bimi.<d>` without a selector. The finding's `expected` is the owner where
  * the record belongs (absolute, trailing dot). 0, ZW_EINVAL or ZW_ENOMEM.
  */
-int zw_role_check_owner(struct zw_findings *fs, const char *owner, const char *apex,
-			enum zw_role role, struct zw_error *err);
+int zw_role_check_owner(struct zw_findings *fs, const char *owner, const char *apex, enum zw_role role,
+			struct zw_error *err);
 
 #endif

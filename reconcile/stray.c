@@ -29,18 +29,18 @@
 
 #include "reconcile/alloc.h"
 
-#define VALUE_MAX 65535u  /* RDLENGTH is 16 bits (RFC 1035 §3.2.1) */
+#define VALUE_MAX     65535u /* RDLENGTH is 16 bits (RFC 1035 §3.2.1) */
 #define NAME_TEXT_MAX 1024u
-#define TOKEN_MAX 255u    /* the longest SPF term TX-10 looks at */
-#define ROUNDS_MAX 64     /* passes repeat until nothing changes (run_passes) */
+#define TOKEN_MAX     255u /* the longest SPF term TX-10 looks at */
+#define ROUNDS_MAX    64   /* passes repeat until nothing changes (run_passes) */
 
 /* ---- the table of code points ----------------------------------------------------- */
 
 struct cp_row {
 	uint32_t lo, hi;
 	const char *cls;
-	const char *name;  /* NULL: computed (C0 aliases, FULLWIDTH <ascii name>) */
-	const char *repl;  /* NULL: the ASCII character cp - 0xFEE0 */
+	const char *name; /* NULL: computed (C0 aliases, FULLWIDTH <ascii name>) */
+	const char *repl; /* NULL: the ASCII character cp - 0xFEE0 */
 };
 
 /* Sorted by lo; ranges never overlap. */
@@ -122,14 +122,38 @@ static const struct cp_row table[] = {
 
 /* Formal name aliases of the C0 controls (Unicode NameAliases.txt). */
 static const char *const c0_names[32] = {
-	"NULL", "START OF HEADING", "START OF TEXT", "END OF TEXT", "END OF TRANSMISSION",
-	"ENQUIRY", "ACKNOWLEDGE", "ALERT", "BACKSPACE", "CHARACTER TABULATION", "LINE FEED",
-	"LINE TABULATION", "FORM FEED", "CARRIAGE RETURN", "SHIFT OUT", "SHIFT IN",
-	"DATA LINK ESCAPE", "DEVICE CONTROL ONE", "DEVICE CONTROL TWO", "DEVICE CONTROL THREE",
-	"DEVICE CONTROL FOUR", "NEGATIVE ACKNOWLEDGE", "SYNCHRONOUS IDLE",
-	"END OF TRANSMISSION BLOCK", "CANCEL", "END OF MEDIUM", "SUBSTITUTE", "ESCAPE",
-	"INFORMATION SEPARATOR FOUR", "INFORMATION SEPARATOR THREE",
-	"INFORMATION SEPARATOR TWO", "INFORMATION SEPARATOR ONE",
+	"NULL",
+	"START OF HEADING",
+	"START OF TEXT",
+	"END OF TEXT",
+	"END OF TRANSMISSION",
+	"ENQUIRY",
+	"ACKNOWLEDGE",
+	"ALERT",
+	"BACKSPACE",
+	"CHARACTER TABULATION",
+	"LINE FEED",
+	"LINE TABULATION",
+	"FORM FEED",
+	"CARRIAGE RETURN",
+	"SHIFT OUT",
+	"SHIFT IN",
+	"DATA LINK ESCAPE",
+	"DEVICE CONTROL ONE",
+	"DEVICE CONTROL TWO",
+	"DEVICE CONTROL THREE",
+	"DEVICE CONTROL FOUR",
+	"NEGATIVE ACKNOWLEDGE",
+	"SYNCHRONOUS IDLE",
+	"END OF TRANSMISSION BLOCK",
+	"CANCEL",
+	"END OF MEDIUM",
+	"SUBSTITUTE",
+	"ESCAPE",
+	"INFORMATION SEPARATOR FOUR",
+	"INFORMATION SEPARATOR THREE",
+	"INFORMATION SEPARATOR TWO",
+	"INFORMATION SEPARATOR ONE",
 };
 
 /* Names of ASCII punctuation 0x21-0x7E (letters and digits are computed). */
@@ -137,16 +161,38 @@ static const struct {
 	char c;
 	const char *name;
 } punct_names[] = {
-	{'!', "EXCLAMATION MARK"}, {'"', "QUOTATION MARK"}, {'#', "NUMBER SIGN"},
-	{'$', "DOLLAR SIGN"}, {'%', "PERCENT SIGN"}, {'&', "AMPERSAND"}, {'\'', "APOSTROPHE"},
-	{'(', "LEFT PARENTHESIS"}, {')', "RIGHT PARENTHESIS"}, {'*', "ASTERISK"},
-	{'+', "PLUS SIGN"}, {',', "COMMA"}, {'-', "HYPHEN-MINUS"}, {'.', "FULL STOP"},
-	{'/', "SOLIDUS"}, {':', "COLON"}, {';', "SEMICOLON"}, {'<', "LESS-THAN SIGN"},
-	{'=', "EQUALS SIGN"}, {'>', "GREATER-THAN SIGN"}, {'?', "QUESTION MARK"},
-	{'@', "COMMERCIAL AT"}, {'[', "LEFT SQUARE BRACKET"}, {'\\', "REVERSE SOLIDUS"},
-	{']', "RIGHT SQUARE BRACKET"}, {'^', "CIRCUMFLEX ACCENT"}, {'_', "LOW LINE"},
-	{'`', "GRAVE ACCENT"}, {'{', "LEFT CURLY BRACKET"}, {'|', "VERTICAL LINE"},
-	{'}', "RIGHT CURLY BRACKET"}, {'~', "TILDE"},
+	{'!', "EXCLAMATION MARK"},
+	{'"', "QUOTATION MARK"},
+	{'#', "NUMBER SIGN"},
+	{'$', "DOLLAR SIGN"},
+	{'%', "PERCENT SIGN"},
+	{'&', "AMPERSAND"},
+	{'\'', "APOSTROPHE"},
+	{'(', "LEFT PARENTHESIS"},
+	{')', "RIGHT PARENTHESIS"},
+	{'*', "ASTERISK"},
+	{'+', "PLUS SIGN"},
+	{',', "COMMA"},
+	{'-', "HYPHEN-MINUS"},
+	{'.', "FULL STOP"},
+	{'/', "SOLIDUS"},
+	{':', "COLON"},
+	{';', "SEMICOLON"},
+	{'<', "LESS-THAN SIGN"},
+	{'=', "EQUALS SIGN"},
+	{'>', "GREATER-THAN SIGN"},
+	{'?', "QUESTION MARK"},
+	{'@', "COMMERCIAL AT"},
+	{'[', "LEFT SQUARE BRACKET"},
+	{'\\', "REVERSE SOLIDUS"},
+	{']', "RIGHT SQUARE BRACKET"},
+	{'^', "CIRCUMFLEX ACCENT"},
+	{'_', "LOW LINE"},
+	{'`', "GRAVE ACCENT"},
+	{'{', "LEFT CURLY BRACKET"},
+	{'|', "VERTICAL LINE"},
+	{'}', "RIGHT CURLY BRACKET"},
+	{'~', "TILDE"},
 };
 
 static const char *const digit_names[10] = {
@@ -250,12 +296,11 @@ static const struct {
 	uint32_t cp;
 	unsigned char byte;
 } cp1252[] = {
-	{0x20AC, 0x80}, {0x201A, 0x82}, {0x0192, 0x83}, {0x201E, 0x84}, {0x2026, 0x85},
-	{0x2020, 0x86}, {0x2021, 0x87}, {0x02C6, 0x88}, {0x2030, 0x89}, {0x0160, 0x8A},
-	{0x2039, 0x8B}, {0x0152, 0x8C}, {0x017D, 0x8E}, {0x2018, 0x91}, {0x2019, 0x92},
-	{0x201C, 0x93}, {0x201D, 0x94}, {0x2022, 0x95}, {0x2013, 0x96}, {0x2014, 0x97},
-	{0x02DC, 0x98}, {0x2122, 0x99}, {0x0161, 0x9A}, {0x203A, 0x9B}, {0x0153, 0x9C},
-	{0x017E, 0x9E}, {0x0178, 0x9F},
+	{0x20AC, 0x80}, {0x201A, 0x82}, {0x0192, 0x83}, {0x201E, 0x84}, {0x2026, 0x85}, {0x2020, 0x86},
+	{0x2021, 0x87}, {0x02C6, 0x88}, {0x2030, 0x89}, {0x0160, 0x8A}, {0x2039, 0x8B}, {0x0152, 0x8C},
+	{0x017D, 0x8E}, {0x2018, 0x91}, {0x2019, 0x92}, {0x201C, 0x93}, {0x201D, 0x94}, {0x2022, 0x95},
+	{0x2013, 0x96}, {0x2014, 0x97}, {0x02DC, 0x98}, {0x2122, 0x99}, {0x0161, 0x9A}, {0x203A, 0x9B},
+	{0x0153, 0x9C}, {0x017E, 0x9E}, {0x0178, 0x9F},
 };
 
 /* The byte a code point was decoded from by Windows-1252 or Latin-1; -1 if none. */
@@ -276,7 +321,7 @@ enum { F_FIXED = 1, F_DROP = 2 };
 struct tb {
 	unsigned char c;
 	unsigned char flags;
-	size_t off;  /* offset of the original byte it comes from */
+	size_t off; /* offset of the original byte it comes from */
 };
 
 struct track {
@@ -285,20 +330,20 @@ struct track {
 };
 
 enum note_kind {
-	N_CHAR,      /* a table code point (TX-02/05/06/07/08) */
-	N_MOJIBAKE,  /* a table code point, mojibake-encoded */
-	N_INVALID,   /* bytes that are not UTF-8 (TX-08) */
-	N_NONASCII,  /* valid UTF-8 outside the table (TX-08) */
-	N_LEADING,   /* TX-01 */
-	N_CONTROL,   /* TAB/CR/LF in place (TX-02) */
-	N_TRAILING,  /* trailing blanks of a name (TX-02) */
-	N_QUOTES,    /* TX-03 */
-	N_PASTED,    /* TX-04 */
-	N_ESCAPE,    /* TX-13 */
-	N_TOO_LONG,  /* TX-09 */
-	N_GLUED,     /* TX-10 */
-	N_KEY_WSP,   /* TX-11 */
-	N_NAME_WSP,  /* NM-07 */
+	N_CHAR,	    /* a table code point (TX-02/05/06/07/08) */
+	N_MOJIBAKE, /* a table code point, mojibake-encoded */
+	N_INVALID,  /* bytes that are not UTF-8 (TX-08) */
+	N_NONASCII, /* valid UTF-8 outside the table (TX-08) */
+	N_LEADING,  /* TX-01 */
+	N_CONTROL,  /* TAB/CR/LF in place (TX-02) */
+	N_TRAILING, /* trailing blanks of a name (TX-02) */
+	N_QUOTES,   /* TX-03 */
+	N_PASTED,   /* TX-04 */
+	N_ESCAPE,   /* TX-13 */
+	N_TOO_LONG, /* TX-09 */
+	N_GLUED,    /* TX-10 */
+	N_KEY_WSP,  /* TX-11 */
+	N_NAME_WSP, /* NM-07 */
 };
 
 enum { ACT_REMOVED = 1, ACT_SPACE = 2 };
@@ -306,13 +351,13 @@ enum { ACT_REMOVED = 1, ACT_SPACE = 2 };
 struct note {
 	enum note_kind kind;
 	const char *cls;
-	uint32_t cp;        /* the code point, or a key (string number, boundary number) */
+	uint32_t cp; /* the code point, or a key (string number, boundary number) */
 	size_t off, count;
 	enum zw_severity sev;
-	unsigned acts;      /* ACT_* for TX-02 */
+	unsigned acts; /* ACT_* for TX-02 */
 	unsigned seq;
-	size_t len;         /* TX-09: string length; TX-08: first bad byte or code point */
-	char detail[160];   /* kind-specific text: the escape, the glued tokens, ... */
+	size_t len;	  /* TX-09: string length; TX-08: first bad byte or code point */
+	char detail[160]; /* kind-specific text: the escape, the glued tokens, ... */
 };
 
 struct notes {
@@ -326,11 +371,11 @@ enum mode { MODE_TXT, MODE_NAME };
 struct run {
 	enum zw_role role;
 	enum mode mode;
-	struct track a, b;    /* a is current; a pass writes b, then they swap */
+	struct track a, b; /* a is current; a pass writes b, then they swap */
 	struct notes notes;
-	size_t *bounds;       /* string boundaries and TX-04 junctions (original offsets) */
+	size_t *bounds; /* string boundaries and TX-04 junctions (original offsets) */
 	size_t nbounds, capbounds;
-	int pasted;           /* TX-04 fired: the wrapping quotes are part of it */
+	int pasted; /* TX-04 fired: the wrapping quotes are part of it */
 };
 
 static int push(struct track *t, unsigned char c, unsigned char flags, size_t off)
@@ -376,8 +421,7 @@ static int unique_key(enum note_kind kind)
 /* Record a problem; notes of the same kind, class and key merge. The keys of mergeable
  * kinds are few (table code points, control bytes, one per value), so the search is
  * short. */
-static struct note *note_add(struct run *r, enum note_kind kind, const char *cls,
-			     uint32_t cp, size_t off)
+static struct note *note_add(struct run *r, enum note_kind kind, const char *cls, uint32_t cp, size_t off)
 {
 	struct notes *ns = &r->notes;
 	for (size_t i = 0; i < ns->n && !unique_key(kind); i++) {
@@ -490,7 +534,8 @@ static int pass_escapes(struct run *r, int *changed)
 			unsigned char d = in->v[i + 1].c;
 			if (is_digit(d)) {
 				if (i + 3 < in->n && is_digit(in->v[i + 2].c) && is_digit(in->v[i + 3].c)) {
-					val = (unsigned)(d - '0') * 100 + (unsigned)(in->v[i + 2].c - '0') * 10 +
+					val = (unsigned)(d - '0') * 100 +
+					      (unsigned)(in->v[i + 2].c - '0') * 10 +
 					      (unsigned)(in->v[i + 3].c - '0');
 					if (val <= 255)
 						used = 4;
@@ -577,7 +622,7 @@ static int pass_chars(struct run *r, int *changed)
 			if (!n)
 				return ZW_ENOMEM;
 			if (n->off == b->off)
-				n->len = b->c;  /* the first bad byte, for the message */
+				n->len = b->c; /* the first bad byte, for the message */
 			i++;
 			*changed = 1;
 			continue;
@@ -746,7 +791,8 @@ static int pass_key(struct run *r, int *changed)
 					in->v[m].flags |= F_DROP;
 					removed++;
 					if (!(in->v[m].flags & F_FIXED)) {
-						struct note *n = note_add(r, N_KEY_WSP, "TX-11", 0, in->v[m].off);
+						struct note *n =
+							note_add(r, N_KEY_WSP, "TX-11", 0, in->v[m].off);
 						if (!n)
 							return ZW_ENOMEM;
 					}
@@ -899,10 +945,9 @@ static int pass_blanks(struct run *r, int *changed)
 /* SPF terms, for TX-10 and TX-12 (RFC 7208 §12): the shape, not the full grammar. */
 static const struct {
 	const char *name;
-	int arg;  /* 0 none, 1 optional (':' or '/'), 2 required ':' */
+	int arg; /* 0 none, 1 optional (':' or '/'), 2 required ':' */
 } spf_mechs[] = {
-	{"all", 0}, {"include", 2}, {"a", 1}, {"mx", 1}, {"ptr", 1}, {"ip4", 2}, {"ip6", 2},
-	{"exists", 2},
+	{"all", 0}, {"include", 2}, {"a", 1}, {"mx", 1}, {"ptr", 1}, {"ip4", 2}, {"ip6", 2}, {"exists", 2},
 };
 
 static int is_alpha(unsigned char c)
@@ -954,8 +999,7 @@ static int spf_modifier(const char *s, size_t n, int known_only)
 		return 0;
 	if (!known_only)
 		return 1;
-	return (i == 8 && strncasecmp(s, "redirect", 8) == 0) ||
-	       (i == 3 && strncasecmp(s, "exp", 3) == 0);
+	return (i == 8 && strncasecmp(s, "redirect", 8) == 0) || (i == 3 && strncasecmp(s, "exp", 3) == 0);
 }
 
 static int spf_is_end(const char *s, size_t n)
@@ -1032,8 +1076,8 @@ static int pass_glued(struct run *r, int *changed)
 
 /* ---- running the passes ----------------------------------------------------------- */
 
-static int run_passes(struct run *r, const char *v, size_t len, const size_t *lens,
-		      size_t nstr, enum zw_role role, enum mode mode)
+static int run_passes(struct run *r, const char *v, size_t len, const size_t *lens, size_t nstr,
+		      enum zw_role role, enum mode mode)
 {
 	int rc;
 	r->role = role;
@@ -1097,10 +1141,8 @@ static const char *class_phrase(const char *cls)
 	static const struct {
 		const char *cls, *phrase;
 	} phrases[] = {
-		{"TX-02", "control character"},
-		{"TX-05", "invisible character"},
-		{"TX-06", "full-width character"},
-		{"TX-07", "typographic look-alike"},
+		{"TX-02", "control character"},		  {"TX-05", "invisible character"},
+		{"TX-06", "full-width character"},	  {"TX-07", "typographic look-alike"},
 		{"TX-08", "broken-conversion character"},
 	};
 	for (size_t i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++)
@@ -1141,88 +1183,113 @@ static void message(char *msg, size_t sz, const struct note *n, const struct run
 		zw_stray_lookup(&sc, n->cp);
 		char_action(act, sizeof(act), &sc);
 		snprintf(msg, sz, "%s%s U+%04X %s at offset %zu%s (%s): %s",
-			 n->kind == N_MOJIBAKE ? "mojibake (utf-8 read as windows-1252 and encoded again) of the " : "",
+			 n->kind == N_MOJIBAKE
+				 ? "mojibake (utf-8 read as windows-1252 and encoded again) of the "
+				 : "",
 			 class_phrase(n->cls), (unsigned)n->cp, sc.name, n->off, m, ref, act);
 		break;
 	case N_INVALID:
-		snprintf(msg, sz, "byte \\%03zu at offset %zu is not utf-8%s (%s): it is removed",
-			 n->len, n->off, m, ref);
+		snprintf(msg, sz, "byte \\%03zu at offset %zu is not utf-8%s (%s): it is removed", n->len,
+			 n->off, m, ref);
 		break;
 	case N_NONASCII:
 		if (r->mode == MODE_NAME)
-			snprintf(msg, sz, "non-ascii character U+%04X at offset %zu%s in a name "
+			snprintf(msg, sz,
+				 "non-ascii character U+%04X at offset %zu%s in a name "
 				 "(RFC 5890 §2.3.2.1): write the a-label (xn--...)",
 				 (unsigned)n->len, n->off, m);
 		else
-			snprintf(msg, sz, "non-ascii character U+%04X at offset %zu%s: a %s record "
+			snprintf(msg, sz,
+				 "non-ascii character U+%04X at offset %zu%s: a %s record "
 				 "allows ascii only (%s)",
 				 (unsigned)n->len, n->off, m, info->name, ref);
 		break;
 	case N_LEADING:
 		zw_stray_lookup(&sc, (unsigned char)n->detail[0]);
 		if (r->mode == MODE_NAME)
-			snprintf(msg, sz, "leading whitespace (U+%04X %s) at offset %zu in a name (%s): "
-				 "it is removed", (unsigned)(unsigned char)n->detail[0],
+			snprintf(msg, sz,
+				 "leading whitespace (U+%04X %s) at offset %zu in a name (%s): "
+				 "it is removed",
+				 (unsigned)(unsigned char)n->detail[0],
 				 n->detail[0] == ' ' ? "SPACE" : sc.name, n->off, ref);
 		else if (info->version[0])
-			snprintf(msg, sz, "leading whitespace (U+%04X %s) at offset %zu before the "
+			snprintf(msg, sz,
+				 "leading whitespace (U+%04X %s) at offset %zu before the "
 				 "%s version tag (%s): the record must begin with '%s'%s",
 				 (unsigned)(unsigned char)n->detail[0],
 				 n->detail[0] == ' ' ? "SPACE" : sc.name, n->off, info->name, ref,
 				 info->version,
 				 r->role == ZW_ROLE_DKIM ? "; valid dkim fws, but fragile" : "");
 		else
-			snprintf(msg, sz, "leading whitespace (U+%04X %s) at offset %zu before the %s "
-				 "(%s): it is removed", (unsigned)(unsigned char)n->detail[0],
+			snprintf(msg, sz,
+				 "leading whitespace (U+%04X %s) at offset %zu before the %s "
+				 "(%s): it is removed",
+				 (unsigned)(unsigned char)n->detail[0],
 				 n->detail[0] == ' ' ? "SPACE" : sc.name, n->off, info->name, ref);
 		break;
 	case N_CONTROL:
 		zw_stray_lookup(&sc, n->cp);
-		snprintf(msg, sz, "control character U+%04X %s at offset %zu%s (%s): %s%s",
-			 (unsigned)n->cp, sc.name, n->off, m, ref,
-			 n->acts == ACT_SPACE ? "it is turned into a space"
-			 : n->acts == ACT_REMOVED ? "it is removed" : "it is removed or turned into a space",
-			 n->sev == ZW_SEV_WARNING ? "; dkim folding is valid (RFC 6376 §2.8) but fragile" : "");
+		snprintf(msg, sz, "control character U+%04X %s at offset %zu%s (%s): %s%s", (unsigned)n->cp,
+			 sc.name, n->off, m, ref,
+			 n->acts == ACT_SPACE	  ? "it is turned into a space"
+			 : n->acts == ACT_REMOVED ? "it is removed"
+						  : "it is removed or turned into a space",
+			 n->sev == ZW_SEV_WARNING ? "; dkim folding is valid (RFC 6376 §2.8) but fragile"
+						  : "");
 		break;
 	case N_TRAILING:
-		snprintf(msg, sz, "trailing whitespace at offset %zu%s in a name (%s): it is removed",
-			 n->off, m, ref);
+		snprintf(msg, sz, "trailing whitespace at offset %zu%s in a name (%s): it is removed", n->off,
+			 m, ref);
 		break;
 	case N_QUOTES:
 		if (n->detail[0] == 'L')
-			snprintf(msg, sz, "literal quotes around the value at offset %zu (%s): the "
-				 "value starts with '\"'%s%s%s; they are removed", n->off, ref,
-				 info->version[0] ? " instead of '" : "", info->version,
+			snprintf(msg, sz,
+				 "literal quotes around the value at offset %zu (%s): the "
+				 "value starts with '\"'%s%s%s; they are removed",
+				 n->off, ref, info->version[0] ? " instead of '" : "", info->version,
 				 info->version[0] ? "'" : "");
 		else
-			snprintf(msg, sz, "literal quote at the end of the value at offset %zu (%s): "
-				 "the quote is data and breaks the last term; it is removed", n->off, ref);
+			snprintf(msg, sz,
+				 "literal quote at the end of the value at offset %zu (%s): "
+				 "the quote is data and breaks the last term; it is removed",
+				 n->off, ref);
 		break;
 	case N_PASTED:
-		snprintf(msg, sz, "multi-string notation '\" \"' pasted into one string at offset "
+		snprintf(msg, sz,
+			 "multi-string notation '\" \"' pasted into one string at offset "
 			 "%zu%s (%s): the quotes and blanks are data; they are removed and the parts "
-			 "joined", n->off, m, r->role == ZW_ROLE_DKIM ? "RFC 6376 §6.1.2" : ref);
+			 "joined",
+			 n->off, m, r->role == ZW_ROLE_DKIM ? "RFC 6376 §6.1.2" : ref);
 		break;
 	case N_ESCAPE:
-		snprintf(msg, sz, "zone-file escape '%s' at offset %zu%s: through an api the "
-			 "backslash is data (%s); the escapes are undone", n->detail, n->off, m, ref);
+		snprintf(msg, sz,
+			 "zone-file escape '%s' at offset %zu%s: through an api the "
+			 "backslash is data (%s); the escapes are undone",
+			 n->detail, n->off, m, ref);
 		break;
 	case N_TOO_LONG:
-		snprintf(msg, sz, "string %u is %zu octets at offset %zu, over the 255 of one "
+		snprintf(msg, sz,
+			 "string %u is %zu octets at offset %zu, over the 255 of one "
 			 "character-string (RFC 1035 §3.3): split it at 255 octets",
 			 (unsigned)n->cp + 1, n->len, n->off);
 		break;
 	case N_GLUED:
-		snprintf(msg, sz, "spf strings joined at offset %zu glue %s (RFC 7208 §3.3): strings "
-			 "are concatenated with no space, so a space is added", n->off, n->detail);
+		snprintf(msg, sz,
+			 "spf strings joined at offset %zu glue %s (RFC 7208 §3.3): strings "
+			 "are concatenated with no space, so a space is added",
+			 n->off, n->detail);
 		break;
 	case N_KEY_WSP:
-		snprintf(msg, sz, "whitespace inside the dkim p= key at offset %zu%s (RFC 6376 "
-			 "§3.6.1): valid, but some verifiers fail on it; it is removed", n->off, m);
+		snprintf(msg, sz,
+			 "whitespace inside the dkim p= key at offset %zu%s (RFC 6376 "
+			 "§3.6.1): valid, but some verifiers fail on it; it is removed",
+			 n->off, m);
 		break;
 	case N_NAME_WSP:
-		snprintf(msg, sz, "whitespace inside the name at offset %zu%s (RFC 1035 §2.3.1): "
-			 "not a valid host name", n->off, m);
+		snprintf(msg, sz,
+			 "whitespace inside the name at offset %zu%s (RFC 1035 §2.3.1): "
+			 "not a valid host name",
+			 n->off, m);
 		break;
 	}
 }
@@ -1253,8 +1320,8 @@ static int display(char **out, const char *v, size_t len)
 }
 
 /* Turn notes into findings with observed/expected/fix. */
-static int emit(struct zw_findings *fs, struct run *r, const char *orig, size_t olen,
-		const char *norm, size_t nlen)
+static int emit(struct zw_findings *fs, struct run *r, const char *orig, size_t olen, const char *norm,
+		size_t nlen)
 {
 	char *obs = NULL, *exp = NULL;
 	int rc = 0, changed = olen != nlen || (olen && memcmp(orig, norm, olen) != 0);
@@ -1364,8 +1431,8 @@ out:
 	return nomem(err, rc);
 }
 
-int zw_stray_check_name(struct zw_findings *fs, struct zw_buf *normalised, const char *name,
-			size_t len, struct zw_error *err)
+int zw_stray_check_name(struct zw_findings *fs, struct zw_buf *normalised, const char *name, size_t len,
+			struct zw_error *err)
 {
 	struct run r = {0};
 	size_t from = fs->n;
@@ -1393,7 +1460,7 @@ static int is_b64(unsigned char c)
 /* The known tags of each tag-list role that may start a continuation. */
 static const struct {
 	enum zw_role role;
-	const char *tags;  /* space-separated */
+	const char *tags; /* space-separated */
 } cont_tags[] = {
 	{ZW_ROLE_DMARC, "p sp np adkim aspf fo rua ruf t psd pct rf ri"},
 	{ZW_ROLE_DMARC_REPORT, "rua ruf"},
@@ -1432,8 +1499,8 @@ static int continues(enum zw_role role, const char *head, size_t hl, const char 
 				return 0;
 		/* the head must hold a p= tag to continue */
 		for (size_t i = 0; i + 1 < hl; i++)
-			if (head[i] == 'p' && head[i + 1] == '=' && (i == 0 || head[i - 1] == ';' ||
-								     is_ws((unsigned char)head[i - 1])))
+			if (head[i] == 'p' && head[i + 1] == '=' &&
+			    (i == 0 || head[i - 1] == ';' || is_ws((unsigned char)head[i - 1])))
 				return 1;
 		return 0;
 	}
@@ -1453,7 +1520,8 @@ static int continues(enum zw_role role, const char *head, size_t hl, const char 
 			while (j < e && c[j] != ' ')
 				j++;
 			if (j > i) {
-				if (ntok > 0 && !spf_directive(c + i, j - i) && !spf_modifier(c + i, j - i, 0))
+				if (ntok > 0 && !spf_directive(c + i, j - i) &&
+				    !spf_modifier(c + i, j - i, 0))
 					return 0;
 				for (size_t k = i; k < j; k++)
 					if ((unsigned char)c[k] < 0x21 || (unsigned char)c[k] > 0x7e)
@@ -1487,7 +1555,7 @@ static int continues(enum zw_role role, const char *head, size_t hl, const char 
 struct rr_state {
 	struct zw_buf norm;
 	enum zw_role role;
-	size_t head;  /* index of its group head; itself when not merged */
+	size_t head; /* index of its group head; itself when not merged */
 };
 
 static int rr_set_srcs(struct zw_stray_rr *rr, const size_t *srcs, size_t n)
@@ -1537,8 +1605,8 @@ static const char *split_ref(enum zw_role role)
 }
 
 /* The TX-12 finding for one merged group. */
-static int report_split(struct zw_findings *fs, const struct zw_txt *rrs, const size_t *parts,
-			size_t np, enum zw_role role, const struct zw_buf *norm)
+static int report_split(struct zw_findings *fs, const struct zw_txt *rrs, const size_t *parts, size_t np,
+			enum zw_role role, const struct zw_buf *norm)
 {
 	struct zw_buf obs = ZW_BUF_INIT;
 	char *exp = NULL;
@@ -1552,7 +1620,8 @@ static int report_split(struct zw_findings *fs, const struct zw_txt *rrs, const 
 	if (!rc)
 		rc = display(&exp, norm->p ? norm->p : "", norm->len);
 	if (!rc) {
-		struct zw_finding *f = zw_findings_add(fs, "TX-12", -1,
+		struct zw_finding *f = zw_findings_add(
+			fs, "TX-12", -1,
 			"one %s record is published as %zu rrs (%s): rrs are never joined, so "
 			"receivers see a cut record; publish one rr with the parts as its strings",
 			zw_role_name(role), np, split_ref(role));
@@ -1587,12 +1656,11 @@ static int has_long_string(const struct zw_txt *t)
 	return 0;
 }
 
-int zw_stray_check_rrset(struct zw_findings *fs, struct zw_stray_rrset *out,
-			 const struct zw_txt *rrs, size_t n, enum zw_role hint,
-			 struct zw_error *err)
+int zw_stray_check_rrset(struct zw_findings *fs, struct zw_stray_rrset *out, const struct zw_txt *rrs,
+			 size_t n, enum zw_role hint, struct zw_error *err)
 {
 	static const enum zw_role mergeable[] = {
-		ZW_ROLE_SPF, ZW_ROLE_DKIM, ZW_ROLE_DMARC, ZW_ROLE_DMARC_REPORT,
+		ZW_ROLE_SPF, ZW_ROLE_DKIM,   ZW_ROLE_DMARC, ZW_ROLE_DMARC_REPORT,
 		ZW_ROLE_STS, ZW_ROLE_TLSRPT, ZW_ROLE_BIMI,
 	};
 	struct rr_state *st = NULL;
@@ -1625,8 +1693,8 @@ int zw_stray_check_rrset(struct zw_findings *fs, struct zw_stray_rrset *out,
 			continue;
 		for (size_t j = 0; j < n; j++)
 			if (j != h && st[j].role == ZW_ROLE_NONE && st[j].head == j &&
-			    continues(mergeable[k], zw_buf_str(&st[h].norm), st[h].norm.len,
-				      rrs[j].data, rrs[j].len))
+			    continues(mergeable[k], zw_buf_str(&st[h].norm), st[h].norm.len, rrs[j].data,
+				      rrs[j].len))
 				st[j].head = h;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -1662,7 +1730,7 @@ int zw_stray_check_rrset(struct zw_findings *fs, struct zw_stray_rrset *out,
 		zw_buf_free(&norm);
 		if (!rc)
 			rc = rr_set_srcs(rr, parts, np);
-		out->n++;  /* counted even when half-built: zw_stray_rrset_free handles it */
+		out->n++; /* counted even when half-built: zw_stray_rrset_free handles it */
 		if (rc)
 			goto out;
 	}

@@ -49,11 +49,11 @@
 /* One row of the table of known stray code points. */
 struct zw_stray_char {
 	uint32_t cp;
-	const char *cls;   /* "TX-05" (invisible), "TX-06" (full-width), "TX-07" (look-alike),
-			      "TX-02" (control), "TX-08" (U+FFFD) */
-	char name[64];     /* Unicode name (or formal alias for controls): "ZERO WIDTH SPACE" */
-	char repl[2];      /* the ASCII character meant; "" when the character is removed */
-	int named;         /* 1: displayed by name (<U+200B ZERO WIDTH SPACE>) */
+	const char *cls; /* "TX-05" (invisible), "TX-06" (full-width), "TX-07" (look-alike),
+			    "TX-02" (control), "TX-08" (U+FFFD) */
+	char name[64];	 /* Unicode name (or formal alias for controls): "ZERO WIDTH SPACE" */
+	char repl[2];	 /* the ASCII character meant; "" when the character is removed */
+	int named;	 /* 1: displayed by name (<U+200B ZERO WIDTH SPACE>) */
 };
 
 /*
@@ -80,10 +80,10 @@ int zw_stray_check_txt(struct zw_findings *fs, struct zw_buf *normalised, enum z
 
 /* One RR of the rrset to publish (zw_stray_check_rrset). */
 struct zw_stray_rr {
-	struct zw_txt txt;  /* canonical split (zw_txt_from_value) when changed, else a copy */
-	enum zw_role role;  /* its role after normalisation */
-	int changed;        /* 1 when txt differs from the input RR (as a list of strings) */
-	size_t *srcs;       /* the input RRs it replaces: one, or head + parts for TX-12 */
+	struct zw_txt txt; /* canonical split (zw_txt_from_value) when changed, else a copy */
+	enum zw_role role; /* its role after normalisation */
+	int changed;	   /* 1 when txt differs from the input RR (as a list of strings) */
+	size_t *srcs;	   /* the input RRs it replaces: one, or head + parts for TX-12 */
 	size_t nsrcs;
 };
 
@@ -101,9 +101,8 @@ struct zw_stray_rrset {
  * order given. Foreign RRs are copied untouched. *out is owned by the caller
  * (zw_stray_rrset_free); on error it is empty and fs is as it was.
  */
-int zw_stray_check_rrset(struct zw_findings *fs, struct zw_stray_rrset *out,
-			 const struct zw_txt *rrs, size_t n, enum zw_role hint,
-			 struct zw_error *err);
+int zw_stray_check_rrset(struct zw_findings *fs, struct zw_stray_rrset *out, const struct zw_txt *rrs,
+			 size_t n, enum zw_role hint, struct zw_error *err);
 void zw_stray_rrset_free(struct zw_stray_rrset *s);
 
 /*
@@ -114,7 +113,7 @@ void zw_stray_rrset_free(struct zw_stray_rrset *s);
  * the A-label), a blank inside the name (NM-07, kept). Replaces `normalised` with the
  * repaired name. 0, ZW_ENOMEM or ZW_EINVAL (over 1024 octets).
  */
-int zw_stray_check_name(struct zw_findings *fs, struct zw_buf *normalised, const char *name,
-			size_t len, struct zw_error *err);
+int zw_stray_check_name(struct zw_findings *fs, struct zw_buf *normalised, const char *name, size_t len,
+			struct zw_error *err);
 
 #endif

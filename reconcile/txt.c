@@ -28,8 +28,7 @@ static void txt_adopt(struct zw_txt *out, char *data, size_t len, size_t *lens, 
 	out->n = n;
 }
 
-int zw_txt_from_strings(struct zw_txt *out, const char *const *strs, const size_t *lens,
-			size_t n)
+int zw_txt_from_strings(struct zw_txt *out, const char *const *strs, const size_t *lens, size_t n)
 {
 	size_t total = 0;
 	memset(out, 0, sizeof(*out));
@@ -99,8 +98,7 @@ static int parse_error(struct zw_error *err, size_t at, const char *what)
  * Read one escape at s[*i] == '\\' into *byte. \DDD is exactly three decimal digits with
  * a value of at most 255; \X is X for any other byte.
  */
-static int read_escape(unsigned char *byte, const char *s, size_t len, size_t *i,
-		       struct zw_error *err)
+static int read_escape(unsigned char *byte, const char *s, size_t len, size_t *i, struct zw_error *err)
 {
 	size_t at = *i;
 	if (at + 1 >= len)
@@ -111,8 +109,7 @@ static int read_escape(unsigned char *byte, const char *s, size_t len, size_t *i
 		*i = at + 2;
 		return 0;
 	}
-	if (at + 3 >= len || !is_digit((unsigned char)s[at + 2]) ||
-	    !is_digit((unsigned char)s[at + 3]))
+	if (at + 3 >= len || !is_digit((unsigned char)s[at + 2]) || !is_digit((unsigned char)s[at + 3]))
 		return parse_error(err, at, "bad escape: \\DDD needs three decimal digits");
 	unsigned v = (unsigned)(s[at + 1] - '0') * 100 + (unsigned)(s[at + 2] - '0') * 10 +
 		     (unsigned)(s[at + 3] - '0');
@@ -139,8 +136,8 @@ static int push_len(size_t **lens, size_t *n, size_t *cap, size_t len)
 }
 
 /* Parse one <character-string> starting at s[*i] (not whitespace) into data. */
-static int parse_string(struct zw_buf *data, size_t *slen, const char *s, size_t len,
-			size_t *i, struct zw_error *err)
+static int parse_string(struct zw_buf *data, size_t *slen, const char *s, size_t len, size_t *i,
+			struct zw_error *err)
 {
 	size_t start = *i, at = *i, before = data->len;
 	int quoted = s[at] == '"';
@@ -185,8 +182,7 @@ static int parse_string(struct zw_buf *data, size_t *slen, const char *s, size_t
 	return 0;
 }
 
-int zw_txt_parse_presentation(struct zw_txt *out, const char *s, size_t len,
-			      struct zw_error *err)
+int zw_txt_parse_presentation(struct zw_txt *out, const char *s, size_t len, struct zw_error *err)
 {
 	struct zw_buf data = ZW_BUF_INIT;
 	size_t *lens = NULL, n = 0, cap = 0, i = 0;
@@ -258,8 +254,8 @@ int zw_txt_decode_octal(struct zw_buf *out, const char *s, size_t len, struct zw
 		unsigned char c = (unsigned char)s[i];
 		if (c == '\\') {
 			if (i + 1 >= len) {
-				rc = zw_error_set_at(err, ZW_EINVAL, NULL, 0, (unsigned)(i + 1),
-						     NULL, "backslash at the end of the value at column %zu",
+				rc = zw_error_set_at(err, ZW_EINVAL, NULL, 0, (unsigned)(i + 1), NULL,
+						     "backslash at the end of the value at column %zu",
 						     i + 1);
 				goto fail;
 			}
@@ -268,16 +264,14 @@ int zw_txt_decode_octal(struct zw_buf *out, const char *s, size_t len, struct zw
 				if (i + 3 >= len || d > '3' || !is_octal(d) ||
 				    !is_octal((unsigned char)s[i + 2]) ||
 				    !is_octal((unsigned char)s[i + 3])) {
-					rc = zw_error_set_at(err, ZW_EINVAL, NULL, 0,
-							     (unsigned)(i + 1), NULL,
+					rc = zw_error_set_at(err, ZW_EINVAL, NULL, 0, (unsigned)(i + 1), NULL,
 							     "bad octal escape at column %zu: route 53 "
 							     "writes \\ooo with three octal digits, "
 							     "at most \\377",
 							     i + 1);
 					goto fail;
 				}
-				c = (unsigned char)((d - '0') * 64 + (s[i + 2] - '0') * 8 +
-						    (s[i + 3] - '0'));
+				c = (unsigned char)((d - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
 				i += 4;
 			} else {
 				c = d;

@@ -22,7 +22,11 @@
 #include "reconcile/stray.h"
 #include "reconcile/txt.h"
 
-#define CHECK(c) do { if (!(c)) abort(); } while (0)
+#define CHECK(c)                                                                                             \
+	do {                                                                                                 \
+		if (!(c))                                                                                    \
+			abort();                                                                             \
+	} while (0)
 #define MAX_STR 1024
 
 static void check_findings(const struct zw_findings *fs, size_t from, size_t len)
@@ -38,8 +42,7 @@ static void check_findings(const struct zw_findings *fs, size_t from, size_t len
 /* Findings that leave the value as it is (reported, not repaired). */
 static int keeps_value(const struct zw_finding *f)
 {
-	return !strcmp(f->cls->id, "TX-08") || !strcmp(f->cls->id, "TX-09") ||
-	       !strcmp(f->cls->id, "NM-07");
+	return !strcmp(f->cls->id, "TX-08") || !strcmp(f->cls->id, "TX-09") || !strcmp(f->cls->id, "NM-07");
 }
 
 static void fixed_point_txt(const struct zw_buf *norm, enum zw_role role, enum zw_role hint)

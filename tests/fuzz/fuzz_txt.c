@@ -16,7 +16,11 @@
 #include "reconcile/buf.h"
 #include "reconcile/txt.h"
 
-#define CHECK(c) do { if (!(c)) abort(); } while (0)
+#define CHECK(c)                                                                                             \
+	do {                                                                                                 \
+		if (!(c))                                                                                    \
+			abort();                                                                             \
+	} while (0)
 
 static void printable(const struct zw_buf *b)
 {

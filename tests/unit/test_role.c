@@ -22,17 +22,17 @@ static void exact_selection_rules(void **state)
 	(void)state;
 	expect_role("v=spf1", ZW_ROLE_NONE, ZW_ROLE_SPF, 0);
 	expect_role("v=spf1 include:_spf.google.com ~all", ZW_ROLE_NONE, ZW_ROLE_SPF, 0);
-	expect_role("V=SPF1 -all", ZW_ROLE_NONE, ZW_ROLE_SPF, 0);  /* RFC 7208 §12: any case */
+	expect_role("V=SPF1 -all", ZW_ROLE_NONE, ZW_ROLE_SPF, 0); /* RFC 7208 §12: any case */
 	expect_role("spf2.0/mfrom,pra -all", ZW_ROLE_NONE, ZW_ROLE_SENDER_ID, 0);
 	expect_role("v=DMARC1; p=reject", ZW_ROLE_NONE, ZW_ROLE_DMARC, 0);
 	expect_role("v=DMARC1", ZW_ROLE_NONE, ZW_ROLE_DMARC, 0);
-	expect_role("v = DMARC1 ; p=none", ZW_ROLE_NONE, ZW_ROLE_DMARC, 0);  /* equals = *WSP "=" *WSP */
-	expect_role("V=DMARC1; p=none", ZW_ROLE_NONE, ZW_ROLE_DMARC, 0);     /* "v" is case-insensitive ABNF */
+	expect_role("v = DMARC1 ; p=none", ZW_ROLE_NONE, ZW_ROLE_DMARC, 0); /* equals = *WSP "=" *WSP */
+	expect_role("V=DMARC1; p=none", ZW_ROLE_NONE, ZW_ROLE_DMARC, 0);    /* "v" is case-insensitive ABNF */
 	expect_role("v=DMARC1; rua=mailto:a@b.example", ZW_ROLE_DMARC_REPORT, ZW_ROLE_DMARC_REPORT, 0);
 	expect_role("v=DKIM1; k=rsa; p=MIGf", ZW_ROLE_NONE, ZW_ROLE_DKIM, 0);
-	expect_role(" v=DKIM1;p=MIGf", ZW_ROLE_NONE, ZW_ROLE_DKIM, 0);  /* tag-spec [FWS] */
-	expect_role("k=rsa; p=MIGf", ZW_ROLE_DKIM, ZW_ROLE_DKIM, 0);    /* v= is optional */
-	expect_role("V=DKIM1; p=MIGf", ZW_ROLE_DKIM, ZW_ROLE_DKIM, 0);  /* V is an unknown tag */
+	expect_role(" v=DKIM1;p=MIGf", ZW_ROLE_NONE, ZW_ROLE_DKIM, 0); /* tag-spec [FWS] */
+	expect_role("k=rsa; p=MIGf", ZW_ROLE_DKIM, ZW_ROLE_DKIM, 0);   /* v= is optional */
+	expect_role("V=DKIM1; p=MIGf", ZW_ROLE_DKIM, ZW_ROLE_DKIM, 0); /* V is an unknown tag */
 	expect_role("v=STSv1; id=20240501", ZW_ROLE_NONE, ZW_ROLE_STS, 0);
 	expect_role("v=TLSRPTv1; rua=mailto:tls@example.com", ZW_ROLE_NONE, ZW_ROLE_TLSRPT, 0);
 	expect_role("v=BIMI1; l=https://example.com/l.svg", ZW_ROLE_NONE, ZW_ROLE_BIMI, 0);
@@ -45,11 +45,11 @@ static void near_recognition(void **state)
 	(void)state;
 	expect_role(" v=spf1 include:amazonses.com -all", ZW_ROLE_NONE, ZW_ROLE_SPF, 1);
 	expect_role("\"v=spf1 -all\"", ZW_ROLE_NONE, ZW_ROLE_SPF, 1);
-	expect_role("v=spf1\xef\xbc\x9b -all", ZW_ROLE_NONE, ZW_ROLE_SPF, 1);  /* v=spf1； */
+	expect_role("v=spf1\xef\xbc\x9b -all", ZW_ROLE_NONE, ZW_ROLE_SPF, 1); /* v=spf1； */
 	expect_role("v=spf1;-all", ZW_ROLE_NONE, ZW_ROLE_SPF, 1);
-	expect_role("v=spf1include:_spf.example.net -all", ZW_ROLE_NONE, ZW_ROLE_SPF, 1);  /* TX-10 */
-	expect_role("v=dmarc1; p=reject", ZW_ROLE_NONE, ZW_ROLE_DMARC, 1);  /* %s"DMARC1" */
-	expect_role("v=DMARC1 p=reject", ZW_ROLE_NONE, ZW_ROLE_DMARC, 1);   /* no ';' */
+	expect_role("v=spf1include:_spf.example.net -all", ZW_ROLE_NONE, ZW_ROLE_SPF, 1); /* TX-10 */
+	expect_role("v=dmarc1; p=reject", ZW_ROLE_NONE, ZW_ROLE_DMARC, 1);		  /* %s"DMARC1" */
+	expect_role("v=DMARC1 p=reject", ZW_ROLE_NONE, ZW_ROLE_DMARC, 1);		  /* no ';' */
 	expect_role("\tv=DMARC1; p=reject", ZW_ROLE_NONE, ZW_ROLE_DMARC, 1);
 	expect_role("V=DKIM1; k=rsa; p=MIGf", ZW_ROLE_NONE, ZW_ROLE_DKIM, 1);
 	expect_role("v=dkim1; p=MIGf", ZW_ROLE_NONE, ZW_ROLE_DKIM, 1);
@@ -64,14 +64,14 @@ static void not_a_role(void **state)
 {
 	(void)state;
 	expect_role("", ZW_ROLE_NONE, ZW_ROLE_NONE, 0);
-	expect_role("v=spf10 -all", ZW_ROLE_NONE, ZW_ROLE_NONE, 0);  /* RFC 7208 §4.5 */
+	expect_role("v=spf10 -all", ZW_ROLE_NONE, ZW_ROLE_NONE, 0); /* RFC 7208 §4.5 */
 	expect_role("v=spf", ZW_ROLE_NONE, ZW_ROLE_NONE, 0);
 	expect_role("spf1 -all", ZW_ROLE_NONE, ZW_ROLE_NONE, 0);
 	expect_role("v=DMARC10; p=none", ZW_ROLE_NONE, ZW_ROLE_NONE, 0);
-	expect_role("p=reject; v=DMARC1", ZW_ROLE_NONE, ZW_ROLE_NONE, 0);  /* v must be first */
-	expect_role("k=rsa; p=MIGf", ZW_ROLE_NONE, ZW_ROLE_NONE, 0);    /* needs the _domainkey hint */
-	expect_role("k=rsa; s=email", ZW_ROLE_DKIM, ZW_ROLE_NONE, 0);   /* no p tag */
-	expect_role("P=MIGf", ZW_ROLE_DKIM, ZW_ROLE_NONE, 0);           /* tag names are case-sensitive */
+	expect_role("p=reject; v=DMARC1", ZW_ROLE_NONE, ZW_ROLE_NONE, 0); /* v must be first */
+	expect_role("k=rsa; p=MIGf", ZW_ROLE_NONE, ZW_ROLE_NONE, 0);	  /* needs the _domainkey hint */
+	expect_role("k=rsa; s=email", ZW_ROLE_DKIM, ZW_ROLE_NONE, 0);	  /* no p tag */
+	expect_role("P=MIGf", ZW_ROLE_DKIM, ZW_ROLE_NONE, 0);		  /* tag names are case-sensitive */
 	expect_role("hello world", ZW_ROLE_DMARC, ZW_ROLE_NONE, 0);
 	expect_role("verification", ZW_ROLE_NONE, ZW_ROLE_NONE, 0);
 	expect_role("spf2.0/ -all", ZW_ROLE_NONE, ZW_ROLE_NONE, 0);
@@ -107,19 +107,20 @@ static void reserved_owners(void **state)
 		{"_smtp._tls.example.com", ZW_ROLE_TLSRPT},
 		{"default._bimi.example.com", ZW_ROLE_BIMI},
 		{"example.com", ZW_ROLE_NONE},
-		{"_domainkey.example.com", ZW_ROLE_NONE},   /* no selector */
+		{"_domainkey.example.com", ZW_ROLE_NONE}, /* no selector */
 		{"mta-sts.example.com", ZW_ROLE_NONE},
 		{"x._dmarc.example.com", ZW_ROLE_NONE},
 		{"", ZW_ROLE_NONE},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		if (zw_role_of_owner(cases[i].owner) != cases[i].role)
-			fail_msg("%s: got %s", cases[i].owner, zw_role_name(zw_role_of_owner(cases[i].owner)));
+			fail_msg("%s: got %s", cases[i].owner,
+				 zw_role_name(zw_role_of_owner(cases[i].owner)));
 }
 
 /* Check one owner; want_id NULL means no finding. */
-static void expect_owner(const char *owner, const char *apex, enum zw_role role,
-			 const char *want_id, const char *want_expected, const char *msg_part)
+static void expect_owner(const char *owner, const char *apex, enum zw_role role, const char *want_id,
+			 const char *want_expected, const char *msg_part)
 {
 	struct zw_findings fs = {0};
 	struct zw_error err = {0};
@@ -151,16 +152,16 @@ static void nm03_wrong_owner(void **state)
 		     "it at _dmarc.example.com. (RFC 7489 §6.1)");
 	expect_owner("www.example.com", "example.com.", ZW_ROLE_DMARC, "NM-03", "_dmarc.www.example.com.",
 		     NULL);
-	expect_owner("s1.example.com.", "example.com.", ZW_ROLE_DKIM, "NM-03",
-		     "s1._domainkey.example.com.", "(RFC 6376 §3.6.2.1)");
+	expect_owner("s1.example.com.", "example.com.", ZW_ROLE_DKIM, "NM-03", "s1._domainkey.example.com.",
+		     "(RFC 6376 §3.6.2.1)");
 	expect_owner("example.com.", "example.com.", ZW_ROLE_DKIM, "NM-03",
 		     "<selector>._domainkey.example.com.", NULL);
 	expect_owner("_domainkey.example.com.", "example.com.", ZW_ROLE_DKIM, "NM-03",
 		     "<selector>._domainkey.example.com.", "has no selector");
-	expect_owner("mta-sts.example.com.", "example.com.", ZW_ROLE_STS, "NM-03",
-		     "_mta-sts.example.com.", "policy web host");
-	expect_owner("example.com.", "example.com.", ZW_ROLE_TLSRPT, "NM-03",
-		     "_smtp._tls.example.com.", "no _smtp._tls label");
+	expect_owner("mta-sts.example.com.", "example.com.", ZW_ROLE_STS, "NM-03", "_mta-sts.example.com.",
+		     "policy web host");
+	expect_owner("example.com.", "example.com.", ZW_ROLE_TLSRPT, "NM-03", "_smtp._tls.example.com.",
+		     "no _smtp._tls label");
 	expect_owner("s1._domainkey.example.com.", "example.com.", ZW_ROLE_DMARC, "NM-03",
 		     "_dmarc.example.com.", NULL);
 	expect_owner("_dmarc.example.com.", "example.com.", ZW_ROLE_SPF, "NM-03", "example.com.",
@@ -170,8 +171,8 @@ static void nm03_wrong_owner(void **state)
 	/* the zone is itself named dmarc.*: the relative part is empty, so this is NM-03 */
 	expect_owner("dmarc.example.com.", "dmarc.example.com.", ZW_ROLE_DMARC, "NM-03",
 		     "_dmarc.dmarc.example.com.", NULL);
-	expect_owner("example.com.", "example.com.", ZW_ROLE_BIMI, "NM-03",
-		     "default._bimi.example.com.", NULL);
+	expect_owner("example.com.", "example.com.", ZW_ROLE_BIMI, "NM-03", "default._bimi.example.com.",
+		     NULL);
 	/* an empty apex: the whole owner is relative */
 	expect_owner("example.com.", "", ZW_ROLE_DMARC, "NM-03", "_dmarc.example.com.", NULL);
 	expect_owner("_dmarc.example.com.", ".", ZW_ROLE_SPF, "NM-03", "example.com.", NULL);
@@ -191,8 +192,8 @@ static void nm04_underscore_lost(void **state)
 		     "s1._domainkey.example.com.", NULL);
 	expect_owner("domainkey.example.com.", "example.com.", ZW_ROLE_DKIM, "NM-04",
 		     "<selector>._domainkey.example.com.", NULL);
-	expect_owner("_mta_sts.example.com.", "example.com.", ZW_ROLE_STS, "NM-04",
-		     "_mta-sts.example.com.", NULL);
+	expect_owner("_mta_sts.example.com.", "example.com.", ZW_ROLE_STS, "NM-04", "_mta-sts.example.com.",
+		     NULL);
 	expect_owner("smtp._tls.example.com.", "example.com.", ZW_ROLE_TLSRPT, "NM-04",
 		     "_smtp._tls.example.com.", "'smtp._tls'");
 	expect_owner("_smtp_tls.example.com.", "example.com.", ZW_ROLE_TLSRPT, "NM-04",
@@ -221,8 +222,8 @@ static void owners_that_are_right(void **state)
 	expect_owner("_mta-sts.example.com.", "example.com.", ZW_ROLE_STS, NULL, NULL, NULL);
 	expect_owner("_smtp._tls.example.com.", "example.com.", ZW_ROLE_TLSRPT, NULL, NULL, NULL);
 	expect_owner("default._bimi.example.com.", "example.com.", ZW_ROLE_BIMI, NULL, NULL, NULL);
-	expect_owner("example.com._report._dmarc.vendor.example.", "vendor.example.",
-		     ZW_ROLE_DMARC_REPORT, NULL, NULL, NULL);
+	expect_owner("example.com._report._dmarc.vendor.example.", "vendor.example.", ZW_ROLE_DMARC_REPORT,
+		     NULL, NULL, NULL);
 	expect_owner("example.com.", "example.com.", ZW_ROLE_SPF, NULL, NULL, NULL);
 	expect_owner("_spf.example.com.", "example.com.", ZW_ROLE_SPF, NULL, NULL, NULL);
 	expect_owner("mail.example.com.", "example.com.", ZW_ROLE_SPF, NULL, NULL, NULL);

@@ -19,7 +19,11 @@
 
 /* A 2048-bit RSA SubjectPublicKeyInfo, base64 (392 characters). */
 static const char key2048[] =
-	"MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA28bYnmSPS5fSIO8pjMDVsMhJCVr86BGdJWWl/AovSNW6Hvk/la+DELxJSOnsl2OlyIkN5GijTjUbI5T5y/VV4cVz9mlB4Vceb1HNug4lhJwY0ltt3/h9/IGFgKhNpXYiAe1ioVAwQQtCY2t6sbcjRlDXXMutlW8keXCbgfbOsSgZDCWi4Nqf47e6Ey78psr3q+CtQUGyYLimDoHQaObCe7+OwiXb2Sh2FpLyg2rEaof7GGMD9SFkcTDLFVDDQuvhYnz83cI5+h8fwQ3k6d8qZEQMCtE925zxhBFdPkk4I7RfcBJDHRsvaE+ZOtWSmGgqDL8dag9yG/Oy3px99QmcRQIDAQAB";
+	"MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA28bYnmSPS5fSIO8pjMDVsMhJCVr86BGdJWWl/AovSNW6Hvk/"
+	"la+DELxJSOnsl2OlyIkN5GijTjUbI5T5y/VV4cVz9mlB4Vceb1HNug4lhJwY0ltt3/h9/"
+	"IGFgKhNpXYiAe1ioVAwQQtCY2t6sbcjRlDXXMutlW8keXCbgfbOsSgZDCWi4Nqf47e6Ey78psr3q+CtQUGyYLimDoHQaObCe7+"
+	"OwiXb2Sh2FpLyg2rEaof7GGMD9SFkcTDLFVDDQuvhYnz83cI5+h8fwQ3k6d8qZEQMCtE925zxhBFdPkk4I7RfcBJDHRsvaE+"
+	"ZOtWSmGgqDL8dag9yG/Oy3px99QmcRQIDAQAB";
 
 struct res {
 	struct zw_findings fs;
@@ -91,8 +95,8 @@ static void expect_norm(const struct res *r, const char *want, size_t wlen)
 }
 
 /* Finding i has this class, offset, severity, and the message contains msg. */
-static void expect_finding(const struct res *r, size_t i, const char *id, long off,
-			   enum zw_severity sev, const char *msg)
+static void expect_finding(const struct res *r, size_t i, const char *id, long off, enum zw_severity sev,
+			   const char *msg)
 {
 	if (i >= r->fs.n)
 		fail_msg("no finding %zu (want %s), %zu findings", i, id, r->fs.n);
@@ -106,8 +110,8 @@ static void expect_finding(const struct res *r, size_t i, const char *id, long o
 }
 
 /* One finding, and the normalised value. */
-static void one(const char *pres, enum zw_role hint, const char *id, long off,
-		enum zw_severity sev, const char *msg, const char *norm)
+static void one(const char *pres, enum zw_role hint, const char *id, long off, enum zw_severity sev,
+		const char *msg, const char *norm)
 {
 	struct res r;
 	classify(&r, pres, hint);
@@ -145,8 +149,8 @@ static void tx01_leading_whitespace(void **state)
 	    "(RFC 9989 §4.8)",
 	    "v=DMARC1; p=reject");
 	/* valid FWS in DKIM (RFC 6376 §3.2): fragile, so a warning */
-	one("\" v=DKIM1; p=MIGf\"", ZW_ROLE_DKIM, "TX-01", 0, ZW_SEV_WARNING,
-	    "valid dkim fws, but fragile", "v=DKIM1; p=MIGf");
+	one("\" v=DKIM1; p=MIGf\"", ZW_ROLE_DKIM, "TX-01", 0, ZW_SEV_WARNING, "valid dkim fws, but fragile",
+	    "v=DKIM1; p=MIGf");
 	one("\" google-site-verification=abc\"", ZW_ROLE_NONE, "TX-01", 0, ZW_SEV_ERROR,
 	    "before the verification token", "google-site-verification=abc");
 	/* near misses: a trailing SP is valid SPF (*SP); a space after the tag is not leading */
@@ -160,8 +164,7 @@ static void tx02_control_characters(void **state)
 {
 	(void)state;
 	one("\"v=spf1 -all\\010\"", ZW_ROLE_NONE, "TX-02", 11, ZW_SEV_ERROR,
-	    "control character U+000A LINE FEED at offset 11 (RFC 7208 §12): it is removed",
-	    "v=spf1 -all");
+	    "control character U+000A LINE FEED at offset 11 (RFC 7208 §12): it is removed", "v=spf1 -all");
 	one("\"v=spf1\\009a -all\"", ZW_ROLE_NONE, "TX-02", 6, ZW_SEV_ERROR,
 	    "control character U+0009 CHARACTER TABULATION at offset 6 (RFC 7208 §12): it is turned "
 	    "into a space",
@@ -226,7 +229,8 @@ static void tx04_pasted_multi_string(void **state)
 	    "v=DKIM1; p=MIIBkqh");
 	/* SPF pasted split at a term boundary: the junction is a boundary for TX-10 */
 	struct res r;
-	classify(&r, "\"\\\"v=spf1 ip4:192.0.2.0/24\\\" \\\"include:_spf.example.net -all\\\"\"", ZW_ROLE_NONE);
+	classify(&r, "\"\\\"v=spf1 ip4:192.0.2.0/24\\\" \\\"include:_spf.example.net -all\\\"\"",
+		 ZW_ROLE_NONE);
 	assert_int_equal(r.fs.n, 2);
 	expect_finding(&r, 0, "TX-04", 24, ZW_SEV_ERROR, NULL);
 	expect_finding(&r, 1, "TX-10", 27, ZW_SEV_ERROR,
@@ -259,8 +263,8 @@ static void tx05_invisible(void **state)
 static void tx06_fullwidth(void **state)
 {
 	(void)state;
-	one("\"v=DMARC1\\239\\188\\155 p=reject\\239\\188\\155 rua=mailto:dmarc@example.com\"",
-	    ZW_ROLE_DMARC, "TX-06", 8, ZW_SEV_ERROR,
+	one("\"v=DMARC1\\239\\188\\155 p=reject\\239\\188\\155 rua=mailto:dmarc@example.com\"", ZW_ROLE_DMARC,
+	    "TX-06", 8, ZW_SEV_ERROR,
 	    "full-width character U+FF1B FULLWIDTH SEMICOLON at offset 8 (and 1 more) (RFC 9989 "
 	    "§4.8): ascii ';' was meant",
 	    "v=DMARC1; p=reject; rua=mailto:dmarc@example.com");
@@ -268,8 +272,8 @@ static void tx06_fullwidth(void **state)
 	    "U+3000 IDEOGRAPHIC SPACE at offset 0 (RFC 7208 §12): a space was meant", "v=spf1 -all");
 	one("\"\\239\\189\\150=spf1 -all\"", ZW_ROLE_NONE, "TX-06", 0, ZW_SEV_ERROR,
 	    "U+FF56 FULLWIDTH LATIN SMALL LETTER V at offset 0", "v=spf1 -all");
-	one("\"v=spf1 include\\239\\188\\154_spf.example.net -all\"", ZW_ROLE_NONE, "TX-06", 14,
-	    ZW_SEV_ERROR, "U+FF1A FULLWIDTH COLON", "v=spf1 include:_spf.example.net -all");
+	one("\"v=spf1 include\\239\\188\\154_spf.example.net -all\"", ZW_ROLE_NONE, "TX-06", 14, ZW_SEV_ERROR,
+	    "U+FF1A FULLWIDTH COLON", "v=spf1 include:_spf.example.net -all");
 	one("\"v\\239\\188\\157DMARC1; p=none\"", ZW_ROLE_NONE, "TX-06", 1, ZW_SEV_ERROR,
 	    "U+FF1D FULLWIDTH EQUALS SIGN", "v=DMARC1; p=none");
 	clean("\"v=DMARC1; p=reject; rua=mailto:dmarc@example.com\"", ZW_ROLE_DMARC, ZW_ROLE_DMARC);
@@ -313,7 +317,10 @@ static void tx08_not_utf8(void **state)
 		       "non-ascii character U+00FC at offset 16 (and 1 more): a spf record allows ascii "
 		       "only (RFC 7208 §12)");
 	assert_string_equal(r.fs.v[0].fix, "rewrite the value in ascii");
-	expect_norm(&r, "v=spf1 include:b\xc3\xbc" "cher.\xc3\xa9xample -all", 36);
+	expect_norm(&r,
+		    "v=spf1 include:b\xc3\xbc"
+		    "cher.\xc3\xa9xample -all",
+		    36);
 	res_free(&r);
 	clean("\"v=spf1 -all\"", ZW_ROLE_NONE, ZW_ROLE_SPF);
 }
@@ -322,8 +329,8 @@ static void mojibake(void **state)
 {
 	(void)state;
 	/* U+200B's bytes read as windows-1252 and encoded again: reported as the character meant */
-	one("\"v=spf1 include:_spf.\\195\\162\\226\\130\\172\\226\\128\\185wpcloud.com ~all\"",
-	    ZW_ROLE_NONE, "TX-05", 20, ZW_SEV_ERROR,
+	one("\"v=spf1 include:_spf.\\195\\162\\226\\130\\172\\226\\128\\185wpcloud.com ~all\"", ZW_ROLE_NONE,
+	    "TX-05", 20, ZW_SEV_ERROR,
 	    "mojibake (utf-8 read as windows-1252 and encoded again) of the invisible character U+200B "
 	    "ZERO WIDTH SPACE at offset 20 (RFC 7208 §12): it is removed",
 	    "v=spf1 include:_spf.wpcloud.com ~all");
@@ -508,7 +515,8 @@ static void decimal_and_octal_classify_alike(void **state)
 	assert_int_equal(a.fs.n, 1);
 	assert_int_equal(b.fs.n, 1);
 	assert_string_equal(a.fs.v[0].message, b.fs.v[0].message);
-	assert_string_equal(a.fs.v[0].observed, "v=spf1 include:_spf.<U+200B ZERO WIDTH SPACE>wpcloud.com ~all");
+	assert_string_equal(a.fs.v[0].observed,
+			    "v=spf1 include:_spf.<U+200B ZERO WIDTH SPACE>wpcloud.com ~all");
 	assert_string_equal(a.fs.v[0].expected, "v=spf1 include:_spf.wpcloud.com ~all");
 	assert_string_equal(a.fs.v[0].fix, "replace the value with the expected one");
 	assert_string_equal(a.fs.v[0].fix, ZW_STRAY_FIX_VALUE);
@@ -575,7 +583,7 @@ static void tx12_dkim_split_across_rrs(void **state)
 	snprintf(rec, sizeof(rec), "v=DKIM1; k=rsa; p=%s", key2048);
 	snprintf(p1, sizeof(p1), "\"%.255s\"", rec);
 	snprintf(p2, sizeof(p2), "\"%s\"", rec + 255);
-	const char *pres[] = {p2, p1};  /* the order DNS gives is arbitrary */
+	const char *pres[] = {p2, p1}; /* the order DNS gives is arbitrary */
 	struct zw_txt rrs[2];
 	rrset_of(rrs, pres, 2);
 	struct zw_findings fs = {0};
@@ -618,8 +626,7 @@ static void tx12_spf_and_dmarc(void **state)
 	assert_int_equal(fs.v[0].offset, 30);
 	assert_string_equal(fs.v[1].cls->id, "TX-12");
 	assert_true(strstr(fs.v[1].message, "one spf record is published as 2 rrs (RFC 7208 §3.3)") != NULL);
-	assert_string_equal(fs.v[1].observed,
-			    "v=spf1 include:_spf.google.com + include:amazonses.com -all");
+	assert_string_equal(fs.v[1].observed, "v=spf1 include:_spf.google.com + include:amazonses.com -all");
 	assert_int_equal(out.n, 2);
 	assert_string_equal(out.v[0].txt.data, "v=spf1 include:_spf.google.com include:amazonses.com -all");
 	assert_int_equal(out.v[0].txt.n, 1);
@@ -760,14 +767,19 @@ static void names_and_cname_targets(void **state)
 		 "invisible character U+200B ZERO WIDTH SPACE at offset 2 (RFC 1035 §2.3.1): it is removed",
 		 "s3.dkim.example.net.");
 	name_one("\"tok.dkim.amazonses.com.\"", 25, "TX-03", 0, NULL, "tok.dkim.amazonses.com.");
-	name_one("s1\xef\xbc\x8e" "dkim.example.net.", 22, "TX-06", 2,
-		 "U+FF0E FULLWIDTH FULL STOP at offset 2", "s1.dkim.example.net.");
-	name_one("s1\xe3\x80\x82" "dkim.example.net.", 22, "TX-06", 2, "U+3002 IDEOGRAPHIC FULL STOP",
-		 "s1.dkim.example.net.");
+	name_one("s1\xef\xbc\x8e"
+		 "dkim.example.net.",
+		 22, "TX-06", 2, "U+FF0E FULLWIDTH FULL STOP at offset 2", "s1.dkim.example.net.");
+	name_one("s1\xe3\x80\x82"
+		 "dkim.example.net.",
+		 22, "TX-06", 2, "U+3002 IDEOGRAPHIC FULL STOP", "s1.dkim.example.net.");
 	name_one("s1 ._domainkey.example.com.", 27, "NM-07", 2,
 		 "whitespace inside the name at offset 2 (RFC 1035 §2.3.1)", "s1 ._domainkey.example.com.");
-	name_one("b\xc3\xbc" "cher.example.", 16, "TX-08", 1, "write the a-label",
-		 "b\xc3\xbc" "cher.example.");
+	name_one("b\xc3\xbc"
+		 "cher.example.",
+		 16, "TX-08", 1, "write the a-label",
+		 "b\xc3\xbc"
+		 "cher.example.");
 	name_one("s1.dkim.example.net.", 20, NULL, 0, NULL, "s1.dkim.example.net.");
 	name_one("\\052.example.com.", 17, NULL, 0, NULL, "\\052.example.com.");
 	name_one("", 0, NULL, 0, NULL, "");
@@ -811,11 +823,11 @@ static void table_and_utf8(void **state)
 	assert_int_equal(cp, 0x200B);
 	assert_int_equal(zw_stray_utf8(&cp, "\xf0\x9f\x98\x80", 4), 4);
 	assert_int_equal(cp, 0x1F600);
-	assert_int_equal(zw_stray_utf8(&cp, "\xc0\x80", 2), 0);      /* overlong */
-	assert_int_equal(zw_stray_utf8(&cp, "\xe0\x80\xaf", 3), 0);  /* overlong */
-	assert_int_equal(zw_stray_utf8(&cp, "\xed\xa0\x80", 3), 0);  /* surrogate */
-	assert_int_equal(zw_stray_utf8(&cp, "\xf4\x90\x80\x80", 4), 0);  /* > U+10FFFF */
-	assert_int_equal(zw_stray_utf8(&cp, "\xe2\x80", 2), 0);      /* cut */
+	assert_int_equal(zw_stray_utf8(&cp, "\xc0\x80", 2), 0);		/* overlong */
+	assert_int_equal(zw_stray_utf8(&cp, "\xe0\x80\xaf", 3), 0);	/* overlong */
+	assert_int_equal(zw_stray_utf8(&cp, "\xed\xa0\x80", 3), 0);	/* surrogate */
+	assert_int_equal(zw_stray_utf8(&cp, "\xf4\x90\x80\x80", 4), 0); /* > U+10FFFF */
+	assert_int_equal(zw_stray_utf8(&cp, "\xe2\x80", 2), 0);		/* cut */
 	assert_int_equal(zw_stray_utf8(&cp, "\x80", 1), 0);
 	assert_int_equal(zw_stray_utf8(&cp, "", 0), 0);
 }

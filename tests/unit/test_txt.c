@@ -12,8 +12,7 @@
 #include "reconcile/txt.h"
 
 /* Parse s, expect success, compare with the expected strings. */
-static void expect_parse(const char *s, size_t slen, const char *const *want, const size_t *wl,
-			 size_t wn)
+static void expect_parse(const char *s, size_t slen, const char *const *want, const size_t *wl, size_t wn)
 {
 	struct zw_txt t;
 	struct zw_error err = {0};
@@ -123,8 +122,7 @@ static void print_escapes(void **state)
 	assert_int_equal(zw_txt_from_strings(&t, strs, lens, 3), 0);
 	struct zw_buf b = ZW_BUF_INIT;
 	assert_int_equal(zw_txt_print_presentation(&b, &t), 0);
-	assert_string_equal(zw_buf_str(&b),
-			    "\"v=spf1 \\\"q\\\" \\\\\" \"\\000\\031\\127\\128\\255~ \" \"\"");
+	assert_string_equal(zw_buf_str(&b), "\"v=spf1 \\\"q\\\" \\\\\" \"\\000\\031\\127\\128\\255~ \" \"\"");
 	/* and back */
 	struct zw_txt back;
 	assert_int_equal(zw_txt_parse_presentation(&back, b.p, b.len, NULL), 0);
@@ -140,8 +138,7 @@ static void from_value_splits_at_255(void **state)
 	static const struct {
 		size_t len, n, last;
 	} cases[] = {
-		{0, 1, 0}, {1, 1, 1}, {255, 1, 255}, {256, 2, 1}, {410, 2, 155}, {510, 2, 255},
-		{511, 3, 1},
+		{0, 1, 0}, {1, 1, 1}, {255, 1, 255}, {256, 2, 1}, {410, 2, 155}, {510, 2, 255}, {511, 3, 1},
 	};
 	char v[600];
 	for (size_t i = 0; i < sizeof(v); i++)
@@ -249,9 +246,13 @@ static void display_names_invisible_code_points(void **state)
 		{"_spf.\xe2\x80\x8bwp", 10, "_spf.<U+200B ZERO WIDTH SPACE>wp"},
 		{"v=DMARC1\xef\xbc\x9b p", 13, "v=DMARC1<U+FF1B FULLWIDTH SEMICOLON> p"},
 		{"\xef\xbb\xbfv", 4, "<U+FEFF ZERO WIDTH NO-BREAK SPACE>v"},
-		{"a\xc2\xa0" "b", 4, "a<U+00A0 NO-BREAK SPACE>b"},
+		{"a\xc2\xa0"
+		 "b",
+		 4, "a<U+00A0 NO-BREAK SPACE>b"},
 		{"\xe3\x80\x80", 3, "<U+3000 IDEOGRAPHIC SPACE>"},
-		{"\xe2\x80\x93" "all", 6, "<U+2013 EN DASH>all"},
+		{"\xe2\x80\x93"
+		 "all",
+		 6, "<U+2013 EN DASH>all"},
 		{"caf\xc3\xa9", 5, "caf\\195\\169"},
 		{"\xff\x0a\x00\x7f", 4, "\\255\\010\\000\\127"},
 		{"\xc2\x85", 2, "<U+0085 NEXT LINE>"},
