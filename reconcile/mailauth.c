@@ -39,6 +39,7 @@ struct entry {
 	char *name; /* lower case, no trailing dot */
 	uint16_t type;
 	int bad;			  /* a name the resolver refuses: answered as NXDOMAIN */
+	int pending;			  /* submitted in this step: not filled before the run */
 	struct zw_lookup *own;		  /* submitted by us, or NULL */
 	const struct zw_obs_lookup *seen; /* borrowed from the current call's observation */
 };
@@ -227,8 +228,10 @@ static struct entry *tab_add(struct zw_mailauth *m, const char *name, uint16_t t
 /* Forget the borrowed answers, then borrow those of this observation. */
 static int tab_seed(struct zw_mailauth *m, const struct zw_obs *obs)
 {
-	for (size_t i = 0; i < m->ntab; i++)
+	for (size_t i = 0; i < m->ntab; i++) {
 		m->tab[i].seen = NULL;
+		m->tab[i].pending = 0; /* a step or diagnose comes after zw_resolver_run() */
+	}
 	for (size_t i = 0; obs && i < obs->n_questions; i++) {
 		const struct zw_obs_question *q = &obs->questions[i];
 		char *name = lower_nodot(q->name);
@@ -249,8 +252,8 @@ static int tab_seed(struct zw_mailauth *m, const struct zw_obs *obs)
 static const struct zw_obs_lookup *tab_get(struct zw_mailauth *m, const char *name, uint16_t type, int *known)
 {
 	struct entry *e = tab_find(m, name, type);
-	*known = e != NULL && (e->bad || e->seen || e->own);
-	if (!e || e->bad)
+	*known = e != NULL && !e->pending && (e->bad || e->seen || e->own);
+	if (!e || e->bad || e->pending)
 		return NULL;
 	return e->own ? &e->own->res : e->seen;
 }
@@ -285,6 +288,7 @@ static int need(struct zw_mailauth *m, struct zw_resolver *r, const char *name, 
 		e->own = NULL;
 		return zw_error_set(err, rc, "%s", lerr.msg);
 	}
+	e->pending = 1;
 	m->submitted++;
 	*submitted = 1;
 	return 0;
@@ -294,6 +298,10 @@ static int need(struct zw_mailauth *m, struct zw_resolver *r, const char *name, 
 
 static const uint16_t spf_types[] = {
 	[ZW_SPF_QTXT] = T_TXT, [ZW_SPF_QA] = T_A, [ZW_SPF_QAAAA] = T_AAAA, [ZW_SPF_QMX] = T_MX, [ZW_SPF_QPTR] = T_PTR,
+};
+
+static const char *const spf_type_names[] = {
+	[ZW_SPF_QTXT] = "TXT", [ZW_SPF_QA] = "A", [ZW_SPF_QAAAA] = "AAAA", [ZW_SPF_QMX] = "MX", [ZW_SPF_QPTR] = "PTR",
 };
 
 struct spfctx {
@@ -361,7 +369,7 @@ static int spf_query(void *vctx, const char *name, enum zw_spf_qtype qt, struct 
 		return rc == ZW_ENOMEM ? rc : ZW_ETRANSIENT;
 	}
 	if (!c->missing++)
-		snprintf(c->first, sizeof(c->first), "%s %s", name, zw_type_name(type));
+		snprintf(c->first, sizeof(c->first), "%s %s", name, spf_type_names[qt]);
 	return ZW_ETRANSIENT;
 }
 
@@ -1190,6 +1198,24 @@ static int diagnose_dmarc(struct diag *g)
 		}
 	}
 	zw_dmarc_free(dm);
+	return rc;
+}
+
+int zw_mailauth_spf_result(struct zw_spf_result *out, size_t *missing, struct zw_mailauth *m,
+			   const struct zw_obs *obs, struct zw_error *err)
+{
+	struct spfctx c = {.m = m};
+	struct zw_spf_dns dns = {.ctx = &c, .query = spf_query};
+	int rc = tab_seed(m, obs);
+	if (rc) {
+		memset(out, 0, sizeof(*out));
+		return zw_error_set(err, rc, "out of memory reading the observation");
+	}
+	rc = zw_spf_evaluate(out, m->domain, &dns, NULL, NULL, err);
+	if (missing)
+		*missing = c.missing;
+	for (size_t i = 0; i < m->ntab; i++)
+		m->tab[i].seen = NULL;
 	return rc;
 }
 

@@ -42,6 +42,7 @@
 #include "reconcile/error.h"
 #include "reconcile/finding.h"
 #include "reconcile/resolve.h"
+#include "reconcile/spf.h"
 
 #define ZW_MAILAUTH_MAX_ROUNDS	40  /* steps that may submit lookups, per domain (an include
 				     * chain needs one round per level; spf.c nests 32 deep) */
@@ -98,6 +99,17 @@ int zw_mailauth_step(struct zw_mailauth *m, struct zw_resolver *r, const struct 
  */
 int zw_mailauth_diagnose(struct zw_findings *fs, struct zw_mailauth *m, const struct zw_obs *obs,
 			 struct zw_error *err);
+
+/*
+ * The static SPF walk of the domain over what the steps looked up, as diagnose runs it:
+ * the verdict for a client address no term lists (permerror when a limit or an error is
+ * met anywhere), the lookup and void-lookup counts, the record tree. For `check
+ * --domain` output and the differential test. Free with zw_spf_result_free(). 0,
+ * ZW_EINVAL (a domain the evaluator refuses), ZW_ENOMEM. *missing (may be NULL) is the
+ * number of answers the table lacked (answered as temperror; 0 unless a bound was hit).
+ */
+int zw_mailauth_spf_result(struct zw_spf_result *out, size_t *missing, struct zw_mailauth *m,
+			   const struct zw_obs *obs, struct zw_error *err);
 
 void zw_mailauth_free(struct zw_mailauth *m);
 

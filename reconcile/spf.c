@@ -1727,7 +1727,11 @@ static enum match count_void(struct eval *ev, const char *d, const struct zw_spf
 	*rc = 0;
 	if (ev->voids <= ev->max_void)
 		return M_NOMATCH;
-	if ((*rc = chain(ev, d, text + t->offset, t->len, &ev->void_chain)))
+	/* the term is on top of the stack already (pushed by eval_mech): name it once */
+	ev->depth--;
+	*rc = chain(ev, d, text + t->offset, t->len, &ev->void_chain);
+	ev->depth++;
+	if (*rc)
 		return M_PERM;
 	ev->perm = 1;
 	if (ev->with_ip)
@@ -2427,9 +2431,9 @@ int zw_spf_evaluate(struct zw_spf_result *out, const char *domain, const struct 
 	}
 	if (ev.voids > ev.max_void && fs &&
 	    !zw_findings_add(fs, "SP-10", -1,
-			     "the spf record of %s causes %d void lookups, more than %s%d (the %dth is %s): "
-			     "permerror (RFC 7208 §4.6.4)",
-			     top, ev.voids, ev.max_void == 2 ? "two, " : "", ev.max_void, ev.max_void + 1,
+			     "the spf record of %s causes %d void lookups, more than %s%.0d (the one over the "
+			     "limit is %s): permerror (RFC 7208 §4.6.4)",
+			     top, ev.voids, ev.max_void == 2 ? "two" : "", ev.max_void == 2 ? 0 : ev.max_void,
 			     ev.void_chain)) {
 		rc = ZW_ENOMEM;
 		goto out;
