@@ -30,6 +30,10 @@ struct zw_opts {
 	const char *domain;
 	const char *dkim_selectors[32];
 	int nselectors;
+	int fix_mistakes;
+	int force;
+	const char *plan_checksum;
+	double verify_timeout;    /* seconds */
 };
 
 struct zw_command {
@@ -49,5 +53,8 @@ int zw_cmd_validate(struct zw_opts *o);
 int zw_cmd_version(struct zw_opts *o);
 int zw_cmd_findings(struct zw_opts *o);
 int zw_cmd_lint(struct zw_opts *o);
+int zw_cmd_plan(struct zw_opts *o);
+int zw_cmd_apply(struct zw_opts *o);
+int zw_cmd_check(struct zw_opts *o);
 
 #endif

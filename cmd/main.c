@@ -29,6 +29,34 @@ static const struct zw_command commands[] = {
 	 "Exit: 0 clean, 2 findings at or above --fail-on, 1 unreadable input.\n\n"
 	 "      --domain D          the zone's origin when the file has no SOA or $ORIGIN",
 	 zw_cmd_lint},
+	{"check", "PATH... | --domain D [--dkim-selector S]...",
+	 "live: delegation, servers, records and mail auth as the world sees them",
+	 "Walks from the root to each domain's delegation, asks every delegated server for\n"
+	 "every claimed record (and its doubled-apex form), follows SPF includes, DKIM CNAMEs\n"
+	 "and DMARC report destinations, and compares what it sees with the manifests.\n"
+	 "Without manifests (--domain), checks one domain's SPF, DMARC and the given DKIM\n"
+	 "selectors (no drift). No provider credentials are needed.\n"
+	 "Exit: 0 clean, 2 findings at or above --fail-on, 1 the check failed.\n\n"
+	 "      --domain D          check this domain without manifests\n"
+	 "      --dkim-selector S   with --domain: a DKIM selector to check (repeatable)",
+	 zw_cmd_check},
+	{"plan", "PATH...", "dry run: findings and the changes each provider would get",
+	 "Lists each domain's zone at its provider, checks that the parent delegates to it, and\n"
+	 "prints the changes (create, update, delete, each with the findings behind it) and the\n"
+	 "plan checksum. Nothing is written. Exit: 0 nothing to do, 2 changes pending or findings\n"
+	 "at or above --fail-on, 1 failed.\n\n"
+	 "      --fix-mistakes      also delete the apex-doubled twins of desired records\n"
+	 "      --force             pass the safety rail (over 30 % of a zone, apex NS/SOA)",
+	 zw_cmd_plan},
+	{"apply", "PATH...", "plan, apply, then verify on every delegated server",
+	 "Plans as `plan` does, writes the changes through each provider, then polls every\n"
+	 "delegated server until each change is visible there. Exit: 0 applied and verified with\n"
+	 "no finding at or above --fail-on, 2 findings remain or verification timed out, 1 a\n"
+	 "change failed.\n\n"
+	 "      --plan-checksum X   refuse unless the plan's checksum is X (the reviewed plan)\n"
+	 "      --verify-timeout S  seconds to wait for every server to show the changes (120)\n"
+	 "      --fix-mistakes, --force   as for plan",
+	 zw_cmd_apply},
 	{"findings", "", "print the findings reference (every id, code and level) as markdown", "",
 	 zw_cmd_findings},
 	{"version", "", "print the version", "", zw_cmd_version},
@@ -78,7 +106,7 @@ static void command_help(const struct zw_command *c)
 }
 
 enum { OPT_ROOT_HINTS = 256, OPT_PLUGIN_DIR, OPT_CHANGED_SINCE, OPT_FAIL_ON, OPT_TIMEOUT,
-       OPT_DOMAIN, OPT_SELECTOR };
+       OPT_DOMAIN, OPT_SELECTOR, OPT_FIX_MISTAKES, OPT_FORCE, OPT_PLAN_CHECKSUM, OPT_VERIFY_TIMEOUT };
 
 static int parse(const struct zw_command *c, int argc, char **argv, struct zw_opts *o)
 {
@@ -91,6 +119,10 @@ static int parse(const struct zw_command *c, int argc, char **argv, struct zw_op
 		{"timeout", required_argument, NULL, OPT_TIMEOUT},
 		{"domain", required_argument, NULL, OPT_DOMAIN},
 		{"dkim-selector", required_argument, NULL, OPT_SELECTOR},
+		{"fix-mistakes", no_argument, NULL, OPT_FIX_MISTAKES},
+		{"force", no_argument, NULL, OPT_FORCE},
+		{"plan-checksum", required_argument, NULL, OPT_PLAN_CHECKSUM},
+		{"verify-timeout", required_argument, NULL, OPT_VERIFY_TIMEOUT},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -126,6 +158,16 @@ static int parse(const struct zw_command *c, int argc, char **argv, struct zw_op
 			}
 			break;
 		case OPT_DOMAIN: o->domain = optarg; break;
+		case OPT_FIX_MISTAKES: o->fix_mistakes = 1; break;
+		case OPT_FORCE: o->force = 1; break;
+		case OPT_PLAN_CHECKSUM: o->plan_checksum = optarg; break;
+		case OPT_VERIFY_TIMEOUT:
+			o->verify_timeout = strtod(optarg, &end);
+			if (*end || o->verify_timeout < 0) {
+				zw_cmd_fail("--verify-timeout: '%s' is not a number of seconds", optarg);
+				return -1;
+			}
+			break;
 		case OPT_SELECTOR:
 			if (o->nselectors == (int)(sizeof(o->dkim_selectors) / sizeof(o->dkim_selectors[0]))) {
 				zw_cmd_fail("--dkim-selector: at most 32");
@@ -164,6 +206,7 @@ int main(int argc, char **argv)
 		o.format = ZW_OUT_TEXT;
 		o.fail_on = ZW_SEV_ERROR;
 		o.timeout = 120;
+		o.verify_timeout = 120;
 		o.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 		int rc = parse(&commands[i], argc - 1, argv + 1, &o);
 		if (rc)

@@ -1687,6 +1687,8 @@ struct lkjob {
 	char *name;
 	uint16_t type;
 	int started;
+	int direct;		 /* zw_resolver_query: ask `addr` only */
+	struct zw_dns_addr addr;
 };
 
 void zw_resolver_free(struct zw_resolver *r)
@@ -1875,13 +1877,50 @@ int zw_resolver_lookup(struct zw_resolver *r, struct zw_lookup **out, const char
 	return 0;
 }
 
+static void direct_answer(struct ask *a, const struct zw_dns_result *res)
+{
+	struct zw_lookup *lk = a->p;
+	if (conv_answer(lk->arena, &lk->res.ans, res, lk->res.name, lk->res.type) < 0)
+		set_oom(a->r);
+}
+
+int zw_resolver_query(struct zw_resolver *r, struct zw_lookup **out, const char *server_name,
+		      const struct zw_dns_addr *server, const char *name, uint16_t type,
+		      struct zw_error *err)
+{
+	int rc = zw_resolver_lookup(r, out, name, type, err);
+	if (rc < 0)
+		return rc;
+	struct zw_lookup *lk = *out;
+	struct lkjob *l = r->lookups; /* the job zw_resolver_lookup just added */
+	if (server_name && !(lk->res.server = astrdup(lk->arena, server_name))) {
+		r->lookups = l->next;
+		zw_free(l->name);
+		zw_free(l);
+		zw_lookup_free(lk);
+		*out = NULL;
+		return zw_error_set(err, ZW_ENOMEM, "out of memory");
+	}
+	lk->res.addr = *server;
+	l->direct = 1;
+	l->addr = *server;
+	return 0;
+}
+
 int zw_resolver_run(struct zw_resolver *r, struct zw_error *err)
 {
 	for (struct lkjob *l = r->lookups; l; l = l->next) {
 		if (l->started)
 			continue;
 		l->started = 1;
-		walk_start(r, W_LOOKUP, l->name, l->type, 0, lookup_done, l, 0, 0);
+		if (!l->direct) {
+			walk_start(r, W_LOOKUP, l->name, l->type, 0, lookup_done, l, 0, 0);
+		} else if (ask(r, &l->addr, l->name, l->type, direct_answer, l->lk, 0, 0) < 0) {
+			l->lk->res.ans.kind = ZW_OBS_FAILED;
+			l->lk->res.ans.reason = astrdup(l->lk->arena, "not asked: query budget or memory");
+			if (!l->lk->res.ans.reason)
+				set_oom(r);
+		}
 	}
 	for (struct obsjob *j = r->jobs; j; j = j->next) {
 		if (j->started)

@@ -257,6 +257,16 @@ int zw_resolver_observe(struct zw_resolver *r, struct zw_obs **out, const char *
 /* Submit one lookup from the root; filled by zw_resolver_run(). */
 int zw_resolver_lookup(struct zw_resolver *r, struct zw_lookup **out, const char *name, uint16_t type,
 		       struct zw_error *err);
+/*
+ * Submit one question asked of one server directly (RD=0, no walk, no CNAME followed
+ * beyond what the server answers): the provider's own servers, which the parent may not
+ * delegate to (SPEC §4 step 2). Filled by zw_resolver_run(): res.ans is that server's
+ * answer, res.server a copy of `server_name` (may be NULL), res.addr the address, res.zone
+ * NULL. ZW_EINVAL for a bad name, ZW_ENOMEM.
+ */
+int zw_resolver_query(struct zw_resolver *r, struct zw_lookup **out, const char *server_name,
+		      const struct zw_dns_addr *server, const char *name, uint16_t type,
+		      struct zw_error *err);
 /* Drive every submitted observation and lookup to its end. ZW_ENOMEM (then the
  * submitted results are incomplete, and must only be freed), or ZW_EIO. */
 int zw_resolver_run(struct zw_resolver *r, struct zw_error *err);

@@ -441,6 +441,64 @@ static void resolver_unreachable_root(void **state)
 	ZW_FOR_EACH_ALLOC_FAILURE(observe_dead(h, NULL));
 }
 
+/* zw_resolver_query: one server asked directly, no walk (the provider's own servers). */
+static int query_dead(const struct zw_roothints *h, char **dumped)
+{
+	struct zw_resolver *r = NULL;
+	struct zw_lookup *lk = NULL, *lk2 = NULL;
+	struct zw_buf b = ZW_BUF_INIT;
+	int rc = zw_resolver_new(&r, h, NULL, NULL);
+	if (rc == 0)
+		rc = zw_resolver_query(r, &lk, "ns1.provider.test.", &h->v[0].addrs[0], "Sel._domainkey.Example.Test",
+				       LDNS_RR_TYPE_CNAME, NULL);
+	if (rc == 0)
+		rc = zw_resolver_query(r, &lk2, NULL, &h->v[0].addrs[0], "example.test", LDNS_RR_TYPE_TXT, NULL);
+	if (rc == 0)
+		rc = zw_resolver_run(r, NULL);
+	if (rc == 0)
+		rc = zw_obs_lookup_dump(&b, &lk->res);
+	if (rc == 0)
+		rc = zw_obs_lookup_dump(&b, &lk2->res);
+	if (rc == 0 && dumped)
+		*dumped = zw_buf_detach(&b);
+	zw_buf_free(&b);
+	zw_lookup_free(lk);
+	zw_lookup_free(lk2);
+	zw_resolver_free(r);
+	return rc;
+}
+
+static void resolver_direct_query(void **state)
+{
+	(void)state;
+	struct zw_roothints *h = dead_hints();
+	struct zw_resolver *r = NULL;
+	struct zw_lookup *lk = NULL;
+	struct zw_error err = {0};
+	char *d = NULL;
+	char want[1024];
+
+	assert_int_equal(query_dead(h, &d), 0);
+	snprintf(want, sizeof(want),
+		 "lookup sel._domainkey.example.test. CNAME: failed network udp (udp: Connection refused)\n"
+		 "lookup example.test. TXT: failed network udp (udp: Connection refused)\n");
+	assert_string_equal(d, want);
+	zw_free(d);
+	ZW_FOR_EACH_ALLOC_FAILURE(query_dead(h, NULL));
+	/* the server name and address are kept; a bad name is refused */
+	assert_int_equal(zw_resolver_new(&r, h, NULL, &err), 0);
+	assert_int_equal(zw_resolver_query(r, &lk, "ns.p.test.", &h->v[0].addrs[0], "a..b", LDNS_RR_TYPE_TXT, &err),
+			 ZW_EINVAL);
+	assert_null(lk);
+	assert_int_equal(zw_resolver_query(r, &lk, "ns.p.test.", &h->v[0].addrs[0], "a.test", LDNS_RR_TYPE_TXT, &err),
+			 0);
+	assert_string_equal(lk->res.server, "ns.p.test.");
+	assert_int_equal(zw_dns_addr_cmp(&lk->res.addr, &h->v[0].addrs[0]), 0);
+	assert_null(lk->res.zone);
+	zw_resolver_free(r); /* submitted, never run: freeing is still clean */
+	zw_lookup_free(lk);
+}
+
 static void resolver_bad_input(void **state)
 {
 	(void)state;
@@ -489,6 +547,7 @@ int main(void)
 		cmocka_unit_test(hints_allocation_failures),
 		cmocka_unit_test(resolver_unreachable_root),
 		cmocka_unit_test(resolver_bad_input),
+		cmocka_unit_test(resolver_direct_query),
 	};
 	return cmocka_run_group_tests_name("resolve", tests, NULL, NULL);
 }
