@@ -100,6 +100,11 @@ test: deps
 	$(MAKE) test-fuzz-seeds
 	@echo "make test: all suites passed"
 
+# The README's first command: a Knot world on loopback, and the whole loop on it.
+demo: deps
+	$(MAKE) all
+	@sh demo/run.sh
+
 valgrind: $(BIN)
 	@ZW_VALGRIND=1 sh tests/cases/run.sh ./$(BIN)
 

@@ -445,6 +445,7 @@ static int diff(struct ctx *c)
 		}
 		snprintf(ch->reasons, sizeof(ch->reasons), "%s", t->reasons);
 		ch->mistake = t->mistake;
+		ch->visible = ch->servers = -1;
 		ch->bookkeeping = t->bookkeeping;
 		ch->loc = t->loc;
 		if (!t->bookkeeping)
@@ -505,9 +506,13 @@ void zw_plan_free(struct zw_plan *p)
 	for (size_t i = 0; i < p->n; i++) {
 		zw_rrset_clear(&p->v[i].before);
 		zw_rrset_clear(&p->v[i].after);
+		zw_free(p->v[i].message);
 	}
 	zw_free(p->v);
 	zw_free(p->domain);
+	zw_free(p->zone);
+	zw_free(p->zone_id);
+	zw_free(p->error);
 	zw_findings_free(&p->notes);
 	memset(p, 0, sizeof(*p));
 }

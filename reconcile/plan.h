@@ -48,6 +48,10 @@ struct zw_change {
 	int mistake;              /* deletes a labelled mistake (the NM-01 twin) */
 	int bookkeeping;          /* an ownership record, not a claimed value */
 	struct zw_loc loc;        /* the manifest entry that claims it, if any */
+	/* filled by apply and verify (not part of the checksum): */
+	int result;               /* enum zw_prov_result; 0 (not applied) until apply */
+	char *message;            /* the provider's word on it, or NULL */
+	int visible, servers;     /* verify: seen on `visible` of `servers`; -1 before */
 };
 
 struct zw_plan_opts {
@@ -65,6 +69,12 @@ struct zw_plan {
 	int refused;              /* the safety rail refused it */
 	char refusal[256];
 	struct zw_findings notes; /* mistakes left in place, with the exact delete */
+	/* filled by the pipeline (reconcile.c), for the outputs: */
+	char *zone;               /* the provider's zone apex */
+	char *zone_id;            /* the provider's id for it */
+	const char *provider;     /* the Provider's name (borrowed) */
+	int gated;                /* no write: a finding says why (DL-01, DL-11, ...) */
+	char *error;              /* the provider failed: one line */
 };
 
 int zw_plan_build(struct zw_plan *out, const struct zw_desired *ds, const struct zw_zonestate *zs,

@@ -11,6 +11,7 @@
 
 #include "reconcile/alloc.h"
 #include "reconcile/buf.h"
+#include "reconcile/txt.h"
 
 static const char *const format_names[] = {"text", "json", "markdown", "github"};
 
@@ -31,7 +32,112 @@ static void count(const struct zw_findings *fs, const char *domain, size_t count
 			counts[fs->v[i].sev]++;
 }
 
+/* ---- plans, shared ------------------------------------------------------------------------ */
+
+static const struct zw_rrset *change_id(const struct zw_change *c)
+{
+	return c->after.name ? &c->after : &c->before;
+}
+
+static const char *type_str(uint16_t t)
+{
+	static const struct {
+		uint16_t t;
+		const char *n;
+	} names[] = {{1, "A"}, {2, "NS"}, {5, "CNAME"}, {6, "SOA"}, {15, "MX"}, {16, "TXT"}, {28, "AAAA"}, {99, "SPF"}};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].t == t)
+			return names[i].n;
+	return "RR";
+}
+
+/* One record's value for people: TXT in presentation form, others as text. */
+static void value_str(struct zw_buf *b, const struct zw_rrset *r, size_t i)
+{
+	zw_buf_reset(b);
+	if (r->type == 16 || r->type == 99)
+		zw_txt_print_presentation(b, &r->rd[i].txt);
+	else
+		zw_buf_adds(b, r->rd[i].text ? r->rd[i].text : "");
+}
+
+static int in_rrset(const struct zw_rrset *r, const struct zw_rdata *rd, uint16_t type)
+{
+	for (size_t i = 0; r->name && i < r->nrd; i++)
+		if (zw_rdata_equal(&r->rd[i], rd, type))
+			return 1;
+	return 0;
+}
+
+static const char *result_str(const struct zw_change *c)
+{
+	static const char *const names[] = {"not applied", "applied", "failed (retryable)", "failed"};
+	return c->result >= 0 && c->result <= 3 ? names[c->result] : "?";
+}
+
+static size_t plan_changes(const struct zw_report *r)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->nplans; i++)
+		n += r->plans[i].n;
+	return n;
+}
+
 /* ---- text ---------------------------------------------------------------------------- */
+
+static void text_plans(FILE *out, const struct zw_report *r, int color)
+{
+	struct zw_buf v = ZW_BUF_INIT;
+	static const char *const ops[] = {"+", "~", "-"};
+	for (size_t i = 0; i < r->nplans; i++) {
+		const struct zw_plan *p = &r->plans[i];
+		fprintf(out, "%splan %s%s (zone %s, provider %s): %zu change%s\n", color ? "\033[1m" : "", p->domain,
+			color ? "\033[0m" : "", p->zone ? p->zone : "?", p->provider ? p->provider : "?", p->n,
+			p->n == 1 ? "" : "s");
+		if (p->error)
+			fprintf(out, "  FAILED: %s\n", p->error);
+		if (p->gated)
+			fprintf(out, "  NOT WRITTEN: the delegation does not reach the provider (see the findings)\n");
+		if (p->refused)
+			fprintf(out, "  REFUSED: %s (use --force after review)\n", p->refusal);
+		for (size_t k = 0; k < p->n; k++) {
+			const struct zw_change *c = &p->v[k];
+			const struct zw_rrset *id = change_id(c);
+			fprintf(out, "  %s %-6s %s %s", ops[c->op], zw_op_name(c->op), id->name, type_str(id->type));
+			if (c->reasons[0])
+				fprintf(out, "  [%s]", c->reasons);
+			if (c->mistake)
+				fputs("  (mistake)", out);
+			if (c->bookkeeping)
+				fputs("  (ownership record)", out);
+			if (c->loc.file)
+				fprintf(out, "  %s:%u", c->loc.file, c->loc.line);
+			fputc('\n', out);
+			for (size_t j = 0; j < c->before.nrd; j++) {
+				value_str(&v, &c->before, j);
+				int kept = c->op != ZW_OP_DELETE && in_rrset(&c->after, &c->before.rd[j], id->type);
+				fprintf(out, "      %s %s\n", kept ? " " : "-", zw_buf_str(&v));
+			}
+			for (size_t j = 0; c->op != ZW_OP_DELETE && j < c->after.nrd; j++) {
+				if (in_rrset(&c->before, &c->after.rd[j], id->type))
+					continue;
+				value_str(&v, &c->after, j);
+				fprintf(out, "      + %s\n", zw_buf_str(&v));
+			}
+			if (r->applied) {
+				fprintf(out, "      %s", result_str(c));
+				if (c->servers >= 0)
+					fprintf(out, "; visible on %d/%d servers", c->visible, c->servers);
+				if (c->message)
+					fprintf(out, ": %s", c->message);
+				fputc('\n', out);
+			}
+		}
+	}
+	if (r->checksum)
+		fprintf(out, "plan checksum: %s\n", r->checksum);
+	zw_buf_free(&v);
+}
 
 static const char *sev_color(enum zw_severity s)
 {
@@ -61,6 +167,8 @@ static void text_finding(FILE *out, const struct zw_finding *f, int color)
 static void render_text(FILE *out, const struct zw_report *r, int color)
 {
 	const struct zw_findings *fs = r->findings;
+	if (r->plans)
+		text_plans(out, r, color);
 	const char *last = "\001";
 	for (size_t i = 0; i < fs->n; i++) {
 		const struct zw_finding *f = &fs->v[i];
@@ -78,6 +186,8 @@ static void render_text(FILE *out, const struct zw_report *r, int color)
 		c[ZW_SEV_CRITICAL], c[ZW_SEV_ERROR], c[ZW_SEV_WARNING], c[ZW_SEV_NOTICE], c[ZW_SEV_INFO]);
 	if (r->nerrors)
 		fprintf(out, ", %zu input error%s", r->nerrors, r->nerrors == 1 ? "" : "s");
+	if (r->plans)
+		fprintf(out, ", %zu change%s", plan_changes(r), plan_changes(r) == 1 ? "" : "s");
 	fputc('\n', out);
 }
 
@@ -108,6 +218,74 @@ static cJSON *json_counts(const size_t c[5])
 	for (int s = ZW_SEV_CRITICAL; o && s >= ZW_SEV_INFO; s--)
 		cJSON_AddNumberToObject(o, zw_severity_name((enum zw_severity)s), (double)c[s]);
 	return o;
+}
+
+static cJSON *json_values(const struct zw_rrset *r)
+{
+	if (!r->name)
+		return cJSON_CreateNull();
+	cJSON *o = cJSON_CreateObject(), *vals = cJSON_CreateArray();
+	struct zw_buf v = ZW_BUF_INIT;
+	for (size_t i = 0; o && vals && i < r->nrd; i++) {
+		value_str(&v, r, i);
+		cJSON_AddItemToArray(vals, cJSON_CreateString(zw_buf_str(&v)));
+	}
+	zw_buf_free(&v);
+	if (o) {
+		cJSON_AddNumberToObject(o, "ttl", r->ttl);
+		cJSON_AddItemToObject(o, "values", vals);
+	} else {
+		cJSON_Delete(vals);
+	}
+	return o;
+}
+
+static void json_plans(cJSON *root, const struct zw_report *r)
+{
+	cJSON *plans = cJSON_AddArrayToObject(root, "plans");
+	add_str(root, "checksum", r->checksum);
+	for (size_t i = 0; plans && i < r->nplans; i++) {
+		const struct zw_plan *p = &r->plans[i];
+		cJSON *o = cJSON_CreateObject();
+		if (!o)
+			return;
+		cJSON_AddItemToArray(plans, o);
+		add_str(o, "domain", p->domain);
+		add_str(o, "zone", p->zone);
+		add_str(o, "provider", p->provider);
+		cJSON_AddBoolToObject(o, "gated", p->gated);
+		cJSON_AddBoolToObject(o, "refused", p->refused);
+		add_str(o, "refusal", p->refused ? p->refusal : NULL);
+		add_str(o, "error", p->error);
+		cJSON_AddNumberToObject(o, "zone_records", (double)p->zone_records);
+		cJSON_AddNumberToObject(o, "touched", (double)p->touched);
+		cJSON *list = cJSON_AddArrayToObject(o, "changes");
+		for (size_t k = 0; list && k < p->n; k++) {
+			const struct zw_change *c = &p->v[k];
+			cJSON *co = cJSON_CreateObject();
+			if (!co)
+				return;
+			cJSON_AddItemToArray(list, co);
+			cJSON_AddStringToObject(co, "op", zw_op_name(c->op));
+			cJSON_AddStringToObject(co, "name", change_id(c)->name);
+			cJSON_AddStringToObject(co, "type", type_str(change_id(c)->type));
+			cJSON_AddItemToObject(co, "before", json_values(&c->before));
+			cJSON_AddItemToObject(co, "after", c->op == ZW_OP_DELETE ? cJSON_CreateNull() : json_values(&c->after));
+			add_str(co, "reasons", c->reasons[0] ? c->reasons : NULL);
+			cJSON_AddBoolToObject(co, "mistake", c->mistake);
+			cJSON_AddBoolToObject(co, "ownership_record", c->bookkeeping);
+			if (c->loc.file)
+				cJSON_AddItemToObject(co, "manifest", json_loc(c->loc.file, c->loc.line, c->loc.col));
+			if (r->applied) {
+				cJSON_AddStringToObject(co, "result", result_str(c));
+				add_str(co, "message", c->message);
+				if (c->servers >= 0) {
+					cJSON_AddNumberToObject(co, "visible", c->visible);
+					cJSON_AddNumberToObject(co, "servers", c->servers);
+				}
+			}
+		}
+	}
 }
 
 static int render_json(FILE *out, const struct zw_report *r)
@@ -177,6 +355,8 @@ static int render_json(FILE *out, const struct zw_report *r)
 		cJSON_AddStringToObject(o, "message", e->msg);
 		cJSON_AddItemToArray(errs, o);
 	}
+	if (r->plans)
+		json_plans(root, r);
 	char *s = cJSON_Print(root);
 	cJSON_Delete(root);
 	if (!s)
@@ -214,6 +394,64 @@ static void md_text(FILE *out, const char *s)
 	}
 }
 
+static void md_plans(FILE *out, const struct zw_report *r)
+{
+	struct zw_buf v = ZW_BUF_INIT;
+	fputs("### Changes\n\n", out);
+	if (r->checksum)
+		fprintf(out, "Plan checksum: `%s`\n\n", r->checksum);
+	for (size_t i = 0; i < r->nplans; i++) {
+		const struct zw_plan *p = &r->plans[i];
+		fprintf(out, "**%s** (zone `%s`, provider `%s`): %zu change%s", p->domain, p->zone ? p->zone : "?",
+			p->provider ? p->provider : "?", p->n, p->n == 1 ? "" : "s");
+		if (p->error) {
+			fputs(" — **failed**: ", out);
+			md_text(out, p->error);
+		}
+		if (p->gated)
+			fputs(" — **not written**: the delegation does not reach the provider", out);
+		if (p->refused) {
+			fputs(" — **refused**: ", out);
+			md_text(out, p->refusal);
+		}
+		fputs("\n\n", out);
+		if (p->n == 0)
+			continue;
+		fputs("| | name | type | removed | added | why | manifest |\n|---|---|---|---|---|---|---|\n", out);
+		for (size_t k = 0; k < p->n; k++) {
+			const struct zw_change *c = &p->v[k];
+			const struct zw_rrset *id = change_id(c);
+			fprintf(out, "| %s | ", zw_op_name(c->op));
+			md_code(out, id->name);
+			fprintf(out, " | %s | ", type_str(id->type));
+			for (size_t j = 0, first = 1; j < c->before.nrd; j++) {
+				if (c->op != ZW_OP_DELETE && in_rrset(&c->after, &c->before.rd[j], id->type))
+					continue;
+				value_str(&v, &c->before, j);
+				fputs(first ? "" : "<br>", out);
+				md_code(out, zw_buf_str(&v));
+				first = 0;
+			}
+			fputs(" | ", out);
+			for (size_t j = 0, first = 1; c->op != ZW_OP_DELETE && j < c->after.nrd; j++) {
+				if (in_rrset(&c->before, &c->after.rd[j], id->type))
+					continue;
+				value_str(&v, &c->after, j);
+				fputs(first ? "" : "<br>", out);
+				md_code(out, zw_buf_str(&v));
+				first = 0;
+			}
+			fprintf(out, " | %s%s%s | ", c->reasons, c->mistake ? " (mistake)" : "",
+				c->bookkeeping ? " ownership" : "");
+			if (c->loc.file)
+				fprintf(out, "`%s:%u`", c->loc.file, c->loc.line);
+			fputs(" |\n", out);
+		}
+		fputc('\n', out);
+	}
+	zw_buf_free(&v);
+}
+
 static void render_markdown(FILE *out, const struct zw_report *r)
 {
 	const struct zw_findings *fs = r->findings;
@@ -248,6 +486,8 @@ static void render_markdown(FILE *out, const struct zw_report *r)
 		}
 		fputc('\n', out);
 	}
+	if (r->plans)
+		md_plans(out, r);
 	const char *last = "\001";
 	for (size_t i = 0; i < fs->n; i++) {
 		const struct zw_finding *f = &fs->v[i];
@@ -320,6 +560,17 @@ static void gh_line(FILE *out, const char *level, const char *file, unsigned lin
 
 static void render_github(FILE *out, const struct zw_report *r)
 {
+	for (size_t i = 0; i < r->nplans; i++) {
+		for (size_t k = 0; k < r->plans[i].n; k++) {
+			const struct zw_change *c = &r->plans[i].v[k];
+			char msg[512];
+			if (c->bookkeeping)
+				continue;
+			snprintf(msg, sizeof(msg), "%s %s %s%s%s", zw_op_name(c->op), change_id(c)->name,
+				 type_str(change_id(c)->type), c->reasons[0] ? " because of " : "", c->reasons);
+			gh_line(out, "notice", c->loc.file, c->loc.line, c->loc.col, "zonewarden plan", msg);
+		}
+	}
 	for (size_t i = 0; i < r->nerrors; i++) {
 		const struct zw_error *e = &r->errors[i];
 		char msg[ZW_ERR_MSG_MAX + ZW_ERR_PATH_MAX + 4];

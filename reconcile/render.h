@@ -15,6 +15,7 @@
 
 #include "reconcile/error.h"
 #include "reconcile/finding.h"
+#include "reconcile/plan.h"
 
 #define ZW_JSON_SCHEMA "zonewarden.dev/report/v1"
 
@@ -27,6 +28,11 @@ struct zw_report {
 	const struct zw_findings *findings;
 	const struct zw_error *errors;  /* input errors (manifest load, zone file syntax) */
 	size_t nerrors;
+	/* plan and apply: */
+	const struct zw_plan *plans;
+	size_t nplans;
+	const char *checksum;           /* sha256 of the changes (zw_plan_checksum) */
+	int applied;                    /* the report is about an apply (results, visibility) */
 };
 
 /* -1 if the name is unknown. */

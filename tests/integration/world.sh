@@ -144,6 +144,9 @@ _world_conf() {
 			for r in $remotes; do
 				echo "  - id: r-$r"
 				echo "    address: $WORLD_NET.$(_world_first_octet "$r")@53"
+				# from our own address: the acl admits the block, and loopback
+				# traffic would otherwise leave from 127.0.0.1
+				echo "    via: $WORLD_NET.${octets%%,*}"
 			done
 		fi
 		echo "acl:"
@@ -187,11 +190,12 @@ _world_conf() {
 	return 0
 }
 
-# Wait until ADDR answers anything (NOERROR or REFUSED) for ZONE SOA, at most ~10 s.
+# Wait until ADDR answers anything (NOERROR or REFUSED) for ZONE SOA, at most ~10 s; a
+# secondary (WANT=NOERROR) until it has transferred the zone.
 _world_wait() {
-	addr=$1 zone=$2 i=0
+	addr=$1 zone=$2 want=${3:-} i=0
 	while [ $i -lt 100 ]; do
-		if kdig @"$addr" "$zone" SOA +norec +time=1 +retry=0 2>/dev/null | grep -q 'status: '; then
+		if kdig @"$addr" "$zone" SOA +norec +time=1 +retry=0 2>/dev/null | grep -q "status: $want"; then
 			return 0
 		fi
 		sleep 0.1
@@ -250,16 +254,20 @@ world_start() {
 		world_track_pid $!
 		first=$(echo "$zones" | awk '{print $1}')
 		first=${first%%=*}
+		want=""
+		case " $zones" in *=@*) want=NOERROR ;; esac
 		for o in $(echo "$octets" | tr ',' ' '); do
-			waits="$waits $name=$WORLD_NET.$o=${first:-.}"
+			waits="$waits $name=$WORLD_NET.$o=${first:-.}=$want"
 		done
 	done <"$WORLD_DIR/servers"
 	for w in $waits; do
 		name=${w%%=*}
 		rest=${w#*=}
 		addr=${rest%%=*}
-		zone=${rest#*=}
-		if ! _world_wait "$addr" "$zone"; then
+		rest=${rest#*=}
+		zone=${rest%%=*}
+		want=${rest#*=}
+		if ! _world_wait "$addr" "$zone" "$want"; then
 			WORLD_ERROR="knotd $name does not answer on $addr: $(tail -n 3 "$WORLD_RUN/$name/knot.log" "$WORLD_RUN/$name/stdout" 2>/dev/null | tr '\n' ' ')"
 			return 1
 		fi

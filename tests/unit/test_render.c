@@ -42,7 +42,7 @@ static void text_and_counts(void **state)
 	struct zw_findings fs = {0};
 	one_finding(&fs);
 	const char *domains[] = {"example.com"};
-	struct zw_report r = {"lint", domains, 1, &fs, NULL, 0};
+	struct zw_report r = {.command = "lint", .domains = domains, .ndomains = 1, .findings = &fs};
 	char *out = render(ZW_OUT_TEXT, &r);
 	assert_string_equal(out,
 		"example.com\n"
@@ -62,7 +62,7 @@ static void github_escapes_properties_and_data(void **state)
 	struct zw_findings fs = {0};
 	one_finding(&fs);
 	zw_finding_set(&fs.v[0], ZW_F_MESSAGE, "100% wrong\nsecond line");
-	struct zw_report r = {"lint", NULL, 0, &fs, NULL, 0};
+	struct zw_report r = {.command = "lint", .findings = &fs};
 	char *out = render(ZW_OUT_GITHUB, &r);
 	assert_non_null(strstr(out, "::error file=m/a%2Cb%3Ac.yaml,line=12,col=5,title=TX-06 TXT_FULLWIDTH_CHARACTER::"));
 	assert_non_null(strstr(out, "100%25 wrong%0Asecond line"));
@@ -80,7 +80,7 @@ static void markdown_cannot_break_the_table(void **state)
 	struct zw_findings fs = {0};
 	one_finding(&fs);
 	const char *domains[] = {"example.com"};
-	struct zw_report r = {"plan", domains, 1, &fs, NULL, 0};
+	struct zw_report r = {.command = "plan", .domains = domains, .ndomains = 1, .findings = &fs};
 	char *out = render(ZW_OUT_MARKDOWN, &r);
 	assert_non_null(strstr(out, "| `example.com` | 0 | 1 | 0 | 0 | 0 |\n"));
 	/* the pipe and the backticks of the observed value are neutralised */
@@ -98,7 +98,7 @@ static void json_round_trips(void **state)
 	struct zw_error e = {0};
 	zw_error_set_at(&e, ZW_EINVAL, "m/d.yaml", 3, 4, "spec.ttl", "expected an integer");
 	const char *domains[] = {"example.com", "example.org"};
-	struct zw_report r = {"validate", domains, 2, &fs, &e, 1};
+	struct zw_report r = {.command = "validate", .domains = domains, .ndomains = 2, .findings = &fs, .errors = &e, .nerrors = 1};
 	char *out = render(ZW_OUT_JSON, &r);
 	cJSON *root = cJSON_Parse(out);
 	assert_non_null(root);
