@@ -130,7 +130,8 @@ static int ends_with_ci(const char *s, const char *suffix)
 
 /* Second-level labels under which registries sell names in many ccTLDs. */
 static const char *const second_levels[] = {
-	"ac", "co", "com", "edu", "go", "gob", "gov", "ltd", "mil", "ne", "net", "nic", "nom", "or", "org", "plc", "sch",
+	"ac", "co",  "com", "edu", "go", "gob", "gov", "ltd", "mil",
+	"ne", "net", "nic", "nom", "or", "org", "plc", "sch",
 };
 
 int zw_mailauth_org_domain(char *out, size_t outsz, const char *name)
@@ -146,7 +147,8 @@ int zw_mailauth_org_domain(char *out, size_t outsz, const char *name)
 	if (nl >= 1 && n - starts[0] == 2 && nl >= 2) {
 		size_t sl = starts[0] - 1 - starts[1];
 		for (size_t i = 0; i < sizeof(second_levels) / sizeof(second_levels[0]); i++)
-			if (strlen(second_levels[i]) == sl && strncasecmp(name + starts[1], second_levels[i], sl) == 0)
+			if (strlen(second_levels[i]) == sl &&
+			    strncasecmp(name + starts[1], second_levels[i], sl) == 0)
 				keep = 3;
 	}
 	/* labels = nl + 1 when fewer than three dots were found */
@@ -186,9 +188,9 @@ static size_t count_dmarc1(const char *const *v, const size_t *lens, size_t n)
 	return k;
 }
 
-enum zw_report_auth zw_mailauth_report_auth(const char *const *exact, const size_t *exact_lens, size_t n_exact,
-					    const char *const *wild, const size_t *wild_lens, size_t n_wild,
-					    int failed)
+enum zw_report_auth zw_mailauth_report_auth(const char *const *exact, const size_t *exact_lens,
+					    size_t n_exact, const char *const *wild, const size_t *wild_lens,
+					    size_t n_wild, int failed)
 {
 	size_t k = count_dmarc1(exact, exact_lens, n_exact);
 	if (k == 0)
@@ -297,11 +299,13 @@ static int need(struct zw_mailauth *m, struct zw_resolver *r, const char *name, 
 /* ---- the answers as the SPF evaluator wants them ---- */
 
 static const uint16_t spf_types[] = {
-	[ZW_SPF_QTXT] = T_TXT, [ZW_SPF_QA] = T_A, [ZW_SPF_QAAAA] = T_AAAA, [ZW_SPF_QMX] = T_MX, [ZW_SPF_QPTR] = T_PTR,
+	[ZW_SPF_QTXT] = T_TXT, [ZW_SPF_QA] = T_A,     [ZW_SPF_QAAAA] = T_AAAA,
+	[ZW_SPF_QMX] = T_MX,   [ZW_SPF_QPTR] = T_PTR,
 };
 
 static const char *const spf_type_names[] = {
-	[ZW_SPF_QTXT] = "TXT", [ZW_SPF_QA] = "A", [ZW_SPF_QAAAA] = "AAAA", [ZW_SPF_QMX] = "MX", [ZW_SPF_QPTR] = "PTR",
+	[ZW_SPF_QTXT] = "TXT", [ZW_SPF_QA] = "A",     [ZW_SPF_QAAAA] = "AAAA",
+	[ZW_SPF_QMX] = "MX",   [ZW_SPF_QPTR] = "PTR",
 };
 
 struct spfctx {
@@ -309,13 +313,14 @@ struct spfctx {
 	struct zw_resolver *r; /* plan mode: submit what is missing */
 	struct zw_error *err;
 	int submitted;
-	int rc;		   /* plan mode: the first error of a submission */
-	size_t missing;	   /* final mode: answers the table lacks */
+	int rc;		/* plan mode: the first error of a submission */
+	size_t missing; /* final mode: answers the table lacks */
 	char first[NAME_MAX_LEN + 16];
 };
 
 /* Fill an SPF answer from an observed lookup: 0 with *rcode, or ZW_ETRANSIENT. */
-static int spf_answer_from(const struct zw_obs_lookup *lk, uint16_t type, struct zw_spf_answer *out, int *rcode)
+static int spf_answer_from(const struct zw_obs_lookup *lk, uint16_t type, struct zw_spf_answer *out,
+			   int *rcode)
 {
 	const struct zw_obs_answer *a = &lk->ans;
 	*rcode = 0;
@@ -349,7 +354,8 @@ static int spf_answer_from(const struct zw_obs_lookup *lk, uint16_t type, struct
 	return 0;
 }
 
-static int spf_query(void *vctx, const char *name, enum zw_spf_qtype qt, struct zw_spf_answer *out, int *rcode)
+static int spf_query(void *vctx, const char *name, enum zw_spf_qtype qt, struct zw_spf_answer *out,
+		     int *rcode)
 {
 	struct spfctx *c = vctx;
 	uint16_t type = spf_types[qt];
@@ -377,8 +383,8 @@ static int spf_query(void *vctx, const char *name, enum zw_spf_qtype qt, struct 
 
 /* The one DMARC record at `name` parsed, or NULL (none, several, failed). *found is the
  * number of v=DMARC1 records; *failed 1 when the lookup had no usable answer. */
-static int dmarc_at(struct zw_mailauth *m, const char *name, struct zw_dmarc **out, size_t *found, int *failed,
-		    int *known)
+static int dmarc_at(struct zw_mailauth *m, const char *name, struct zw_dmarc **out, size_t *found,
+		    int *failed, int *known)
 {
 	const struct zw_obs_lookup *lk = tab_get(m, name, T_TXT, known);
 	size_t pick = 0;
@@ -540,7 +546,8 @@ int zw_mailauth_new(struct zw_mailauth **out, const char *domain, const struct z
 	if (rc) {
 		zw_mailauth_free(m);
 		if (rc == ZW_EINVAL)
-			return zw_error_set(err, rc, "a dkim selector of %s does not make a domain name", domain);
+			return zw_error_set(err, rc, "a dkim selector of %s does not make a domain name",
+					    domain);
 		return zw_error_set(err, rc, "out of memory starting the mail-auth check");
 	}
 	*out = m;
@@ -660,7 +667,8 @@ static int plan_cnames(struct zw_mailauth *m, struct zw_resolver *r, int *submit
 	return rc;
 }
 
-int zw_mailauth_step(struct zw_mailauth *m, struct zw_resolver *r, const struct zw_obs *obs, struct zw_error *err)
+int zw_mailauth_step(struct zw_mailauth *m, struct zw_resolver *r, const struct zw_obs *obs,
+		     struct zw_error *err)
 {
 	int submitted = 0, rc;
 	if (m->rounds >= ZW_MAILAUTH_MAX_ROUNDS) {
@@ -689,7 +697,8 @@ static const struct zw_record *desired(const struct zw_mailauth *m, enum zw_clai
 	for (size_t i = 0; m->ds && i < m->ds->n; i++) {
 		const struct zw_record *r = &m->ds->v[i];
 		size_t n = strlen(name);
-		if (r->claim == claim && strncasecmp(r->name, name, n) == 0 && (!r->name[n] || !strcmp(r->name + n, ".")))
+		if (r->claim == claim && strncasecmp(r->name, name, n) == 0 &&
+		    (!r->name[n] || !strcmp(r->name + n, ".")))
 			return r;
 	}
 	return NULL;
@@ -701,8 +710,8 @@ static int context(struct diag *g, size_t from, const char *name, const char *ty
 {
 	char abs[NAME_MAX_LEN + 8];
 	const struct zw_loc *l = loc && loc->file ? loc : NULL;
-	return zw_findings_context(g->fs, from, g->m->domain, name ? dotted(abs, sizeof(abs), name) : NULL, type,
-				   observed, l);
+	return zw_findings_context(g->fs, from, g->m->domain, name ? dotted(abs, sizeof(abs), name) : NULL,
+				   type, observed, l);
 }
 
 /* A value for people (invisible and non-ASCII bytes made visible). */
@@ -728,8 +737,9 @@ static int copy_finding(struct zw_findings *fs, const struct zw_finding *f)
 		enum zw_finding_field field;
 		const char *s;
 	} fields[] = {
-		{ZW_F_DOMAIN, f->domain},     {ZW_F_NAME, f->name},	    {ZW_F_TYPE, f->type}, {ZW_F_SERVERS, f->servers},
-		{ZW_F_OBSERVED, f->observed}, {ZW_F_EXPECTED, f->expected}, {ZW_F_FIX, f->fix},
+		{ZW_F_DOMAIN, f->domain},   {ZW_F_NAME, f->name},	  {ZW_F_TYPE, f->type},
+		{ZW_F_SERVERS, f->servers}, {ZW_F_OBSERVED, f->observed}, {ZW_F_EXPECTED, f->expected},
+		{ZW_F_FIX, f->fix},
 	};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		if (fields[i].s && zw_finding_set(n, fields[i].field, fields[i].s))
@@ -787,7 +797,8 @@ static int diagnose_spf(struct diag *g)
 		struct zw_findings lint = {0};
 		if ((rc = zw_spf_parse(&spf, res.record, strlen(res.record), &lint, NULL)) == 0)
 			for (size_t i = 0; !rc && i < lint.n; i++)
-				if (!strcmp(lint.v[i].cls->id, "SP-16") || !strcmp(lint.v[i].cls->id, "SP-18"))
+				if (!strcmp(lint.v[i].cls->id, "SP-16") ||
+				    !strcmp(lint.v[i].cls->id, "SP-18"))
 					rc = copy_finding(g->fs, &lint.v[i]);
 		zw_spf_free(spf);
 		zw_findings_free(&lint);
@@ -795,30 +806,33 @@ static int diagnose_spf(struct diag *g)
 		int bulk = m->d && m->d->bulk_sender;
 		struct zw_finding *f = zw_findings_add(
 			g->fs, "SP-01", -1,
-			"no spf record at %s: check_host gives none, so spf cannot pass%s (RFC 7208 §4.5)", m->domain,
-			bulk ? "; bulk senders need spf and dkim (google sender guidelines)" : "");
+			"no spf record at %s: check_host gives none, so spf cannot pass%s (RFC 7208 §4.5)",
+			m->domain, bulk ? "; bulk senders need spf and dkim (google sender guidelines)" : "");
 		rc = f ? 0 : ZW_ENOMEM;
 		if (f && bulk)
 			f->sev = ZW_SEV_ERROR;
 		if (f && !rc)
-			rc = zw_finding_setf(f, ZW_F_FIX, "publish \"v=spf1 ... -all\" listing the senders of %s",
+			rc = zw_finding_setf(f, ZW_F_FIX,
+					     "publish \"v=spf1 ... -all\" listing the senders of %s",
 					     m->domain);
 	}
 	for (size_t i = 0; !rc && i < tmp.n; i++)
 		if (spf_keep(&tmp.v[i], m->domain))
 			rc = copy_finding(g->fs, &tmp.v[i]);
 	if (!rc && c.missing) {
-		struct zw_finding *f = zw_findings_add(
-			g->fs, "SP-15", -1,
-			"spf evaluation of %s is incomplete: %zu answers were not looked up (first: %s)%s; counts are lower "
-			"bounds and the verdict is temperror",
-			m->domain, c.missing, c.first,
-			m->bounded ? " because the check's lookup bound was reached" : ", which is a bug in the planning");
+		struct zw_finding *f =
+			zw_findings_add(g->fs, "SP-15", -1,
+					"spf evaluation of %s is incomplete: %zu answers were not looked up "
+					"(first: %s)%s; counts are lower "
+					"bounds and the verdict is temperror",
+					m->domain, c.missing, c.first,
+					m->bounded ? " because the check's lookup bound was reached"
+						   : ", which is a bug in the planning");
 		rc = f ? 0 : ZW_ENOMEM;
 	} else if (!rc && res.verdict == ZW_SPF_TEMPERROR) {
-		struct zw_finding *f = zw_findings_add(g->fs, "SP-15", -1,
-						       "spf evaluation of %s gives temperror: %s (RFC 7208 §2.6.6)",
-						       m->domain, res.problem ? res.problem : "a dns error");
+		struct zw_finding *f = zw_findings_add(
+			g->fs, "SP-15", -1, "spf evaluation of %s gives temperror: %s (RFC 7208 §2.6.6)",
+			m->domain, res.problem ? res.problem : "a dns error");
 		rc = f ? 0 : ZW_ENOMEM;
 	}
 	if (!rc && res.record && !(obs = display(res.record, strlen(res.record))))
@@ -833,8 +847,8 @@ out:
 }
 
 /* CN-03 / CN-04 of one resolved chain. `dkim`: no TXT at the end is dangling too. */
-static int cname_chain(struct diag *g, const char *name, const struct zw_obs_lookup *lk, int dkim, int *dangling,
-		       const struct zw_loc *loc)
+static int cname_chain(struct diag *g, const char *name, const struct zw_obs_lookup *lk, int dkim,
+		       int *dangling, const struct zw_loc *loc)
 {
 	const struct zw_obs_answer *a = &lk->ans;
 	size_t from = g->fs->n;
@@ -848,22 +862,25 @@ static int cname_chain(struct diag *g, const char *name, const struct zw_obs_loo
 		goto out;
 	if (a->cname_loop) {
 		f = zw_findings_add(g->fs, "CN-04", -1,
-				    "cname loop: %s: resolvers answer servfail (RFC 1034 §3.6.2)", zw_buf_str(&chain));
+				    "cname loop: %s: resolvers answer servfail (RFC 1034 §3.6.2)",
+				    zw_buf_str(&chain));
 		if (f && zw_finding_setf(f, ZW_F_FIX, "point %s. at a name that holds the data", name))
 			f = NULL;
 		*dangling = 1;
 	} else if (lk->too_long) {
-		f = zw_findings_add(g->fs, "CN-04", -1,
-				    "cname chain from %s is longer than %d hops: resolvers give up (RFC 1034 §3.6.2)",
-				    name, ZW_RESOLVE_MAX_CNAMES);
+		f = zw_findings_add(
+			g->fs, "CN-04", -1,
+			"cname chain from %s is longer than %d hops: resolvers give up (RFC 1034 §3.6.2)",
+			name, ZW_RESOLVE_MAX_CNAMES);
 		*dangling = 1;
 	} else if (a->n_cnames && (a->kind == ZW_OBS_NXDOMAIN || (dkim && a->kind == ZW_OBS_NODATA))) {
 		const char *end = a->cnames[a->n_cnames - 1].target;
-		f = zw_findings_add(g->fs, "CN-03", -1,
-				    "dangling cname: %s: %s %s (RFC 1034 §3.6.2%s)", zw_buf_str(&chain), end ? end : "?",
+		f = zw_findings_add(g->fs, "CN-03", -1, "dangling cname: %s: %s %s (RFC 1034 §3.6.2%s)",
+				    zw_buf_str(&chain), end ? end : "?",
 				    a->kind == ZW_OBS_NXDOMAIN ? "does not exist" : "has no txt record",
 				    dkim ? "; RFC 6376 §6.1.2: no key" : "");
-		if (f && zw_finding_set(f, ZW_F_FIX, "target gone: re-provision it at the service, or remove the cname"))
+		if (f && zw_finding_set(f, ZW_F_FIX,
+					"target gone: re-provision it at the service, or remove the cname"))
 			f = NULL;
 		*dangling = 1;
 	} else if (a->n_cnames > 2) {
@@ -892,7 +909,9 @@ static int claimed_target(struct diag *g, const struct claim *c)
 	if (lk->ans.kind != ZW_OBS_NXDOMAIN && !(c->dkim && lk->ans.kind == ZW_OBS_NODATA))
 		return 0;
 	struct zw_finding *f = zw_findings_add(
-		g->fs, "CN-03", -1, "the manifest's cname target %s %s: publishing %s. would leave a dangling cname (RFC 1034 §3.6.2)",
+		g->fs, "CN-03", -1,
+		"the manifest's cname target %s %s: publishing %s. would leave a dangling cname (RFC 1034 "
+		"§3.6.2)",
 		c->target, lk->ans.kind == ZW_OBS_NXDOMAIN ? "does not exist" : "has no txt record", c->name);
 	if (!f || zw_finding_set(f, ZW_F_FIX, "check the target with the service that issued it"))
 		return ZW_ENOMEM;
@@ -926,7 +945,8 @@ static const struct claim *claim_of(const struct zw_mailauth *m, const char *nam
 }
 
 /* One live key: parse, revoked state, expectAbsent, DK-15. */
-static int dkim_key(struct diag *g, const struct selector *s, const struct zw_obs_answer *a, const char *owner)
+static int dkim_key(struct diag *g, const struct selector *s, const struct zw_obs_answer *a,
+		    const char *owner)
 {
 	const struct zw_dkim_spec *k = s->spec;
 	const struct zw_txt *t = NULL;
@@ -942,10 +962,11 @@ static int dkim_key(struct diag *g, const struct selector *s, const struct zw_ob
 		return 0;
 	if (nkeys > 1 && a->n_cnames) {
 		/* at the selector's own owner this is inspect's DK-14 */
-		if (!zw_findings_add(g->fs, "DK-14", -1,
-				     "%zu txt records at %s (reached through the cname of %s): results are undefined "
-				     "(RFC 6376 §3.6.2.2)",
-				     nkeys, owner, s->name))
+		if (!zw_findings_add(
+			    g->fs, "DK-14", -1,
+			    "%zu txt records at %s (reached through the cname of %s): results are undefined "
+			    "(RFC 6376 §3.6.2.2)",
+			    nkeys, owner, s->name))
 			return ZW_ENOMEM;
 		return context(g, from, s->name, "TXT", NULL, &s->loc);
 	}
@@ -958,22 +979,26 @@ static int dkim_key(struct diag *g, const struct selector *s, const struct zw_ob
 	if (!rc && k && k->expect_absent && (!dk || !dk->revoked)) {
 		struct zw_finding *f = zw_findings_add(
 			g->fs, "ZW-02", -1,
-			"the manifest says %s must not exist (expectAbsent), but it publishes a %s: a retired key that "
+			"the manifest says %s must not exist (expectAbsent), but it publishes a %s: a "
+			"retired key that "
 			"still verifies keeps old or stolen signing keys valid (RFC 6376 §3.6.1)",
 			s->name, dk ? "usable key" : "key record");
-		if (!f || zw_finding_setf(f, ZW_F_FIX, "delete the txt record at %s. (or revoke it with an empty p=)",
-					  s->name) ||
+		if (!f ||
+		    zw_finding_setf(f, ZW_F_FIX,
+				    "delete the txt record at %s. (or revoke it with an empty p=)",
+				    s->name) ||
 		    zw_finding_set(f, ZW_F_EXPECTED, "(no record)"))
 			rc = ZW_ENOMEM;
 	}
 	if (!rc && dk && k && k->public_key_sha256 && !k->expect_absent) {
 		char hex[65];
 		if (zw_dkim_key_sha256(hex, &dk->key) == 0 && strcasecmp(hex, k->public_key_sha256) != 0) {
-			struct zw_finding *f = zw_findings_add(
-				g->fs, "DK-15", -1,
-				"the live key at %s (sha256 %s) is not the signer's key (publicKeySha256 %s): every "
-				"signature fails verification (RFC 6376 §6.1.3)",
-				s->name, hex, k->public_key_sha256);
+			struct zw_finding *f =
+				zw_findings_add(g->fs, "DK-15", -1,
+						"the live key at %s (sha256 %s) is not the signer's key "
+						"(publicKeySha256 %s): every "
+						"signature fails verification (RFC 6376 §6.1.3)",
+						s->name, hex, k->public_key_sha256);
 			if (!f || zw_finding_set(f, ZW_F_EXPECTED, k->public_key_sha256) ||
 			    zw_finding_set(f, ZW_F_FIX, "publish the signer's public key at this selector"))
 				rc = ZW_ENOMEM;
@@ -1015,11 +1040,14 @@ static int diagnose_dkim(struct diag *g)
 			continue;
 		if (absent)
 			continue; /* the selector is gone, as the manifest says */
-		struct zw_finding *f = zw_findings_add(
-			g->fs, "DK-01", -1, "no dkim key at %s: %s%s, so verifiers fail with no key for signature (RFC 6376 §6.1.2)",
-			s->name, a->kind == ZW_OBS_NXDOMAIN ? "nxdomain" : "no txt record",
-			a->n_cnames ? " at the end of its cname" : "");
-		if (!f || zw_finding_setf(f, ZW_F_FIX, "publish the key of selector '%s' at %s.", s->selector, s->name)) {
+		struct zw_finding *f =
+			zw_findings_add(g->fs, "DK-01", -1,
+					"no dkim key at %s: %s%s, so verifiers fail with no key for "
+					"signature (RFC 6376 §6.1.2)",
+					s->name, a->kind == ZW_OBS_NXDOMAIN ? "nxdomain" : "no txt record",
+					a->n_cnames ? " at the end of its cname" : "");
+		if (!f || zw_finding_setf(f, ZW_F_FIX, "publish the key of selector '%s' at %s.", s->selector,
+					  s->name)) {
 			rc = ZW_ENOMEM;
 			break;
 		}
@@ -1048,7 +1076,8 @@ static int diagnose_ses(struct diag *g)
 		size_t tl = t ? strlen(t) : 0;
 		if (t && tl && t[tl - 1] == '.')
 			tl--;
-		if (t && tl == strlen(c->target) && strncasecmp(t, c->target, tl) == 0 && lk->ans.kind == ZW_OBS_DATA)
+		if (t && tl == strlen(c->target) && strncasecmp(t, c->target, tl) == 0 &&
+		    lk->ans.kind == ZW_OBS_DATA)
 			live++;
 		else
 			rc = zw_buf_addf(&missing, "%s%s", missing.len ? ", " : "", c->name);
@@ -1056,12 +1085,13 @@ static int diagnose_ses(struct diag *g)
 			break;
 	}
 	if (!rc && claimed && missing.len) {
-		struct zw_finding *f = zw_findings_add(
-			g->fs, "SE-01", -1,
-			"easy dkim: %zu of the %zu token cnames resolve to their key (not live: %s); ses keeps the "
-			"identity pending, then fails it after 72 hours",
-			live, claimed, zw_buf_str(&missing));
-		if (!f || zw_finding_set(f, ZW_F_FIX, "publish every <token>._domainkey cname ses lists for the identity"))
+		struct zw_finding *f = zw_findings_add(g->fs, "SE-01", -1,
+						       "easy dkim: %zu of the %zu token cnames resolve to "
+						       "their key (not live: %s); ses keeps the "
+						       "identity pending, then fails it after 72 hours",
+						       live, claimed, zw_buf_str(&missing));
+		if (!f || zw_finding_set(f, ZW_F_FIX,
+					 "publish every <token>._domainkey cname ses lists for the identity"))
 			rc = ZW_ENOMEM;
 		if (!rc)
 			rc = context(g, from, NULL, "CNAME", NULL, NULL);
@@ -1070,7 +1100,8 @@ static int diagnose_ses(struct diag *g)
 	return rc;
 }
 
-static int report_auth(struct diag *g, const struct zw_dmarc_uri *u, const char *dmarc_name, const struct zw_loc *loc)
+static int report_auth(struct diag *g, const struct zw_dmarc_uri *u, const char *dmarc_name,
+		       const struct zw_loc *loc)
 {
 	char *exact = NULL, *wild = NULL;
 	struct zw_error lerr = {0};
@@ -1105,16 +1136,19 @@ static int report_auth(struct diag *g, const struct zw_dmarc_uri *u, const char 
 	}
 	enum zw_report_auth v = zw_mailauth_report_auth(ev, el, ne, wv, wl, nw, failed);
 	if (v == ZW_REPORT_AUTH_NONE || v == ZW_REPORT_AUTH_SEVERAL) {
-		struct zw_finding *f = zw_findings_add(
-			g->fs, "DM-07", -1,
-			"%s does not indicate that it accepts dmarc reports about %s: %s at %s (or %s); receivers ignore %s "
-			"(RFC 7489 §7.1)",
-			u->host, g->m->domain,
-			v == ZW_REPORT_AUTH_NONE ? "no v=DMARC1 authorisation record" : "several v=DMARC1 records", exact,
-			wild, u->text);
+		struct zw_finding *f =
+			zw_findings_add(g->fs, "DM-07", -1,
+					"%s does not indicate that it accepts dmarc reports about %s: %s at "
+					"%s (or %s); receivers ignore %s "
+					"(RFC 7489 §7.1)",
+					u->host, g->m->domain,
+					v == ZW_REPORT_AUTH_NONE ? "no v=DMARC1 authorisation record"
+								 : "several v=DMARC1 records",
+					exact, wild, u->text);
 		if (!f ||
 		    zw_finding_setf(f, ZW_F_FIX,
-				    "Authorization record not found: %s IN TXT \"v=DMARC1\" (publish exactly one such record "
+				    "Authorization record not found: %s IN TXT \"v=DMARC1\" (publish exactly "
+				    "one such record "
 				    "in the zone of %s, or remove the uri)",
 				    exact, u->host) ||
 		    zw_finding_setf(f, ZW_F_EXPECTED, "%s. IN TXT \"v=DMARC1\"", exact))
@@ -1127,7 +1161,8 @@ static int report_auth(struct diag *g, const struct zw_dmarc_uri *u, const char 
 	return rc;
 }
 
-static int report_mx(struct diag *g, const struct zw_dmarc_uri *u, const char *dmarc_name, const struct zw_loc *loc)
+static int report_mx(struct diag *g, const struct zw_dmarc_uri *u, const char *dmarc_name,
+		     const struct zw_loc *loc)
 {
 	int known;
 	size_t from = g->fs->n;
@@ -1136,11 +1171,13 @@ static int report_mx(struct diag *g, const struct zw_dmarc_uri *u, const char *d
 		return 0;
 	if (!lk && !known)
 		return 0;
-	struct zw_finding *f = zw_findings_add(
-		g->fs, "DM-08", -1,
-		"the domain for rua email address %s has no mx records%s: aggregate reports are undeliverable (RFC 7489 "
-		"§7.1)",
-		u->address ? u->address : u->host, lk && lk->ans.kind == ZW_OBS_NXDOMAIN ? " (it does not exist)" : "");
+	struct zw_finding *f =
+		zw_findings_add(g->fs, "DM-08", -1,
+				"the domain for rua email address %s has no mx records%s: aggregate reports "
+				"are undeliverable (RFC 7489 "
+				"§7.1)",
+				u->address ? u->address : u->host,
+				lk && lk->ans.kind == ZW_OBS_NXDOMAIN ? " (it does not exist)" : "");
 	if (!f || zw_finding_setf(f, ZW_F_FIX, "give %s an mx record, or use another rua address", u->host))
 		return ZW_ENOMEM;
 	return context(g, from, dmarc_name, "TXT", NULL, loc);
@@ -1175,12 +1212,14 @@ static int diagnose_dmarc(struct diag *g)
 		}
 		int bulk = m->d && m->d->bulk_sender;
 		struct zw_finding *f = zw_findings_add(
-			g->fs, "DM-01", -1, "no dmarc record at %s: receivers apply no policy and send no reports%s", name,
+			g->fs, "DM-01", -1,
+			"no dmarc record at %s: receivers apply no policy and send no reports%s", name,
 			bulk ? "; bulk senders must publish one, p=none at least (google sender guidelines)"
 			     : " (RFC 7489 §6.6.3)");
 		if (f && bulk)
 			f->sev = ZW_SEV_ERROR;
-		if (!f || zw_finding_setf(f, ZW_F_FIX, "publish \"v=DMARC1; p=none; rua=mailto:...\" at %s.", name))
+		if (!f ||
+		    zw_finding_setf(f, ZW_F_FIX, "publish \"v=DMARC1; p=none; rua=mailto:...\" at %s.", name))
 			return ZW_ENOMEM;
 		return context(g, from, name, "TXT", NULL, loc);
 	}
@@ -1190,7 +1229,8 @@ static int diagnose_dmarc(struct diag *g)
 		for (size_t i = 0; !rc && i < n; i++) {
 			int dup = 0;
 			for (size_t j = 0; !k && j < i; j++)
-				dup |= is_mailto(&v[j]) && v[j].host && strcasecmp(v[j].host, v[i].host ? v[i].host : "") == 0;
+				dup |= is_mailto(&v[j]) && v[j].host &&
+				       strcasecmp(v[j].host, v[i].host ? v[i].host : "") == 0;
 			if (!k && !dup && is_mailto(&v[i]))
 				rc = report_mx(g, &v[i], name, loc);
 			if (!rc && uri_external(&v[i], m->domain))
@@ -1244,8 +1284,8 @@ int zw_mailauth_diagnose(struct zw_findings *fs, struct zw_mailauth *m, const st
 /* ---- overlap with inspect ---- */
 
 static const char *const overlap_ids[] = {
-	"SP-16", "SP-18", "DK-02", "DK-03", "DK-04", "DK-05", "DK-06", "DK-07",
-	"DK-08", "DK-09", "DK-10", "DK-12", "DK-13", "DK-16",
+	"SP-16", "SP-18", "DK-02", "DK-03", "DK-04", "DK-05", "DK-06",
+	"DK-07", "DK-08", "DK-09", "DK-10", "DK-12", "DK-13", "DK-16",
 };
 
 static int same_name(const char *a, const char *b)

@@ -44,7 +44,8 @@
 #include "reconcile/resolve.h"
 #include "reconcile/spf.h"
 
-#define ZW_MAILAUTH_MAX_ROUNDS	40  /* steps that may submit lookups, per domain (an include
+#define ZW_MAILAUTH_MAX_ROUNDS                                                                               \
+	40			    /* steps that may submit lookups, per domain (an include                 \
 				     * chain needs one round per level; spf.c nests 32 deep) */
 #define ZW_MAILAUTH_MAX_LOOKUPS 500 /* distinct (name, type) lookups, per domain */
 
@@ -138,10 +139,10 @@ void zw_mailauth_dedupe(struct zw_findings *fs, size_t from, size_t mine);
 int zw_mailauth_org_domain(char *out, size_t outsz, const char *name);
 
 enum zw_report_auth {
-	ZW_REPORT_AUTH_OK,	 /* exactly one record starting with "v=DMARC1" */
-	ZW_REPORT_AUTH_NONE,	 /* no such record at the name nor at the wildcard */
-	ZW_REPORT_AUTH_SEVERAL,	 /* more than one at the name used */
-	ZW_REPORT_AUTH_UNKNOWN,	 /* the lookups failed (temperror): no verdict */
+	ZW_REPORT_AUTH_OK,	/* exactly one record starting with "v=DMARC1" */
+	ZW_REPORT_AUTH_NONE,	/* no such record at the name nor at the wildcard */
+	ZW_REPORT_AUTH_SEVERAL, /* more than one at the name used */
+	ZW_REPORT_AUTH_UNKNOWN, /* the lookups failed (temperror): no verdict */
 };
 
 /*
@@ -153,7 +154,7 @@ enum zw_report_auth {
  * gives a verdict.
  */
 enum zw_report_auth zw_mailauth_report_auth(const char *const *exact, const size_t *exact_lens,
-					    size_t n_exact, const char *const *wild,
-					    const size_t *wild_lens, size_t n_wild, int failed);
+					    size_t n_exact, const char *const *wild, const size_t *wild_lens,
+					    size_t n_wild, int failed);
 
 #endif

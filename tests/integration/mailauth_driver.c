@@ -82,8 +82,8 @@ int main(int argc, char **argv)
 		size_t missing = 0;
 		if ((rc = zw_mailauth_spf_result(&res, &missing, m[i], obs[i], &err)))
 			goto out;
-		printf("spf %s verdict=%s lookups=%d voids=%d missing=%zu\n", domains[i], zw_spf_verdict_name(res.verdict),
-		       res.lookups, res.void_lookups, missing);
+		printf("spf %s verdict=%s lookups=%d voids=%d missing=%zu\n", domains[i],
+		       zw_spf_verdict_name(res.verdict), res.lookups, res.void_lookups, missing);
 		zw_spf_result_free(&res);
 		if ((rc = zw_mailauth_diagnose(&fs, m[i], obs[i], &err))) {
 			zw_findings_free(&fs);
@@ -91,8 +91,9 @@ int main(int argc, char **argv)
 		}
 		for (size_t k = 0; k < fs.n; k++) {
 			const struct zw_finding *f = &fs.v[k];
-			printf("finding %s %s %s %s %s | %s\n", domains[i], f->cls->id, zw_severity_name(f->sev),
-			       f->name ? f->name : "-", f->type ? f->type : "-", f->message ? f->message : "");
+			printf("finding %s %s %s %s %s | %s\n", domains[i], f->cls->id,
+			       zw_severity_name(f->sev), f->name ? f->name : "-", f->type ? f->type : "-",
+			       f->message ? f->message : "");
 			if (f->fix)
 				printf("fix %s %s | %s\n", domains[i], f->cls->id, f->fix);
 		}

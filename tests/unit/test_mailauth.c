@@ -54,7 +54,8 @@ static struct zw_rr *fake_rr(struct fake *f)
 }
 
 /* A TXT answer with one record of one string (or none when txt is NULL). */
-static struct zw_obs_lookup *fake_txt(struct fake *f, const char *name, enum zw_obs_kind kind, const char *txt)
+static struct zw_obs_lookup *fake_txt(struct fake *f, const char *name, enum zw_obs_kind kind,
+				      const char *txt)
 {
 	struct zw_obs_lookup *lk = fake_q(f, name, ZW_TYPE_TXT, kind);
 	if (txt) {
@@ -96,8 +97,8 @@ static const char *list(const struct zw_findings *fs, char *buf, size_t n)
 	size_t o = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < fs->n && o < n; i++)
-		o += (size_t)snprintf(buf + o, n - o, "%s %s %s\n", fs->v[i].cls->id, zw_severity_name(fs->v[i].sev),
-				      fs->v[i].name ? fs->v[i].name : "-");
+		o += (size_t)snprintf(buf + o, n - o, "%s %s %s\n", fs->v[i].cls->id,
+				      zw_severity_name(fs->v[i].sev), fs->v[i].name ? fs->v[i].name : "-");
 	return buf;
 }
 
@@ -124,7 +125,7 @@ static void org_domain_rule(void **state)
 		{"example.co.uk", "example.co.uk"},
 		{"a.b.foo.com.au", "foo.com.au"},
 		{"x.example.de", "example.de"},
-		{"foo.co.com", "co.com"},   /* the TLD is not a country code */
+		{"foo.co.com", "co.com"}, /* the TLD is not a country code */
 		{"mail.foo.ac.jp", "foo.ac.jp"},
 		{"co.uk", "co.uk"},
 	};
@@ -181,9 +182,12 @@ static void questions_for_domain_form(void **state)
 	assert_int_equal(zw_mailauth_questions(m, &qs, &nq), 0);
 	assert_int_equal(nq, 6);
 	static const struct zw_question want[] = {
-		{"example.com.", 16},		      {"_dmarc.example.com.", 16},
-		{"s1._domainkey.example.com.", 16},     {"s1._domainkey.example.com.", 5},
-		{"sel.two._domainkey.example.com.", 16}, {"sel.two._domainkey.example.com.", 5},
+		{"example.com.", 16},
+		{"_dmarc.example.com.", 16},
+		{"s1._domainkey.example.com.", 16},
+		{"s1._domainkey.example.com.", 5},
+		{"sel.two._domainkey.example.com.", 16},
+		{"sel.two._domainkey.example.com.", 5},
 	};
 	for (size_t i = 0; i < nq; i++) {
 		assert_string_equal(qs[i].name, want[i].name);
@@ -201,31 +205,30 @@ static void questions_for_domain_form(void **state)
 	zw_mailauth_free(NULL);
 }
 
-static const char manifest_yaml[] =
-	"apiVersion: zonewarden.dev/v1alpha1\n"
-	"kind: Provider\n"
-	"metadata: {name: p}\n"
-	"spec:\n"
-	"  type: route53\n"
-	"  route53: {}\n"
-	"---\n"
-	"apiVersion: zonewarden.dev/v1alpha1\n"
-	"kind: MailDomain\n"
-	"metadata: {name: example-com}\n"
-	"spec:\n"
-	"  domain: example.com\n"
-	"  providerRef: p\n"
-	"  bulkSender: true\n"
-	"  dkim:\n"
-	"    - selector: tok1\n"
-	"      cname: tok1.dkim.amazonses.com.\n"
-	"    - selector: tok2\n"
-	"      cname: tok2.dkim.amazonses.com.\n"
-	"    - selector: old\n"
-	"      expectAbsent: true\n"
-	"  cnames:\n"
-	"    - name: em1\n"
-	"      target: u1.wl.sendgrid.net.\n";
+static const char manifest_yaml[] = "apiVersion: zonewarden.dev/v1alpha1\n"
+				    "kind: Provider\n"
+				    "metadata: {name: p}\n"
+				    "spec:\n"
+				    "  type: route53\n"
+				    "  route53: {}\n"
+				    "---\n"
+				    "apiVersion: zonewarden.dev/v1alpha1\n"
+				    "kind: MailDomain\n"
+				    "metadata: {name: example-com}\n"
+				    "spec:\n"
+				    "  domain: example.com\n"
+				    "  providerRef: p\n"
+				    "  bulkSender: true\n"
+				    "  dkim:\n"
+				    "    - selector: tok1\n"
+				    "      cname: tok1.dkim.amazonses.com.\n"
+				    "    - selector: tok2\n"
+				    "      cname: tok2.dkim.amazonses.com.\n"
+				    "    - selector: old\n"
+				    "      expectAbsent: true\n"
+				    "  cnames:\n"
+				    "    - name: em1\n"
+				    "      target: u1.wl.sendgrid.net.\n";
 
 struct loaded {
 	struct zw_manifests *ms;
@@ -236,7 +239,8 @@ static void load(struct loaded *l)
 {
 	struct zw_error err = {0};
 	memset(l, 0, sizeof(*l));
-	assert_int_equal(zw_manifests_load_buffer(&l->ms, "m.yaml", manifest_yaml, strlen(manifest_yaml), &err), 0);
+	assert_int_equal(
+		zw_manifests_load_buffer(&l->ms, "m.yaml", manifest_yaml, strlen(manifest_yaml), &err), 0);
 	assert_int_equal(l->ms->ndomains, 1);
 	assert_int_equal(zw_desired_build(&l->ds, &l->ms->domains[0], &err), 0);
 }
@@ -258,9 +262,15 @@ static void questions_from_manifest(void **state)
 	assert_int_equal(zw_mailauth_new(&m, "example.com", &l.ds, NULL, 0, NULL), 0);
 	zw_mailauth_questions(m, &qs, &nq);
 	static const char *const want[] = {
-		"example.com. 16",	       "_dmarc.example.com. 16",    "tok1._domainkey.example.com. 16",
-		"tok1._domainkey.example.com. 5", "tok2._domainkey.example.com. 16", "tok2._domainkey.example.com. 5",
-		"old._domainkey.example.com. 16", "old._domainkey.example.com. 5",  "em1.example.com. 5",
+		"example.com. 16",
+		"_dmarc.example.com. 16",
+		"tok1._domainkey.example.com. 16",
+		"tok1._domainkey.example.com. 5",
+		"tok2._domainkey.example.com. 16",
+		"tok2._domainkey.example.com. 5",
+		"old._domainkey.example.com. 16",
+		"old._domainkey.example.com. 5",
+		"em1.example.com. 5",
 	};
 	assert_int_equal(nq, sizeof(want) / sizeof(want[0]));
 	for (size_t i = 0; i < nq; i++) {
@@ -315,34 +325,37 @@ static void diagnose_spf_dkim_dmarc(void **state)
 	fake_txt(&f, "small._domainkey.example.com.", ZW_OBS_DATA, key1024);
 
 	assert_int_equal(diagnose_fake(&fs, "example.com", NULL, sels, 6, &f), 0);
-	assert_string_equal(list(&fs, buf, sizeof(buf)),
-			    "SP-18 WARNING example.com.\n"
-			    "SP-16 ERROR example.com.\n"
-			    "DK-01 ERROR gone._domainkey.example.com.\n"
-			    "CN-03 ERROR dangle._domainkey.example.com.\n"
-			    "DK-01 ERROR dangle._domainkey.example.com.\n"
-			    "CN-04 ERROR loop._domainkey.example.com.\n"
-			    "CN-04 NOTICE long._domainkey.example.com.\n"
-			    "DK-08 WARNING long._domainkey.example.com.\n"
-			    "DK-06 ERROR rev._domainkey.example.com.\n"
-			    "DK-08 WARNING small._domainkey.example.com.\n"
-			    "DM-01 WARNING _dmarc.example.com.\n");
+	assert_string_equal(list(&fs, buf, sizeof(buf)), "SP-18 WARNING example.com.\n"
+							 "SP-16 ERROR example.com.\n"
+							 "DK-01 ERROR gone._domainkey.example.com.\n"
+							 "CN-03 ERROR dangle._domainkey.example.com.\n"
+							 "DK-01 ERROR dangle._domainkey.example.com.\n"
+							 "CN-04 ERROR loop._domainkey.example.com.\n"
+							 "CN-04 NOTICE long._domainkey.example.com.\n"
+							 "DK-08 WARNING long._domainkey.example.com.\n"
+							 "DK-06 ERROR rev._domainkey.example.com.\n"
+							 "DK-08 WARNING small._domainkey.example.com.\n"
+							 "DM-01 WARNING _dmarc.example.com.\n");
 	const struct zw_finding *sp16 = find(&fs, "SP-16", 0);
 	assert_string_equal(sp16->domain, "example.com");
 	assert_string_equal(sp16->type, "TXT");
 	assert_string_equal(sp16->observed, "v=spf1 ip4:192.0.2.1 ptr +all");
 	assert_int_equal(sp16->offset, 25);
 	assert_string_equal(find(&fs, "CN-03", 0)->message,
-			    "dangling cname: dangle._domainkey.example.com -> x.esp.example.: x.esp.example. does not exist "
+			    "dangling cname: dangle._domainkey.example.com -> x.esp.example.: x.esp.example. "
+			    "does not exist "
 			    "(RFC 1034 §3.6.2; RFC 6376 §6.1.2: no key)");
 	assert_string_equal(find(&fs, "CN-04", 0)->message,
-			    "cname loop: loop._domainkey.example.com -> a.esp.example. -> b.esp.example. -> a.esp.example.: "
+			    "cname loop: loop._domainkey.example.com -> a.esp.example. -> b.esp.example. -> "
+			    "a.esp.example.: "
 			    "resolvers answer servfail (RFC 1034 §3.6.2)");
 	assert_string_equal(find(&fs, "CN-04", 1)->message,
-			    "cname chain of 3 hops: long._domainkey.example.com -> h1.example. -> h2.example. -> h3.example.: "
+			    "cname chain of 3 hops: long._domainkey.example.com -> h1.example. -> "
+			    "h2.example. -> h3.example.: "
 			    "every hop costs a lookup (RFC 1034 §3.6.2)");
 	assert_string_equal(find(&fs, "DK-01", 1)->message,
-			    "no dkim key at dangle._domainkey.example.com: nxdomain at the end of its cname, so verifiers "
+			    "no dkim key at dangle._domainkey.example.com: nxdomain at the end of its cname, "
+			    "so verifiers "
 			    "fail with no key for signature (RFC 6376 §6.1.2)");
 	assert_string_equal(find(&fs, "DM-01", 0)->fix,
 			    "publish \"v=DMARC1; p=none; rua=mailto:...\" at _dmarc.example.com.");
@@ -379,14 +392,14 @@ static void diagnose_spf_walk_from_table(void **state)
 	assert_int_equal(missing, 0);
 	zw_spf_result_free(&res);
 	assert_int_equal(zw_mailauth_diagnose(&fs, m, &f.obs, NULL), 0);
-	assert_string_equal(list(&fs, buf, sizeof(buf)),
-			    "SP-15 WARNING example.com.\n"
-			    "SP-15 WARNING example.com.\n"
-			    "SP-11 ERROR example.com.\n"
-			    "SP-10 ERROR example.com.\n");
-	assert_string_equal(find(&fs, "SP-10", 0)->message,
-			    "the spf record of example.com causes 3 void lookups, more than two (the one over the limit "
-			    "is example.com: exists:g3.example.com): permerror (RFC 7208 §4.6.4)");
+	assert_string_equal(list(&fs, buf, sizeof(buf)), "SP-15 WARNING example.com.\n"
+							 "SP-15 WARNING example.com.\n"
+							 "SP-11 ERROR example.com.\n"
+							 "SP-10 ERROR example.com.\n");
+	assert_string_equal(
+		find(&fs, "SP-10", 0)->message,
+		"the spf record of example.com causes 3 void lookups, more than two (the one over the limit "
+		"is example.com: exists:g3.example.com): permerror (RFC 7208 §4.6.4)");
 	zw_findings_free(&fs);
 
 	/* an answer the planning did not fetch is said, not guessed */
@@ -394,10 +407,12 @@ static void diagnose_spf_walk_from_table(void **state)
 	assert_int_equal(zw_mailauth_diagnose(&fs, m, &f.obs, NULL), 0);
 	const struct zw_finding *inc = find(&fs, "SP-15", 0);
 	assert_non_null(inc);
-	assert_string_equal(inc->message,
-			    "spf evaluation of example.com is incomplete: 5 answers were not looked up (first: "
-			    "g1.example.com AAAA), which is a bug in the planning; counts are lower bounds and the verdict "
-			    "is temperror");
+	assert_string_equal(
+		inc->message,
+		"spf evaluation of example.com is incomplete: 5 answers were not looked up (first: "
+		"g1.example.com AAAA), which is a bug in the planning; counts are lower bounds and the "
+		"verdict "
+		"is temperror");
 	zw_findings_free(&fs);
 	zw_mailauth_free(m);
 }
@@ -421,15 +436,14 @@ static void diagnose_no_spf_bulk(void **state)
 	static const char *const em[] = {"u1.wl.sendgrid.net."};
 	fake_chain(&f, fake_txt(&f, "em1.example.com.", ZW_OBS_NXDOMAIN, NULL), em, 1);
 	assert_int_equal(diagnose_fake(&fs, "example.com", &l.ds, NULL, 0, &f), 0);
-	assert_string_equal(list(&fs, buf, sizeof(buf)),
-			    "SP-01 ERROR example.com.\n"
-			    "DK-08 WARNING tok1._domainkey.example.com.\n"
-			    "DK-01 ERROR tok2._domainkey.example.com.\n"
-			    "DK-08 WARNING old._domainkey.example.com.\n"
-			    "ZW-02 ERROR old._domainkey.example.com.\n"
-			    "SE-01 ERROR -\n"
-			    "DM-01 ERROR _dmarc.example.com.\n"
-			    "CN-03 ERROR em1.example.com.\n");
+	assert_string_equal(list(&fs, buf, sizeof(buf)), "SP-01 ERROR example.com.\n"
+							 "DK-08 WARNING tok1._domainkey.example.com.\n"
+							 "DK-01 ERROR tok2._domainkey.example.com.\n"
+							 "DK-08 WARNING old._domainkey.example.com.\n"
+							 "ZW-02 ERROR old._domainkey.example.com.\n"
+							 "SE-01 ERROR -\n"
+							 "DM-01 ERROR _dmarc.example.com.\n"
+							 "CN-03 ERROR em1.example.com.\n");
 	/* manifest locations: the cname line of tok2, the selector of old */
 	const struct zw_finding *dk01 = find(&fs, "DK-01", 0);
 	assert_string_equal(dk01->loc.file, "m.yaml");
@@ -438,7 +452,8 @@ static void diagnose_no_spf_bulk(void **state)
 	assert_int_equal(zw02->loc.line, 20);
 	assert_string_equal(zw02->expected, "(no record)");
 	assert_string_equal(find(&fs, "SE-01", 0)->message,
-			    "easy dkim: 1 of the 2 token cnames resolve to their key (not live: tok2._domainkey.example.com); "
+			    "easy dkim: 1 of the 2 token cnames resolve to their key (not live: "
+			    "tok2._domainkey.example.com); "
 			    "ses keeps the identity pending, then fails it after 72 hours");
 	assert_string_equal(find(&fs, "SE-01", 0)->domain, "example.com");
 	assert_int_equal(find(&fs, "CN-03", 0)->loc.line, 24);
@@ -449,28 +464,30 @@ static void diagnose_no_spf_bulk(void **state)
 static void diagnose_revoked_and_absent(void **state)
 {
 	(void)state;
-	static const char yaml[] = "apiVersion: zonewarden.dev/v1alpha1\n"
-				   "kind: Provider\n"
-				   "metadata: {name: p}\n"
-				   "spec: {type: route53, route53: {}}\n"
-				   "---\n"
-				   "apiVersion: zonewarden.dev/v1alpha1\n"
-				   "kind: MailDomain\n"
-				   "metadata: {name: example-com}\n"
-				   "spec:\n"
-				   "  domain: example.com\n"
-				   "  providerRef: p\n"
-				   "  dkim:\n"
-				   "    - selector: old\n"
-				   "      state: revoked\n"
-				   "    - selector: gone\n"
-				   "      expectAbsent: true\n"
-				   "    - selector: k\n"
-				   "      publicKey: MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQCtFXw5au/lDKBegWLukblWmHBwSLVv800Ls+SPWl5ifbVKOyHasR"
-				   "LS3T24KsE/9O1xnD8cCbRVSkB88+0Iu8anGZz0IOgHJspq4YBNAR575Tae6m7PhVtj5sJyHUi3fFgfCLZcS/DDfpK0"
-				   "Sm4xql7p3xdSsFi64qzA6PsVY8jafwIDAQAB\n"
-				   "      publicKeySha256: "
-				   "0000000000000000000000000000000000000000000000000000000000000000\n";
+	static const char yaml[] =
+		"apiVersion: zonewarden.dev/v1alpha1\n"
+		"kind: Provider\n"
+		"metadata: {name: p}\n"
+		"spec: {type: route53, route53: {}}\n"
+		"---\n"
+		"apiVersion: zonewarden.dev/v1alpha1\n"
+		"kind: MailDomain\n"
+		"metadata: {name: example-com}\n"
+		"spec:\n"
+		"  domain: example.com\n"
+		"  providerRef: p\n"
+		"  dkim:\n"
+		"    - selector: old\n"
+		"      state: revoked\n"
+		"    - selector: gone\n"
+		"      expectAbsent: true\n"
+		"    - selector: k\n"
+		"      publicKey: "
+		"MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQCtFXw5au/lDKBegWLukblWmHBwSLVv800Ls+SPWl5ifbVKOyHasR"
+		"LS3T24KsE/9O1xnD8cCbRVSkB88+0Iu8anGZz0IOgHJspq4YBNAR575Tae6m7PhVtj5sJyHUi3fFgfCLZcS/DDfpK0"
+		"Sm4xql7p3xdSsFi64qzA6PsVY8jafwIDAQAB\n"
+		"      publicKeySha256: "
+		"0000000000000000000000000000000000000000000000000000000000000000\n";
 	struct zw_manifests *ms = NULL;
 	struct zw_desired ds;
 	struct zw_error err = {0};
@@ -486,10 +503,9 @@ static void diagnose_revoked_and_absent(void **state)
 	fake_txt(&f, "gone._domainkey.example.com.", ZW_OBS_NXDOMAIN, NULL);
 	fake_txt(&f, "k._domainkey.example.com.", ZW_OBS_DATA, key1024);
 	assert_int_equal(diagnose_fake(&fs, "example.com", &ds, NULL, 0, &f), 0);
-	assert_string_equal(list(&fs, buf, sizeof(buf)),
-			    "DK-06 INFO old._domainkey.example.com.\n"
-			    "DK-08 WARNING k._domainkey.example.com.\n"
-			    "DK-15 ERROR k._domainkey.example.com.\n");
+	assert_string_equal(list(&fs, buf, sizeof(buf)), "DK-06 INFO old._domainkey.example.com.\n"
+							 "DK-08 WARNING k._domainkey.example.com.\n"
+							 "DK-15 ERROR k._domainkey.example.com.\n");
 	assert_string_equal(find(&fs, "DK-15", 0)->expected,
 			    "0000000000000000000000000000000000000000000000000000000000000000");
 	zw_findings_free(&fs);
@@ -502,9 +518,8 @@ static void diagnose_revoked_and_absent(void **state)
 	fake_txt(&f, "old._domainkey.example.com.", ZW_OBS_NXDOMAIN, NULL);
 	fake_txt(&f, "k._domainkey.example.com.", ZW_OBS_FAILED, NULL);
 	assert_int_equal(diagnose_fake(&fs, "example.com", &ds, NULL, 0, &f), 0);
-	assert_string_equal(list(&fs, buf, sizeof(buf)),
-			    "DK-01 ERROR old._domainkey.example.com.\n"
-			    "DK-06 INFO gone._domainkey.example.com.\n");
+	assert_string_equal(list(&fs, buf, sizeof(buf)), "DK-01 ERROR old._domainkey.example.com.\n"
+							 "DK-06 INFO gone._domainkey.example.com.\n");
 	zw_findings_free(&fs);
 	zw_desired_free(&ds);
 	zw_manifests_free(ms);
@@ -541,7 +556,8 @@ static void diagnose_report_authorisation(void **state)
 	fake_init(&f);
 	fake_txt(&f, "example.com.", ZW_OBS_DATA, "v=spf1 -all");
 	fake_txt(&f, "_dmarc.example.com.", ZW_OBS_DATA,
-		 "v=DMARC1; p=none; rua=mailto:a@rep.example.net,mailto:b@wild.example.org,mailto:c@example.com, "
+		 "v=DMARC1; p=none; "
+		 "rua=mailto:a@rep.example.net,mailto:b@wild.example.org,mailto:c@example.com, "
 		 "https://x.example.net/r; ruf=mailto:f@two.example.net");
 	fake_txt(&f, "example.com._report._dmarc.rep.example.net.", ZW_OBS_NXDOMAIN, NULL);
 	fake_txt(&f, "*._report._dmarc.rep.example.net.", ZW_OBS_NXDOMAIN, NULL);
@@ -550,23 +566,25 @@ static void diagnose_report_authorisation(void **state)
 	fake_txt(&f, "*._report._dmarc.wild.example.org.", ZW_OBS_DATA, "v=DMARC1");
 	fake_q(&f, "wild.example.org.", 15, ZW_OBS_NODATA);
 	fake_q(&f, "example.com.", 15, ZW_OBS_DATA);
-	struct zw_obs_lookup *two = fake_txt(&f, "example.com._report._dmarc.two.example.net.", ZW_OBS_DATA, "v=DMARC1");
+	struct zw_obs_lookup *two =
+		fake_txt(&f, "example.com._report._dmarc.two.example.net.", ZW_OBS_DATA, "v=DMARC1");
 	struct zw_rr *r2 = fake_rr(&f);
 	*r2 = two->ans.rrs[0];
 	two->ans.n_rrs = 2; /* rrs[0] and the copy next to it */
 	fake_txt(&f, "*._report._dmarc.two.example.net.", ZW_OBS_NXDOMAIN, NULL);
 	assert_int_equal(diagnose_fake(&fs, "example.com", NULL, NULL, 0, &f), 0);
-	assert_string_equal(list(&fs, buf, sizeof(buf)),
-			    "DM-07 WARNING _dmarc.example.com.\n"
-			    "DM-08 WARNING _dmarc.example.com.\n"
-			    "DM-07 WARNING _dmarc.example.com.\n");
+	assert_string_equal(list(&fs, buf, sizeof(buf)), "DM-07 WARNING _dmarc.example.com.\n"
+							 "DM-08 WARNING _dmarc.example.com.\n"
+							 "DM-07 WARNING _dmarc.example.com.\n");
 	const struct zw_finding *a = find(&fs, "DM-07", 0);
-	assert_string_equal(a->fix, "Authorization record not found: example.com._report._dmarc.rep.example.net IN TXT "
-				    "\"v=DMARC1\" (publish exactly one such record in the zone of rep.example.net, or "
-				    "remove the uri)");
+	assert_string_equal(
+		a->fix, "Authorization record not found: example.com._report._dmarc.rep.example.net IN TXT "
+			"\"v=DMARC1\" (publish exactly one such record in the zone of rep.example.net, or "
+			"remove the uri)");
 	assert_string_equal(a->expected, "example.com._report._dmarc.rep.example.net. IN TXT \"v=DMARC1\"");
 	assert_string_equal(find(&fs, "DM-08", 0)->message,
-			    "the domain for rua email address b@wild.example.org has no mx records: aggregate reports are "
+			    "the domain for rua email address b@wild.example.org has no mx records: "
+			    "aggregate reports are "
 			    "undeliverable (RFC 7489 §7.1)");
 	assert_non_null(strstr(find(&fs, "DM-07", 1)->message, "several v=DMARC1 records"));
 	zw_findings_free(&fs);
@@ -634,11 +652,10 @@ static void dedupe_overlap(void **state)
 	f = zw_findings_add(&fs, "SP-16", 3, "+all");
 	zw_finding_set(f, ZW_F_NAME, "example.com.");
 	zw_mailauth_dedupe(&fs, 0, 4);
-	assert_string_equal(list(&fs, buf, sizeof(buf)),
-			    "TX-01 ERROR example.com.\n"
-			    "DK-08 WARNING other._domainkey.example.com.\n"
-			    "DK-06 INFO OLD._domainkey.example.com\n"
-			    "SP-16 ERROR example.com.\n");
+	assert_string_equal(list(&fs, buf, sizeof(buf)), "TX-01 ERROR example.com.\n"
+							 "DK-08 WARNING other._domainkey.example.com.\n"
+							 "DK-06 INFO OLD._domainkey.example.com\n"
+							 "SP-16 ERROR example.com.\n");
 	zw_findings_free(&fs);
 }
 
