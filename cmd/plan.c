@@ -88,10 +88,24 @@ static int file_in(const char *file, char **v, size_t n)
 	return 0;
 }
 
-/* Move every finding of `from` to the end of `to`. */
+/* Is there a finding of this class about this name already? */
+static int known(const struct zw_findings *fs, const struct zw_finding *f)
+{
+	for (size_t i = 0; i < fs->n; i++)
+		if (fs->v[i].cls == f->cls && fs->v[i].name && f->name && strcmp(fs->v[i].name, f->name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Move every finding of `from` to the end of `to`, but one that `to` already has (the
+ * plan's note about a doubled apex left in place repeats the live check's NM-01). */
 static int move_findings(struct zw_findings *to, struct zw_findings *from)
 {
 	for (size_t i = 0; i < from->n; i++) {
+		if (known(to, &from->v[i])) {
+			zw_finding_clear(&from->v[i]);
+			continue;
+		}
 		if (to->n == to->cap) {
 			size_t cap = to->cap ? to->cap * 2 : 16;
 			struct zw_finding *v = zw_realloc(to->v, cap * sizeof(*v));
