@@ -73,8 +73,8 @@ int zw_mailauth_questions(const struct zw_mailauth *m, const struct zw_question 
 /*
  * After zw_resolver_run(): submit on `r` the follow-up lookups the diagnosis needs next.
  * Returns 1 when it submitted lookups (run the resolver again, then step every domain
- * again), 0 when it has all it needs (or reached its bounds), <0 on error (ZW_ENOMEM;
- * ZW_ERATE when the resolver's question budget is spent). `obs` is the domain's
+ * again), 0 when it has all it needs (or reached its bounds), <0 on error (ZW_ENOMEM, or
+ * what zw_resolver_lookup returns; a name it refuses is answered as NXDOMAIN). `obs` is the domain's
  * observation filled by the run (it may be NULL: then the apex, _dmarc and selector
  * answers are looked up from the root by the first step instead).
  */
@@ -85,18 +85,30 @@ int zw_mailauth_step(struct zw_mailauth *m, struct zw_resolver *r, const struct 
  * Append the findings of the live diagnosis to fs, each with domain, owner name, type
  * and (when the value comes from the manifest) the manifest location:
  *   SPF   SP-01 (no SPF; ERROR for a bulk sender), SP-09 SP-10 SP-11 SP-12 SP-13 SP-15
- *         from zw_spf_evaluate's static walk over the looked-up answers, SP-16 (+all),
- *         SP-18 (ptr) from the live apex record;
- *   DKIM  DK-01 (no key: NXDOMAIN/NODATA), DK-05/06/07/08 and the rest zw_dkim_parse
- *         gives for the live key reached through CNAMEs, DK-15 (publicKeySha256 differs),
- *         a present key where the manifest says expectAbsent;
- *   DMARC DM-01 (no record; ERROR for a bulk sender), DM-07 (external report
- *         destination not authorised), DM-08 (report mailbox domain without MX);
- *   CNAME CN-03 (dangling target), CN-04 (loop: ERROR; chain over 2 hops: NOTICE) for
- *         every claimed CNAME and DKIM CNAME selector;
- *   SES   SE-01 when the manifest's SES tokens are not all live.
- * Record-level problems of what the servers answer (stray characters, SP-02, DM-02,
- * DK-14, grammar...) are zw_inspect_owner's, not repeated here. 0 or ZW_ENOMEM.
+ *         from zw_spf_evaluate's static walk over the looked-up answers (with the
+ *         chain, e.g. "requires 11/10"), the ERROR-level grammar findings and SP-02 of
+ *         records met on the way (include/redirect targets, named by their owner),
+ *         SP-15 WARNING when the walk gives temperror or lacked an answer (said so),
+ *         SP-16 (+all) and SP-18 (ptr) from the live apex record;
+ *   DKIM  DK-01 (no key: NXDOMAIN/NODATA, at the name or the end of its CNAMEs), what
+ *         zw_dkim_parse gives for the live key (DK-02..DK-13, DK-16; DK-06 at INFO when
+ *         the manifest says state: revoked or expectAbsent), DK-14 for several keys at
+ *         a CNAME target, DK-15 (publicKeySha256 differs), ZW-02 for a usable key at
+ *         an expectAbsent selector (a revoked record there is fine: DK-06 INFO);
+ *   DMARC DM-01 (no record at _dmarc.<domain> nor at its organizational domain; ERROR
+ *         for a bulk sender), DM-07 (external rua/ruf mailto: host without exactly one
+ *         v=DMARC1 authorisation record, checkdmarc's "Authorization record not found:
+ *         <name> IN TXT "v=DMARC1"" in the fix), DM-08 (rua mailbox domain without MX);
+ *   CNAME CN-03 (dangling: the end of the chain is NXDOMAIN, or has no TXT for a DKIM
+ *         selector; or a claimed target that does not exist), CN-04 (loop, or cut after
+ *         ZW_RESOLVE_MAX_CNAMES: ERROR; more than 2 hops: NOTICE) for every claimed
+ *         CNAME and every selector reached through CNAMEs;
+ *   SES   SE-01 when some of the manifest's <token>.dkim.amazonses.com CNAMEs are not
+ *         live and resolving to a key.
+ * Failed lookups give no verdict (the delegation findings say why). Stray characters,
+ * SP-02/DM-02/DK-14 at the domain's own owners and the grammar of the apex SPF and the
+ * DMARC record are zw_inspect_owner's, not repeated here (see zw_mailauth_dedupe for
+ * the overlap that is). 0 or ZW_ENOMEM.
  */
 int zw_mailauth_diagnose(struct zw_findings *fs, struct zw_mailauth *m, const struct zw_obs *obs,
 			 struct zw_error *err);
