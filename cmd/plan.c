@@ -156,6 +156,19 @@ static int run(struct zw_opts *o, int apply)
 			goto oom;
 		for (size_t i = 0; i < ms->ndomains; i++)
 			selected[i] = file_in(ms->domains[i].loc.file, changed, nchanged);
+		/* the value findings of domains not planned are not this run's business */
+		size_t w = 0;
+		for (size_t i = 0; i < ms->findings.n; i++) {
+			int keep = 0;
+			for (size_t k = 0; k < ms->ndomains && !keep; k++)
+				keep = selected[k] && ms->findings.v[i].domain && ms->domains[k].domain &&
+				       strcmp(ms->findings.v[i].domain, ms->domains[k].domain) == 0;
+			if (keep)
+				ms->findings.v[w++] = ms->findings.v[i];
+			else
+				zw_finding_clear(&ms->findings.v[i]);
+		}
+		ms->findings.n = w;
 	}
 
 	struct zw_run_opts ro = {
