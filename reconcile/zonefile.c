@@ -155,8 +155,11 @@ int zw_zonefile_load(struct zw_zone **out, const char *path, const char *origin,
 		if (st != LDNS_STATUS_OK) {
 			if (feof(fp) && st == LDNS_STATUS_SYNTAX_ERR && line == before)
 				break;
-			rc = zw_error_set_at(err, ZW_EINVAL, path, (unsigned)line, 1, NULL, "zone file: %s",
-					     ldns_get_errorstr_by_id(st));
+			/* like records, ldns has read the bad line's newline too */
+			int at = line > before ? line - 1 : line;
+			rc = zw_error_set_at(err, ZW_EINVAL, path, (unsigned)at, 1, NULL, "zone file: %s%s",
+					     ldns_get_errorstr_by_id(st),
+					     strchr(ldns_get_errorstr_by_id(st), '\\') ? "" : " (\\DDD escapes are decimal)");
 			goto out;
 		}
 		if (z->n >= ZW_ZONEFILE_MAX_RECORDS) {
