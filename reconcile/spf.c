@@ -621,6 +621,12 @@ static int parse_args(struct zw_spf_term *t, const struct mech_def *m, const cha
 				    what, roff);
 		const char *a = r + 1, *slash = memchr(a, '/', rn - 1);
 		size_t an = slash ? (size_t)(slash - a) : rn - 1;
+		const char *pct = memchr(a, '%', rn - 1);
+		if (pct && pct + 1 < r + rn && strchr("{%_-", pct[1]))
+			return fail(pb, "SP-08", roff + 1,
+				    "macro in %s at offset %zu: macros are allowed only in a domain-spec, never in "
+				    "an address (RFC 7208 §7.1, §12)",
+				    what, roff + 1);
 		int ok = six ? parse_ip6(a, an, t->ip) : parse_ip4(a, an, t->ip);
 		if (!ok) {
 			unsigned char other[16];
@@ -893,6 +899,14 @@ static int report_bad(struct zw_spf *spf, struct zw_spf_term *t, const struct pr
 	char sep = 0, mk[512], a[128], b[128];
 	size_t p = find_glue(s, t->len, 0, &sep);
 	size_t at = t->offset + p;
+	if (t->after_all) {
+		/* the most specific finding: a broken term after all (SP-20), not also SP-05 */
+		ADD_SEV(ZW_SEV_ERROR, "SP-20", (long)t->offset,
+			"'%s' after 'all' at offset %zu is a syntax error: the whole record is permerror, "
+			"not just ignored (RFC 7208 §4.6, §5.1)",
+			show(a, sizeof(a), s, t->len, 60), t->offset);
+		return 0;
+	}
 	if (p && sep) {
 		size_t plen = p - 1;
 		show(a, sizeof(a), s, plen, 60);
@@ -915,12 +929,6 @@ static int report_bad(struct zw_spf *spf, struct zw_spf_term *t, const struct pr
 		    show(b, sizeof(b), s + p, t->len - p, 40), at, mk);
 	} else {
 		ADD(pb->id, (long)pb->off, "%s", pb->msg);
-	}
-	if (t->after_all) {
-		ADD_SEV(ZW_SEV_ERROR, "SP-20", (long)t->offset,
-			"'%s' after 'all' at offset %zu is a syntax error: the whole record is permerror, "
-			"not just ignored (RFC 7208 §4.6, §5.1)",
-			show(a, sizeof(a), s, t->len, 60), t->offset);
 	}
 	return 0;
 }
