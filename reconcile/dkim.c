@@ -943,6 +943,8 @@ static int check_t(struct zw_dkim *d, const struct zw_dkim_tag *t, struct ctx *c
 /* p=: required; empty means revoked; else the key (CATALOGUE §B.2 "checking p="). */
 static int check_p(struct zw_dkim *d, const struct zw_dkim_tag *t, struct ctx *c)
 {
+	if (c->discard) /* verifiers already discard the record (DK-02/DK-03): that is the finding */
+		return 0;
 	if (!t) {
 		c->discard = 1;
 		zw_error_set(c->err, ZW_EINVAL, "dkim key record has no p= tag");

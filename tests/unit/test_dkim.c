@@ -128,10 +128,10 @@ static void tag_list_faults(void **state)
 		long offset; /* of the first finding */
 		const char *msg;
 	} cases[] = {
-		{"v=DKIM1; p=" K1024 "; p=" K2048, "DK-03,DK-08", 229,
+		{"v=DKIM1; p=" K1024 "; p=" K2048, "DK-03", 229,
 		 "duplicate tag 'p' at offset 229 (first at 9): the whole tag-list is invalid "
 		 "(RFC 6376 §3.2)"},
-		{"v=DKIM1; k=rsa; pMIGfMA0G", "DK-03,DK-03", 16,
+		{"v=DKIM1; k=rsa; pMIGfMA0G", "DK-03", 16,
 		 "tag-spec 'pMIGfMA0G' at offset 16 has no '=' after the name (RFC 6376 §3.2)"},
 		{"v=DKIM1;; p=" K2048, "DK-03", 8,
 		 "empty tag-spec at offset 8: ';' must separate tags (RFC 6376 §3.2)"},
