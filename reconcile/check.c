@@ -101,15 +101,35 @@ static int dom_start(struct dom *x, const struct zw_check_target *t, struct zw_r
 
 /* ---- record-level findings: zw_inspect_owner on what the servers answer ---- */
 
+/* The records of one owner as one server answers them; CNAME targets decoded to their
+ * bytes (owned here), as lint reads them from a zone file. */
 struct view {
 	struct zw_irr *rrs;
+	char **targets; /* one per rrs[i], NULL for TXT */
 	size_t n, cap;
 };
 
+static void view_clear(struct view *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		zw_free(v->targets[i]);
+	v->n = 0;
+}
+
+static void view_free(struct view *v)
+{
+	view_clear(v);
+	zw_free(v->rrs);
+	zw_free(v->targets);
+}
+
 static int view_add(struct view *v, uint16_t type, const struct zw_txt *txt, const char *target)
 {
+	char dec[ZW_NAME_MAX * 4 + 8];
+	if (target)
+		zw_deleg_name_decode(dec, sizeof(dec), target);
 	for (size_t i = 0; target && i < v->n; i++)
-		if (v->rrs[i].type == type && v->rrs[i].target && strcmp(v->rrs[i].target, target) == 0)
+		if (v->rrs[i].type == type && v->targets[i] && strcmp(v->targets[i], dec) == 0)
 			return 0; /* the same CNAME seen through two questions */
 	if (v->n == v->cap) {
 		size_t cap = v->cap ? 2 * v->cap : 8;
@@ -117,20 +137,28 @@ static int view_add(struct view *v, uint16_t type, const struct zw_txt *txt, con
 		if (!p)
 			return ZW_ENOMEM;
 		v->rrs = p;
+		char **t = zw_realloc(v->targets, cap * sizeof(*t));
+		if (!t)
+			return ZW_ENOMEM;
+		v->targets = t;
 		v->cap = cap;
 	}
-	struct zw_irr *ir = &v->rrs[v->n++];
+	char *owned = target ? zw_strdup(dec) : NULL;
+	if (target && !owned)
+		return ZW_ENOMEM;
+	struct zw_irr *ir = &v->rrs[v->n];
 	memset(ir, 0, sizeof(*ir));
 	ir->type = type;
 	ir->txt = txt;
-	ir->target = target;
+	ir->target = owned;
+	v->targets[v->n++] = owned;
 	return 0;
 }
 
 /* The records at `owner` in server k's authoritative answers. 0, or ZW_ENOMEM. */
 static int owner_view(struct view *v, const struct zw_obs *o, const char *owner, size_t k)
 {
-	v->n = 0;
+	view_clear(v);
 	for (size_t q = 0; q < o->n_questions; q++) {
 		const struct zw_obs_question *oq = &o->questions[q];
 		if (!oq->at || strcmp(oq->name, owner) != 0 || !zw_deleg_answer_authoritative(&oq->at[k]))
@@ -250,7 +278,7 @@ static int inspect_owner(struct zw_findings *fs, const struct zw_obs *o, const c
 			drop_repeats(fs, start, from);
 	}
 	zw_free(group);
-	zw_free(v.rrs);
+	view_free(&v);
 	zw_buf_free(&srv);
 	if (rc == ZW_ENOMEM)
 		return zw_error_set(err, ZW_ENOMEM, "out of memory");
@@ -276,29 +304,47 @@ static int inspect_claims(struct zw_findings *fs, const struct dom *x, const cha
 
 /* ---- the most specific finding wins ---- */
 
-/* A finding that explains why a record is missing at `name`; NULL if f is not one. */
-static const char *explains_absence(const struct zw_finding *f)
+/*
+ * A finding that explains what other findings at a name are consequences of; returns
+ * that name, or NULL if f explains nothing:
+ *   NM-01    the record sits at the doubled name: its absence at the name meant;
+ *   DL-01    (per record) it is at the provider only: its absence from the world;
+ *   TX-*, NM-02, SE-02  the value is mangled: the record that does not parse (no SPF, no
+ *            DMARC) or the target that does not resolve (dangling CNAME, no DKIM key).
+ */
+static const char *explains(const struct zw_finding *f)
 {
-	if (strcmp(f->cls->id, "NM-01") == 0)
+	const char *id = f->cls->id;
+	if (strcmp(id, "NM-01") == 0)
 		return f->expected; /* the name meant */
-	if (strcmp(f->cls->id, "DL-01") == 0 && f->type && strcmp(f->type, "NS") != 0)
-		return f->name; /* present at the provider only */
+	if (strcmp(id, "DL-01") == 0 && f->type && strcmp(f->type, "NS") != 0)
+		return f->name;
+	if (strncmp(id, "TX-", 3) == 0 || strcmp(id, "NM-02") == 0 || strcmp(id, "SE-02") == 0)
+		return f->name;
 	return NULL;
+}
+
+static int name_eq(const char *a, const char *b)
+{
+	size_t n = strlen(a), k = strlen(b);
+	n -= n && a[n - 1] == '.';
+	k -= k && b[k - 1] == '.';
+	return n == k && strncasecmp(a, b, n) == 0;
 }
 
 static void most_specific(struct zw_findings *fs, size_t from)
 {
-	static const char *const absent[] = {"ZW-01", "DK-01", "SP-01", "DM-01"};
+	static const char *const consequences[] = {"ZW-01", "DK-01", "SP-01", "DM-01", "CN-03"};
 	size_t w = from;
 	for (size_t i = from; i < fs->n; i++) {
 		const struct zw_finding *f = &fs->v[i];
 		int drop = 0;
-		for (size_t a = 0; a < sizeof(absent) / sizeof(absent[0]) && !drop; a++) {
-			if (strcmp(f->cls->id, absent[a]) != 0 || !f->name)
+		for (size_t a = 0; a < sizeof(consequences) / sizeof(consequences[0]) && !drop; a++) {
+			if (strcmp(f->cls->id, consequences[a]) != 0 || !f->name)
 				continue;
 			for (size_t k = from; k < fs->n && !drop; k++) {
-				const char *n = explains_absence(&fs->v[k]);
-				drop = n && strcmp(n, f->name) == 0;
+				const char *n = k != i ? explains(&fs->v[k]) : NULL;
+				drop = n && name_eq(n, f->name);
 			}
 		}
 		if (drop) {
@@ -319,8 +365,11 @@ static int dom_findings(struct zw_findings *fs, struct dom *x, struct zw_error *
 		rc = inspect_claims(fs, x, apex, err);
 	if (rc == 0)
 		rc = zw_deleg_diagnose(fs, from, x->d, x->obs, err);
+	size_t mine = fs->n;
 	if (rc == 0)
 		rc = zw_mailauth_diagnose(fs, x->m, x->obs, err);
+	if (rc == 0)
+		zw_mailauth_dedupe(fs, from, mine);
 	if (rc == 0) {
 		most_specific(fs, from);
 		if (zw_findings_context(fs, from, x->t->domain, NULL, NULL, NULL, NULL) < 0)

@@ -118,6 +118,25 @@ static int contains(char *const *v, size_t n, const char *s)
 	return 0;
 }
 
+void zw_deleg_name_decode(char *out, size_t outsz, const char *pres)
+{
+	size_t o = 0;
+	if (outsz == 0)
+		return;
+	for (const char *p = pres; *p && o + 1 < outsz; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch == '\\' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' && p[2] <= '9' && p[3] >= '0' && p[3] <= '9') {
+			int v = (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
+			ch = (unsigned char)(v > 255 ? '?' : v);
+			p += 3;
+		} else if (ch == '\\' && p[1]) {
+			ch = (unsigned char)*++p;
+		}
+		out[o++] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+	}
+	out[o] = '\0';
+}
+
 int zw_deleg_answer_authoritative(const struct zw_obs_answer *a)
 {
 	return a && a->status == ZW_DNS_OK && a->aa &&
@@ -1250,8 +1269,10 @@ static int drift(struct dctx *c, size_t ci, const struct zw_obs_answer *live, si
 			rc = missing(c, ci, live, servers, want);
 			goto out;
 		}
-		if (strcasecmp(rr->target, rec->target) != 0) {
-			int ex = target_explained(c, rr->target, rec->target, err);
+		char live_t[ZW_NAME_MAX * 4 + 8];
+		zw_deleg_name_decode(live_t, sizeof(live_t), rr->target);
+		if (strcasecmp(live_t, rec->target) != 0) {
+			int ex = target_explained(c, live_t, rec->target, err);
 			if (ex < 0)
 				rc = ex;
 			else if (!ex)

@@ -95,6 +95,10 @@ int zw_deleg_answer_authoritative(const struct zw_obs_answer *a);
 /* Two answers say the same: kind, rcode, CNAME chain, and the records (TXT compared as
  * lists of byte strings with zw_txt_equal, others by presentation). TTLs are ignored. */
 int zw_deleg_answer_same(const struct zw_obs_answer *a, const struct zw_obs_answer *b);
+/* A name in presentation form ("\\032u1.example.net.", as ldns prints it) decoded to its
+ * label bytes joined by dots, lower case ASCII, as lint reads zone files (" u1.example.net."):
+ * so that the stray-character checks see the bytes that were published. */
+void zw_deleg_name_decode(char *out, size_t outsz, const char *pres);
 /* "ns1.example.net/192.0.2.1" (the Zonemaster ns argument form, no trailing dot). */
 void zw_deleg_server_label(char *out, size_t outsz, const char *name, const struct zw_dns_addr *addr);
 
