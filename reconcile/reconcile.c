@@ -145,47 +145,41 @@ static int resolver_new(struct zw_resolver **r, const struct zw_run_opts *o, str
 	return rc;
 }
 
-int zw_run_plan(struct zw_run *run, const struct zw_manifests *ms, const struct zw_run_opts *o,
-		struct zw_error *err)
+/* One batch of domains [first, last): list, plan, then every delegation at once on one
+ * resolver, then the gate. Batches keep memory flat for thousands of domains: a
+ * resolver's cache and observations live only for its batch. */
+static int plan_batch(struct zw_run *run, const struct zw_manifests *ms, const struct zw_run_opts *o,
+		      const struct zw_registry *reg, struct conns *cs, size_t first, size_t last,
+		      struct zw_error *err)
 {
-	struct zw_registry *reg = NULL;
 	struct zw_resolver *res = NULL;
-	struct zw_obs **obs = NULL;
-	char ***pns = NULL;
-	size_t *npns = NULL;
-	struct conns cs;
-	int rc;
-	memset(run, 0, sizeof(*run));
-	cs.n = 0;
-	if ((rc = zw_registry_new(&reg, err)))
-		return rc;
-	if (o->plugin_dir && (rc = zw_registry_load_dir(reg, o->plugin_dir, err)))
-		goto out;
-	run->plans = zw_calloc(ms->ndomains + 1, sizeof(*run->plans));
-	obs = zw_calloc(ms->ndomains + 1, sizeof(*obs));
-	pns = zw_calloc(ms->ndomains + 1, sizeof(*pns));
-	npns = zw_calloc(ms->ndomains + 1, sizeof(*npns));
-	if (!run->plans || !obs || !pns || !npns) {
+	size_t cap = last - first, base = run->n;
+	struct zw_obs **obs = zw_calloc(cap + 1, sizeof(*obs));
+	char ***pns = zw_calloc(cap + 1, sizeof(*pns));
+	size_t *npns = zw_calloc(cap + 1, sizeof(*npns));
+	const struct zw_domain **doms = zw_calloc(cap + 1, sizeof(*doms));
+	int rc = 0;
+	if (!obs || !pns || !npns || !doms) {
 		rc = zw_error_set(err, ZW_ENOMEM, "out of memory");
 		goto out;
 	}
 	if ((rc = resolver_new(&res, o, err)))
 		goto out;
-
-	/* 1. each domain: provider zone, listing, plan; its delegation submitted */
-	for (size_t i = 0; i < ms->ndomains && rc == 0; i++) {
+	for (size_t i = first; i < last && rc == 0; i++) {
 		const struct zw_domain *d = &ms->domains[i];
 		if (o->selected && !o->selected[i])
 			continue;
+		size_t j = run->n - base;
 		struct zw_plan *p = &run->plans[run->n];
 		const struct zw_provider_spec *spec = zw_manifests_provider(ms, d->provider_ref);
 		const char *why = "";
-		struct zw_conn *c = spec ? conn_for(&cs, reg, spec, &why) : NULL;
+		struct zw_conn *c = spec ? conn_for(cs, reg, spec, &why) : NULL;
 		struct zw_desired ds;
 		struct zw_zonestate zs;
 		char *zone_id = NULL;
 		struct zw_error e = {0};
 		memset(&zs, 0, sizeof(zs));
+		doms[j] = d;
 		if ((rc = zw_desired_build(&ds, d, err)))
 			break;
 		struct zw_plan_opts po = {d->meta_name, o->fix_mistakes, o->force};
@@ -195,7 +189,7 @@ int zw_run_plan(struct zw_run *run, const struct zw_manifests *ms, const struct 
 		if (prc == 0)
 			prc = zw_conn_list(c, zone_id, &zs, &e);
 		if (prc == 0)
-			prc = zw_conn_nameservers(c, zone_id, &pns[run->n], &npns[run->n], &e);
+			prc = zw_conn_nameservers(c, zone_id, &pns[j], &npns[j], &e);
 		if (prc == 0) {
 			char *zone = p->zone;
 			p->zone = NULL;
@@ -203,7 +197,7 @@ int zw_run_plan(struct zw_run *run, const struct zw_manifests *ms, const struct 
 			p->zone = zone;
 		}
 		if (prc == 0)
-			prc = zw_resolver_observe(res, &obs[run->n], p->zone, NULL, 0, &e);
+			prc = zw_resolver_observe(res, &obs[j], p->zone, NULL, 0, &e);
 		if (prc == ZW_ENOMEM) {
 			rc = zw_error_set(err, ZW_ENOMEM, "out of memory");
 		} else if (prc) {
@@ -219,43 +213,63 @@ int zw_run_plan(struct zw_run *run, const struct zw_manifests *ms, const struct 
 		zw_desired_free(&ds);
 		run->n++;
 	}
-	/* 2. the delegations, all at once */
-	if (rc == 0 && (rc = zw_resolver_run(res, err)) == 0) {
-		for (size_t i = 0; i < run->n && rc == 0; i++) {
-			struct zw_plan *p = &run->plans[i];
-			const struct zw_domain *d = NULL;
-			for (size_t k = 0; k < ms->ndomains && !d; k++)
-				if (p->domain && ms->domains[k].domain && strcmp(ms->domains[k].domain, p->domain) == 0)
-					d = &ms->domains[k];
-			if (!p->error && obs[i] && d)
-				rc = gate(run, p, d, obs[i], pns[i], npns[i]);
-			for (size_t k = 0; rc == 0 && k < p->notes.n; k++) {
-				struct zw_finding *n = &p->notes.v[k];
-				struct zw_finding *f = zw_findings_add(&run->findings, n->cls->id, -1, "%s", n->message);
-				if (!f || zw_finding_set(f, ZW_F_DOMAIN, n->domain) || zw_finding_set(f, ZW_F_NAME, n->name) ||
-				    zw_finding_set(f, ZW_F_TYPE, n->type) || zw_finding_set(f, ZW_F_FIX, n->fix))
-					rc = ZW_ENOMEM;
-				else
-					f->loc = n->loc;
-			}
-		}
-		if (rc == ZW_ENOMEM)
-			zw_error_set(err, rc, "out of memory");
-	}
 	if (rc == 0)
-		rc = zw_plan_checksum(run->checksum, run->plans, run->n, err);
+		rc = zw_resolver_run(res, err);
+	for (size_t j = 0; rc == 0 && j < run->n - base; j++) {
+		struct zw_plan *p = &run->plans[base + j];
+		if (!p->error && obs[j])
+			rc = gate(run, p, doms[j], obs[j], pns[j], npns[j]);
+		for (size_t k = 0; rc == 0 && k < p->notes.n; k++) {
+			struct zw_finding *n = &p->notes.v[k];
+			struct zw_finding *f = zw_findings_add(&run->findings, n->cls->id, -1, "%s", n->message);
+			if (!f || zw_finding_set(f, ZW_F_DOMAIN, n->domain) || zw_finding_set(f, ZW_F_NAME, n->name) ||
+			    zw_finding_set(f, ZW_F_TYPE, n->type) || zw_finding_set(f, ZW_F_FIX, n->fix))
+				rc = zw_error_set(err, ZW_ENOMEM, "out of memory");
+			else
+				f->loc = n->loc;
+		}
+	}
 out:
-	for (size_t i = 0; obs && i < ms->ndomains; i++)
-		zw_obs_free(obs[i]);
-	for (size_t i = 0; pns && i < ms->ndomains; i++) {
-		for (size_t k = 0; k < npns[i]; k++)
-			zw_free(pns[i][k]);
-		zw_free(pns[i]);
+	for (size_t j = 0; j < cap; j++) {
+		if (obs)
+			zw_obs_free(obs[j]);
+		for (size_t k = 0; pns && k < npns[j]; k++)
+			zw_free(pns[j][k]);
+		if (pns)
+			zw_free(pns[j]);
 	}
 	zw_free(obs);
 	zw_free(pns);
 	zw_free(npns);
+	zw_free(doms);
 	zw_resolver_free(res);
+	return rc;
+}
+
+#define PLAN_BATCH 256
+
+int zw_run_plan(struct zw_run *run, const struct zw_manifests *ms, const struct zw_run_opts *o,
+		struct zw_error *err)
+{
+	struct zw_registry *reg = NULL;
+	struct conns cs;
+	int rc;
+	memset(run, 0, sizeof(*run));
+	cs.n = 0;
+	if ((rc = zw_registry_new(&reg, err)))
+		return rc;
+	if (o->plugin_dir && (rc = zw_registry_load_dir(reg, o->plugin_dir, err)))
+		goto out;
+	if (!(run->plans = zw_calloc(ms->ndomains + 1, sizeof(*run->plans)))) {
+		rc = zw_error_set(err, ZW_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t b = 0; b < ms->ndomains && rc == 0; b += PLAN_BATCH)
+		rc = plan_batch(run, ms, o, reg, &cs, b, b + PLAN_BATCH < ms->ndomains ? b + PLAN_BATCH : ms->ndomains,
+				err);
+	if (rc == 0)
+		rc = zw_plan_checksum(run->checksum, run->plans, run->n, err);
+out:
 	conns_close(&cs);
 	zw_registry_free(reg);
 	return rc;
