@@ -17,8 +17,9 @@
  * request runs or while a caller sleeps. The hooks must then be thread-safe too.
  *
  * Policy (SPEC §7):
- *   - TLS verification is always on (peer and host name); opts.ca_file adds nothing but
- *     the trust anchor for test CAs. Only http and https, no redirects followed.
+ *   - TLS verification is always on (peer and host name); opts.ca_file only changes which
+ *     CAs are trusted (a test CA instead of the system store). Only http and https, no
+ *     redirects followed.
  *   - Every response body is bounded by opts.max_body, the header block by 64 KiB.
  *   - HTTP statuses map to ZW_E* codes in one place (zw_http_status_error), libcurl's
  *     codes in one place (zw_http_curl_error); a per-request classifier may override the
@@ -83,7 +84,7 @@ struct zw_http_opts {
 	uint64_t max_pause_ms;	     /* longest an account is paused by one throttling answer */
 	size_t max_body;	     /* bound on every response body */
 	unsigned max_idle_handles;   /* easy handles kept for reuse */
-	const char *ca_file;	     /* extra trust anchor for test CAs; NULL: system store */
+	const char *ca_file;	     /* CAs to trust instead of the system store (test CAs) */
 	const char *user_agent;
 	struct zw_http_rate default_rate; /* for accounts never given zw_http_budget_set */
 	struct zw_http_hooks hooks;
