@@ -192,6 +192,16 @@ static int has_p_tag(const char *v, size_t len)
 	return 0;
 }
 
+/* Does v hold w, ignoring case? */
+static int memmem_ci(const char *v, size_t len, const char *w)
+{
+	size_t n = strlen(w);
+	for (size_t i = 0; i + n <= len; i++)
+		if (strncasecmp(v + i, w, n) == 0)
+			return 1;
+	return 0;
+}
+
 static enum zw_role with_hint(enum zw_role role, enum zw_role hint)
 {
 	if (role == ZW_ROLE_DMARC && hint == ZW_ROLE_DMARC_REPORT)
@@ -228,6 +238,21 @@ enum zw_role zw_role_detect(int *near, const char *v, size_t len, enum zw_role h
 		if (near)
 			*near = 1;
 		return ZW_ROLE_VERIFICATION;
+	}
+	/* A broken version that still names the protocol: `v=spf10`, `v=spf 1`, `spf1 -all`
+	 * (SP-03), or at _dmarc `p=reject; v=DMARC1`, `v=DMARC 1` (DM-03). Its grammar then
+	 * says what is wrong, and the plan replaces it instead of adding a second record. */
+	size_t j = skip_junk(v, len, 0);
+	if ((len - j >= 5 && strncasecmp(v + j, "v=spf", 5) == 0) ||
+	    (len - j >= 5 && strncasecmp(v + j, "spf1", 4) == 0 && v[j + 4] == ' ')) {
+		if (near)
+			*near = 1;
+		return ZW_ROLE_SPF;
+	}
+	if (hint == ZW_ROLE_DMARC && (memmem_ci(v, len, "v=dmarc") || memmem_ci(v, len, "dmarc1"))) {
+		if (near)
+			*near = 1;
+		return ZW_ROLE_DMARC;
 	}
 	return ZW_ROLE_NONE;
 }
