@@ -329,6 +329,7 @@ static void resp_clear(struct zw_http_resp *r)
 	r->hraw = NULL;
 	r->nheaders = 0;
 	r->status = 0;
+	r->retry_after_ms = 0;
 	zw_buf_reset(&r->body);
 }
 

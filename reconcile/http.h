@@ -204,7 +204,7 @@ int zw_http_budget_set(struct zw_http_client *c, const char *account, const stru
 		       struct zw_error *err);
 /* Take one token from account's bucket, sleeping (through the hook) while the bucket
  * is empty or the account is paused. A wait longer than opts.max_retry_after_ms is not
- * slept: ZW_ERATE, and *waited (if not NULL) gets the wait that would have been needed. */
+ * slept: ZW_ERATE, and *wait_ms (if not NULL) gets the wait that would have been needed. */
 int zw_http_budget_take(struct zw_http_client *c, const char *account, uint64_t *wait_ms,
 			struct zw_error *err);
 /* Pause account for ms (capped at opts.max_pause_ms) from now; a longer pause already
@@ -219,13 +219,17 @@ int zw_http_budget_pause(struct zw_http_client *c, const char *account, uint64_t
 int zw_http_secret_add(struct zw_http_client *c, const char *secret, struct zw_error *err);
 
 /*
- * Append line to out with every secret replaced by "[redacted]": the values of the
- * headers Authorization, Proxy-Authorization, X-Amz-Security-Token, X-Auth-Key, Cookie
- * and Set-Cookie (after ':' or '=', to the end of the line or a closing quote), the
- * values of query or field parameters named token, *token, *signature, *secret*,
- * password, api_key, apikey, key... (up to '&', white space, a quote, ';' or ','), and
- * every secret registered on c (c may be NULL). The one function every log line and
- * every error message of the client goes through.
+ * Append line to out with every secret replaced by "[redacted]":
+ *   - the value of the headers Authorization, Proxy-Authorization, X-Amz-Security-Token,
+ *     X-Auth-Key, X-Api-Key, Cookie and Set-Cookie, after ':' (to the end of the line or
+ *     a closing quote) or '=' (also to a '&');
+ *   - the value of any parameter, field or JSON key whose name ends with "token",
+ *     "signature", "password" or "passwd", or contains "secret", "api_key", "apikey",
+ *     "api-key" or "credentials" (token=, X-Amz-Signature=, client_secret=,
+ *     "api_token":"..."), up to '&', white space, a quote, ';', ',', '#', '<' or '>';
+ *   - every secret registered on c (c may be NULL), wherever it appears.
+ * Over-redaction is preferred to a leak. The one function every log line and every error
+ * message of the client goes through.
  */
 int zw_http_redact(struct zw_buf *out, struct zw_http_client *c, const char *line);
 

@@ -753,6 +753,7 @@ static void retry_after_honoured_and_connection_reused(void **state)
 	assert_string_equal(zw_http_resp_header(&e.resp, "content-type"), "text/plain");
 	assert_int_equal(e.f.nslept, 1);
 	assert_int_equal(e.f.slept[0], 3000);
+	assert_int_equal(e.resp.retry_after_ms, 0);
 	/* a second request on the same client rides the same connection */
 	assert_int_equal(do_req(&e, "GET", NULL, "cf"), 0);
 	assert_int_equal(e.resp.attempts, 1);
@@ -1085,6 +1086,50 @@ static void shared_account_budget(void **state)
 	env_stop(&e);
 }
 
+struct worker {
+	struct zw_http_client *c;
+	const char *url;
+	int ok;
+};
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	for (int i = 0; i < 5; i++) {
+		struct zw_http_resp resp = ZW_HTTP_RESP_INIT;
+		struct zw_error err = {0};
+		struct zw_http_req req = {.method = "GET", .url = w->url, .account = "shared"};
+		if (zw_http_do(w->c, &req, &resp, &err) == 0 && strcmp(zw_buf_str(&resp.body), "ok") == 0)
+			w->ok++;
+		zw_http_resp_free(&resp);
+	}
+	return NULL;
+}
+
+static void concurrent_workers(void **state)
+{
+	(void)state;
+	static const char *const script[] = {OK200};
+	struct env e;
+	struct worker w[4];
+	pthread_t th[4];
+	env_start(&e, script, 1, "/x");
+	zw_http_opts_init(&e.o); /* the real hooks: they are thread-safe */
+	env_client(&e);
+	for (int i = 0; i < 4; i++) {
+		w[i] = (struct worker){e.c, e.url, 0};
+		assert_int_equal(pthread_create(&th[i], NULL, worker_run, &w[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(w[i].ok, 5);
+	}
+	assert_int_equal(e.s.nreq, 20);
+	/* the handles went back to the pool: at most 4 connections were ever opened */
+	assert_true(e.s.accepts >= 1 && e.s.accepts <= 4);
+	env_stop(&e);
+}
+
 static int request_under_failures(struct env *e)
 {
 	struct zw_http_client *c = NULL;
@@ -1158,6 +1203,7 @@ int main(void)
 		cmocka_unit_test(bad_requests),
 		cmocka_unit_test(logs_are_redacted),
 		cmocka_unit_test(shared_account_budget),
+		cmocka_unit_test(concurrent_workers),
 		cmocka_unit_test(request_alloc_failures),
 	};
 	return cmocka_run_group_tests_name("http", tests, NULL, NULL);
