@@ -85,10 +85,11 @@ test-integration: $(BIN)
 test-fuzz-seeds:
 	@sh tests/fuzz/run.sh 0 $(FUZZ_SRC)
 
-# The sanitizer build: the unit and case tests again, in build/asan.
+# The sanitizer build: the unit, case and integration tests again, in build/asan.
 test-asan:
 	$(MAKE) B=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" test-unit test-cases
+	ZW_BIN=build/asan/zonewarden sh tests/integration/apply.test
 
 test: deps
 	$(MAKE) all

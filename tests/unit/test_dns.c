@@ -297,24 +297,34 @@ static void *responder_main(void *arg)
 static int responder_start(void **state)
 {
 	struct responder *r = zw_calloc(1, sizeof(*r));
-	struct sockaddr_in sin = {0};
-	socklen_t sl = sizeof(sin);
 	int one = 1;
-
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	r->udp = socket(AF_INET, SOCK_DGRAM, 0);
-	if (bind(r->udp, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-	    getsockname(r->udp, (struct sockaddr *)&sin, &sl) < 0)
+	if (!r)
 		return -1;
-	r->port = ntohs(sin.sin_port);
-	r->tcp = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(r->tcp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(r->tcp, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(r->tcp, 8) < 0)
-		return -1;
-	pthread_create(&r->th, NULL, responder_main, r);
-	*state = r;
-	return 0;
+	/* UDP and TCP on one port: an ephemeral UDP port whose TCP twin may be taken by
+	 * another process's connection, so try a few */
+	for (int attempt = 0; attempt < 20; attempt++) {
+		struct sockaddr_in sin = {0};
+		socklen_t sl = sizeof(sin);
+		sin.sin_family = AF_INET;
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		r->udp = socket(AF_INET, SOCK_DGRAM, 0);
+		r->tcp = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(r->tcp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (r->udp >= 0 && r->tcp >= 0 && bind(r->udp, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+		    getsockname(r->udp, (struct sockaddr *)&sin, &sl) == 0 &&
+		    bind(r->tcp, (struct sockaddr *)&sin, sizeof(sin)) == 0 && listen(r->tcp, 8) == 0) {
+			r->port = ntohs(sin.sin_port);
+			pthread_create(&r->th, NULL, responder_main, r);
+			*state = r;
+			return 0;
+		}
+		if (r->udp >= 0)
+			close(r->udp);
+		if (r->tcp >= 0)
+			close(r->tcp);
+	}
+	zw_free(r);
+	return -1;
 }
 
 static int responder_stop(void **state)
