@@ -922,7 +922,7 @@ static int setup(struct zw_http_client *c, CURL *h, const struct zw_http_req *re
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_TIMEOUT_MS, c->o.timeout_ms);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, c->o.connect_timeout_ms);
-	/* verification is never turned off; a CA file only adds a trust anchor */
+	/* verification is never turned off; a CA file only changes whom to trust */
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
 	if (c->ca_file)
