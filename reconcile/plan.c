@@ -448,8 +448,9 @@ static int diff(struct ctx *c)
 		ch->visible = ch->servers = -1;
 		ch->bookkeeping = t->bookkeeping;
 		ch->loc = t->loc;
+		static const struct zw_rrset nothing = {0};
 		if (!t->bookkeeping)
-			p->touched += removed(t->before, ch->op == ZW_OP_DELETE ? &(struct zw_rrset){0} : &ch->after);
+			p->touched += removed(t->before, ch->op == ZW_OP_DELETE ? &nothing : &ch->after);
 		if ((ch->before.name && strcmp(ch->before.name, c->zs->zone) == 0 &&
 		     (ch->before.type == TYPE_NS || ch->before.type == TYPE_SOA))) {
 			p->refused = 1;

@@ -210,11 +210,14 @@ static int check_value(const struct zw_prov_option *o, const struct zw_kv *kv, s
 
 static void host_log(void *ctx, enum zw_prov_log level, const char *msg, const char *fields)
 {
-	(void)ctx;
 	static const char *const names[] = {"debug", "info", "warn", "error"};
-	if (level >= ZW_PLOG_WARN)
-		fprintf(stderr, "{\"level\":\"%s\",\"component\":\"provider\",\"msg\":\"%s\",\"fields\":\"%s\"}\n",
-			names[level], msg, fields ? fields : "");
+	(void)ctx;
+	if (level < ZW_PLOG_WARN)
+		return;
+	// cppcheck-suppress arrayIndexOutOfBoundsCond ; the index is checked on the same line
+	const char *name = (unsigned)level < sizeof(names) / sizeof(names[0]) ? names[level] : "error";
+	fprintf(stderr, "{\"level\":\"%s\",\"component\":\"provider\",\"msg\":\"%s\",\"fields\":\"%s\"}\n", name,
+		msg, fields ? fields : "");
 }
 
 int zw_conn_open(struct zw_conn **out, const struct zw_registry *reg, const struct zw_provider *p,

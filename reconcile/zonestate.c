@@ -89,53 +89,57 @@ int zw_rrset_copy(struct zw_rrset *out, const struct zw_rrset *in)
 	return 0;
 }
 
+/* The rrset (name, type), appended empty when absent; NULL when out of memory. */
+static struct zw_rrset *rrset_get(struct zw_zonestate *zs, const char *name, uint16_t type)
+{
+	struct zw_rrset *r = zw_zonestate_find(zs, name, type);
+	if (r)
+		return r;
+	struct zw_rrset *v = zw_realloc(zs->v, (zs->n + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	zs->v = v;
+	r = &zs->v[zs->n];
+	memset(r, 0, sizeof(*r));
+	if (!(r->name = zw_strdup(name)))
+		return NULL;
+	r->type = type;
+	zs->n++;
+	return r;
+}
+
 int zw_zonestate_add(struct zw_zonestate *zs, const char *name, uint16_t type, uint32_t ttl,
 		     const struct zw_txt *txt, const char *text, struct zw_error *err)
 {
 	struct zw_rdata rd = {0};
-	int rc = 0;
 	if (is_txt(type) ? !txt : !text)
 		return zw_error_set(err, ZW_EINVAL, "record of type %u without data", type);
 	if (is_txt(type) ? zw_txt_copy(&rd.txt, txt) != 0 : !(rd.text = zw_strdup(text)))
 		return zw_error_set(err, ZW_ENOMEM, "out of memory");
-
-	struct zw_rrset *r = zw_zonestate_find(zs, name, type);
-	if (!r) {
-		struct zw_rrset *v = zw_realloc(zs->v, (zs->n + 1) * sizeof(*v));
-		if (!v) {
-			rc = ZW_ENOMEM;
-			goto out;
+	struct zw_rrset *r = rrset_get(zs, name, type);
+	struct zw_rdata *nrd = NULL;
+	if (r) {
+		r->ttl = ttl;
+		for (size_t i = 0; i < r->nrd; i++) {
+			if (zw_rdata_equal(&r->rd[i], &rd, type)) { /* an rrset is a set */
+				zw_rdata_clear(&rd);
+				return 0;
+			}
 		}
-		zs->v = v;
-		r = &zs->v[zs->n];
-		memset(r, 0, sizeof(*r));
-		if (!(r->name = zw_strdup(name))) {
-			rc = ZW_ENOMEM;
-			goto out;
-		}
-		r->type = type;
-		zs->n++;
+		nrd = zw_realloc(r->rd, (r->nrd + 1) * sizeof(*nrd));
 	}
-	r->ttl = ttl;
-	for (size_t i = 0; i < r->nrd; i++)
-		if (zw_rdata_equal(&r->rd[i], &rd, type))
-			goto out; /* already there: an rrset is a set */
-	struct zw_rdata *nrd = zw_realloc(r->rd, (r->nrd + 1) * sizeof(*nrd));
 	if (!nrd) {
-		rc = ZW_ENOMEM;
-		goto out;
+		zw_rdata_clear(&rd);
+		/* an rrset created above but left empty by the failure is removed again */
+		if (r && r->nrd == 0 && r == &zs->v[zs->n - 1]) {
+			zw_free(r->name);
+			zs->n--;
+		}
+		return zw_error_set(err, ZW_ENOMEM, "out of memory");
 	}
 	r->rd = nrd;
 	r->rd[r->nrd++] = rd;
 	return 0;
-out:
-	zw_rdata_clear(&rd);
-	/* an rrset created above but left empty by a failure is removed again */
-	if (r && r->nrd == 0 && zs->n && r == &zs->v[zs->n - 1]) {
-		zw_free(r->name);
-		zs->n--;
-	}
-	return rc ? zw_error_set(err, rc, "out of memory") : 0;
 }
 
 size_t zw_zonestate_records(const struct zw_zonestate *zs)
