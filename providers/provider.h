@@ -42,6 +42,57 @@ struct zw_prov_error {
 	char msg[512];
 };
 
+/* ---- HTTP lent by the core (struct zw_prov_host.http) ------------------------------------ */
+
+/* A response, owned by the core: valid until http->release(http->ctx, resp), which the
+ * provider calls after every request, failed or not. */
+struct zw_prov_http_resp {
+	long status;              /* 0 when no response arrived */
+	const char *body;         /* NUL-terminated ("" when none); bounded by the core */
+	size_t body_len;
+	unsigned attempts;        /* how many times the request was sent */
+	uint64_t retry_after_ms;  /* with ZW_PROV_ERATE: the wait asked for, when known; else 0 */
+	void *impl;               /* the core's */
+};
+
+/* What a response means for the provider's API: ZW_PROV_OK or a ZW_PROV_E* code
+ * (ZW_PROV_ERATE and ZW_PROV_ETRANSIENT are retried by the core); may set *retry_after_ms
+ * (it starts as the Retry-After headers' hint, 0 when none). Called for every response,
+ * 2xx included; http->status_error(status) is the default mapping. */
+typedef int (*zw_prov_http_classify_fn)(void *cctx, const struct zw_prov_http_resp *resp,
+					uint64_t *retry_after_ms);
+
+struct zw_prov_http_req {
+	const char *method;                /* "GET", "POST", ... */
+	const char *url;                   /* http:// or https:// */
+	const char *const *headers;        /* "Name: value", no CR or LF */
+	size_t nheaders;
+	const void *body;                  /* NULL: none */
+	size_t body_len;
+	const char *account;               /* rate-budget key shared by every zone of the account */
+	int replay_safe;                   /* not idempotent, but safe to resend after an
+					    * ambiguous failure (a Route 53 UPSERT-only batch) */
+	zw_prov_http_classify_fn classify; /* NULL: status_error(status) */
+	void *classify_ctx;
+};
+
+/* Retries with backoff and jitter, Retry-After, the per-account rate budget, TLS always
+ * verified and redaction of registered secrets are the core's; a provider only says
+ * what a response means. */
+struct zw_prov_http {
+	void *ctx; /* pass back to request, release, budget, secret */
+	int (*request)(void *ctx, const struct zw_prov_http_req *req, struct zw_prov_http_resp *resp,
+		       struct zw_prov_error *err);
+	void (*release)(void *ctx, struct zw_prov_http_resp *resp);
+	const char *(*header)(const struct zw_prov_http_resp *resp, const char *name);
+	int (*status_error)(long status);
+	/* the account's budget: n requests per period_ms, bursts of `burst` */
+	int (*budget)(void *ctx, const char *account, unsigned n, uint64_t period_ms, unsigned burst,
+		      struct zw_prov_error *err);
+	/* a value never to appear in any log line or error (a token, a secret key) */
+	int (*secret)(void *ctx, const char *secret, struct zw_prov_error *err);
+};
+
 /* ---- what the core lends ------------------------------------------------------------- */
 
 enum zw_prov_log { ZW_PLOG_DEBUG, ZW_PLOG_INFO, ZW_PLOG_WARN, ZW_PLOG_ERROR };

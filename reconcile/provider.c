@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "reconcile/alloc.h"
+#include "reconcile/http.h"
 
 #define MAX_PROVIDERS 32
 
@@ -34,7 +35,17 @@ struct entry {
 struct zw_registry {
 	struct entry v[MAX_PROVIDERS];
 	size_t n;
+	struct zw_http_client *http; /* made on first use; shared by every connection */
+	struct zw_prov_http http_table;
 };
+
+/* The provider ABI's error codes are the engine's, number for number. */
+_Static_assert((int)ZW_PROV_ENOMEM == (int)ZW_ENOMEM && (int)ZW_PROV_EINVAL == (int)ZW_EINVAL &&
+		       (int)ZW_PROV_ENOTFOUND == (int)ZW_ENOTFOUND && (int)ZW_PROV_EAUTH == (int)ZW_EAUTH &&
+		       (int)ZW_PROV_ERATE == (int)ZW_ERATE && (int)ZW_PROV_ETRANSIENT == (int)ZW_ETRANSIENT &&
+		       (int)ZW_PROV_ECONFLICT == (int)ZW_ECONFLICT &&
+		       (int)ZW_PROV_EUNSUPPORTED == (int)ZW_EUNSUPPORTED && (int)ZW_PROV_EIO == (int)ZW_EIO,
+	       "provider.h error codes must equal error.h's");
 
 struct settings_impl {
 	const struct zw_prov_option *table;
@@ -162,10 +173,122 @@ void zw_registry_free(struct zw_registry *reg)
 {
 	if (!reg)
 		return;
+	zw_http_client_free(reg->http);
 	for (size_t i = 0; i < reg->n; i++)
 		if (reg->v[i].handle)
 			dlclose(reg->v[i].handle);
 	zw_free(reg);
+}
+
+/* ---- HTTP lent to providers: the ABI's table over reconcile/http.c ----------------------- */
+
+struct classify_wrap {
+	zw_prov_http_classify_fn fn;
+	void *ctx;
+};
+
+static void http_view(struct zw_prov_http_resp *out, struct zw_http_resp *r)
+{
+	out->status = r->status;
+	out->body = zw_buf_str(&r->body);
+	out->body_len = r->body.len;
+	out->attempts = r->attempts;
+	out->retry_after_ms = r->retry_after_ms;
+	out->impl = r;
+}
+
+static int http_classify(void *ctx, const struct zw_http_resp *r, uint64_t *retry_after_ms)
+{
+	const struct classify_wrap *w = ctx;
+	struct zw_prov_http_resp view;
+	http_view(&view, (struct zw_http_resp *)r);
+	return w->fn(w->ctx, &view, retry_after_ms);
+}
+
+static int http_request(void *ctx, const struct zw_prov_http_req *req, struct zw_prov_http_resp *resp,
+			struct zw_prov_error *err)
+{
+	struct zw_http_resp *r = zw_malloc(sizeof(*r));
+	struct classify_wrap w = {req->classify, req->classify_ctx};
+	struct zw_error e = {0};
+	memset(resp, 0, sizeof(*resp));
+	resp->body = "";
+	if (!r) {
+		err->code = ZW_ENOMEM;
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		return ZW_ENOMEM;
+	}
+	*r = (struct zw_http_resp)ZW_HTTP_RESP_INIT;
+	struct zw_http_req hr = {
+		.method = req->method, .url = req->url, .headers = req->headers, .nheaders = req->nheaders,
+		.body = req->body, .body_len = req->body_len, .account = req->account,
+		.replay_safe = req->replay_safe, .classify = req->classify ? http_classify : NULL,
+		.classify_ctx = &w,
+	};
+	int rc = zw_http_do(ctx, &hr, r, &e);
+	http_view(resp, r);
+	if (rc) {
+		err->code = rc;
+		snprintf(err->msg, sizeof(err->msg), "%s", e.msg);
+	}
+	return rc;
+}
+
+static void http_release(void *ctx, struct zw_prov_http_resp *resp)
+{
+	(void)ctx;
+	if (resp->impl) {
+		zw_http_resp_free(resp->impl);
+		zw_free(resp->impl);
+	}
+	memset(resp, 0, sizeof(*resp));
+}
+
+static const char *http_header(const struct zw_prov_http_resp *resp, const char *name)
+{
+	return resp->impl ? zw_http_resp_header(resp->impl, name) : NULL;
+}
+
+static int http_budget(void *ctx, const char *account, unsigned n, uint64_t period_ms, unsigned burst,
+		       struct zw_prov_error *err)
+{
+	struct zw_http_rate rate = {n, period_ms, burst};
+	struct zw_error e = {0};
+	int rc = zw_http_budget_set(ctx, account, &rate, &e);
+	if (rc) {
+		err->code = rc;
+		snprintf(err->msg, sizeof(err->msg), "%s", e.msg);
+	}
+	return rc;
+}
+
+static int http_secret(void *ctx, const char *secret, struct zw_prov_error *err)
+{
+	struct zw_error e = {0};
+	int rc = zw_http_secret_add(ctx, secret, &e);
+	if (rc) {
+		err->code = rc;
+		snprintf(err->msg, sizeof(err->msg), "%s", e.msg);
+	}
+	return rc;
+}
+
+/* The registry's HTTP client, made on first use. A test CA comes from
+ * $ZONEWARDEN_CA_FILE; verification itself is never turned off. */
+static const struct zw_prov_http *registry_http(struct zw_registry *reg, struct zw_error *err)
+{
+	if (reg->http)
+		return &reg->http_table;
+	struct zw_http_opts o;
+	zw_http_opts_init(&o);
+	o.ca_file = getenv("ZONEWARDEN_CA_FILE");
+	if (zw_http_client_new(&reg->http, &o, err))
+		return NULL;
+	reg->http_table = (struct zw_prov_http){
+		.ctx = reg->http, .request = http_request, .release = http_release, .header = http_header,
+		.status_error = zw_http_status_error, .budget = http_budget, .secret = http_secret,
+	};
+	return &reg->http_table;
 }
 
 /* ---- settings ---------------------------------------------------------------------------- */
@@ -226,7 +349,6 @@ int zw_conn_open(struct zw_conn **out, const struct zw_registry *reg, const stru
 	struct zw_conn *c = NULL;
 	size_t rows = 0;
 	int rc = 0;
-	(void)reg;
 	*out = NULL;
 	while (p->options && p->options[rows].name)
 		rows++;
@@ -259,9 +381,14 @@ int zw_conn_open(struct zw_conn **out, const struct zw_registry *reg, const stru
 	}
 	c->settings.get = settings_get;
 	c->settings.impl = &c->impl;
+	const struct zw_prov_http *http = registry_http((struct zw_registry *)reg, err);
+	if (!http) {
+		zw_conn_close(c);
+		return err && err->code ? err->code : ZW_ENOMEM;
+	}
 	c->host = (struct zw_prov_host){
 		.abi = ZW_PROVIDER_ABI, .ctx = c, .alloc = zw_malloc, .realloc = zw_realloc,
-		.free = zw_free, .log = host_log, .http = NULL,
+		.free = zw_free, .log = host_log, .http = http,
 	};
 	if (!p->open) {
 		*out = c;

@@ -102,6 +102,60 @@ static void loads_a_good_plugin_and_checks_settings(void **state)
 	remove_dir(dir, "hello.so");
 }
 
+/* A provider that uses the HTTP the core lends it. */
+static int lender_open(void **state, const struct zw_prov_host *host, const struct zw_prov_settings *s,
+		       struct zw_prov_error *err)
+{
+	(void)s;
+	(void)err;
+	*state = (void *)host;
+	return 0;
+}
+
+static int lender_find_zone(void *state, const char *domain, int (*emit)(void *, const char *, const char *),
+			    void *ctx, struct zw_prov_error *err)
+{
+	const struct zw_prov_host *host = state;
+	const struct zw_prov_http *http = host->http;
+	struct zw_prov_http_resp resp;
+	(void)domain;
+	(void)emit;
+	(void)ctx;
+	if (!http || http->status_error(404) != ZW_PROV_ENOTFOUND || http->status_error(429) != ZW_PROV_ERATE)
+		return ZW_PROV_EINVAL;
+	if (http->budget(http->ctx, "acct", 100, 1000, 10, err) || http->secret(http->ctx, "s3cr3t-token", err))
+		return ZW_PROV_EINVAL;
+	/* nothing listens on port 1: the core reports a transport failure, never aborts */
+	struct zw_prov_http_req req = {.method = "GET", .url = "http://127.0.0.1:1/zones?token=s3cr3t-token",
+				       .account = "acct"};
+	int rc = http->request(http->ctx, &req, &resp, err);
+	int body_ok = resp.body && resp.body[0] == '\0' && resp.status == 0;
+	http->release(http->ctx, &resp);
+	if (!body_ok || resp.impl)
+		return ZW_PROV_EINVAL;
+	return rc;
+}
+
+static const struct zw_provider lender = {
+	.abi = ZW_PROVIDER_ABI, .name = "lender", .open = lender_open, .find_zone = lender_find_zone,
+};
+
+static void lends_http_to_providers(void **state)
+{
+	(void)state;
+	struct zw_registry *reg = NULL;
+	struct zw_conn *c = NULL;
+	struct zw_error err = {0};
+	char *apex = NULL, *id = NULL;
+	assert_int_equal(zw_registry_new(&reg, &err), 0);
+	assert_int_equal(zw_registry_add(reg, &lender, "test", &err), 0);
+	assert_int_equal(zw_conn_open(&c, reg, &lender, NULL, 0, &err), 0);
+	assert_int_equal(zw_conn_find_zone(c, "example.com", &apex, &id, &err), ZW_ETRANSIENT);
+	assert_null(strstr(err.msg, "s3cr3t-token")); /* a registered secret never reaches a message */
+	zw_conn_close(c);
+	zw_registry_free(reg);
+}
+
 static const struct zw_provider twin = {.abi = ZW_PROVIDER_ABI, .name = "twin"};
 static const struct zw_provider unnamed = {.abi = ZW_PROVIDER_ABI, .name = ""};
 
@@ -127,6 +181,7 @@ int main(void)
 		cmocka_unit_test(refuses_bad_plugins),
 		cmocka_unit_test(loads_a_good_plugin_and_checks_settings),
 		cmocka_unit_test(registry_rules),
+		cmocka_unit_test(lends_http_to_providers),
 	};
 	return cmocka_run_group_tests_name("provider", tests, NULL, NULL);
 }
