@@ -639,8 +639,9 @@ static int nsnames(struct dctx *c)
 	if (rc == 0 && o->n_parent_ns > 1 && distinct == 1) {
 		char as[ZW_DNS_ADDR_STRLEN];
 		zw_dns_addr_format(as, sizeof(as), &o->servers[0].addr);
-		rc = zw_buf_addf(&msg, "%severy name server of %s is on one address, %s: no redundancy (Zonemaster "
-				 "DELEGATION02 DEL_NS_SAME_IP)", msg.len ? "; " : "", c->zone, as);
+		rc = zw_buf_addf(&msg, "%sthe name servers of %s have one address between them, %s: no redundancy "
+				 "(Zonemaster DELEGATION01/02 NOT_ENOUGH_IPV4_NS_DEL, DEL_NS_SAME_IP)", msg.len ? "; " : "",
+				 c->zone, as);
 	}
 	if (rc == 0 && msg.len) {
 		struct zw_buf srv = ZW_BUF_INIT;

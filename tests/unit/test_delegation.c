@@ -483,8 +483,8 @@ static void one_ns_and_one_ip(void **state)
 	x->f.nsaddr[1][0] = x->f.nsaddr[0][0];
 	x->f.glue[1].addr = x->f.glue[0].addr;
 	assert_string_equal(run(x, &fs), "DL-08 ERROR good.test. NS\n");
-	assert_string_equal(fs.v[0].message, "every name server of good.test. is on one address, 192.0.2.1: no "
-					     "redundancy (Zonemaster DELEGATION02 DEL_NS_SAME_IP)");
+	assert_string_equal(fs.v[0].message, "the name servers of good.test. have one address between them, 192.0.2.1: "
+					     "no redundancy (Zonemaster DELEGATION01/02 NOT_ENOUGH_IPV4_NS_DEL, DEL_NS_SAME_IP)");
 	zw_findings_free(&fs);
 	x->f.o.n_parent_ns = 1;
 	x->f.o.n_child_ns = 1;
