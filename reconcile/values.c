@@ -42,6 +42,13 @@ static int check_txt(struct zw_findings *fs, const struct zw_desired *ds, const 
 	if (r->claim == ZW_CLAIM_SPF) {
 		struct zw_spf *spf = NULL;
 		rc = zw_spf_parse(&spf, v, len, fs, err);
+		/* the record alone costs more than the limit: permerror before any include (lint says so too) */
+		if (rc == 0 && spf && !spf->permerror && spf->lookups > ZW_SPF_MAX_LOOKUPS &&
+		    !zw_findings_add(fs, "SP-09", -1, "the record itself has %d dns-querying terms "
+				     "(include, a, mx, ptr, exists, redirect), more than %d before any "
+				     "include is followed: check_host gives permerror (RFC 7208 §4.6.4)",
+				     spf->lookups, ZW_SPF_MAX_LOOKUPS))
+			rc = ZW_ENOMEM;
 		zw_spf_free(spf);
 	} else if (r->claim == ZW_CLAIM_DMARC) {
 		struct zw_dmarc *dm = NULL;
@@ -109,7 +116,7 @@ int zw_values_check_policy(struct zw_findings *fs, const struct zw_desired *ds, 
 	int rc = 0, bulk = d->bulk_sender;
 	snprintf(dmarc_name, sizeof(dmarc_name), "_dmarc.%s", d->apex);
 	const struct zw_record *spf = NULL, *dmarc = NULL;
-	size_t rsa = 0, ed = 0, active = 0;
+	size_t rsa = 0, ed = 0, active = 0, first_ed = 0;
 	for (size_t i = 0; i < ds->n; i++) {
 		if (ds->v[i].claim == ZW_CLAIM_SPF)
 			spf = &ds->v[i];
@@ -121,8 +128,8 @@ int zw_values_check_policy(struct zw_findings *fs, const struct zw_desired *ds, 
 		if (k->revoked || k->expect_absent)
 			continue;
 		active++;
-		if (k->public_key && strcmp(k->key_type, "ed25519") == 0)
-			ed++;
+		if (k->public_key && strcmp(k->key_type, "ed25519") == 0 && !ed++)
+			first_ed = i;
 		else
 			rsa++; /* an RSA key, or a CNAME to a provider's (SES, Google: RSA) */
 	}
@@ -153,10 +160,17 @@ int zw_values_check_policy(struct zw_findings *fs, const struct zw_desired *ds, 
 			rc = domain_finding(fs, d, "DM-14", 1, &d->loc, dmarc_name,
 					    "bulk senders must sign with dkim aligned to the from domain");
 	}
-	if (rc == 0 && ed && !rsa)
-		rc = domain_finding(fs, d, "DK-11", 0, &d->dkim[0].loc, d->apex,
+	if (rc == 0 && ed && !rsa) {
+		/* about the selectors: name the first ed25519 one, as lint does */
+		char sel_name[ZW_NAME_MAX + 32];
+		snprintf(sel_name, sizeof(sel_name), "%s._domainkey.%s", d->dkim[first_ed].selector, d->apex);
+		for (char *p = sel_name; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		rc = domain_finding(fs, d, "DK-11", 0, &d->dkim[first_ed].loc, sel_name,
 				    "only ed25519 dkim keys: many verifiers are rsa-only; sign with an rsa key "
 				    "too (RFC 8463)");
+	}
 	if (rc == 0 && dmarc) {
 		struct zw_dmarc *dm = NULL;
 		struct zw_findings tmp = {0};
