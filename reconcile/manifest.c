@@ -864,6 +864,43 @@ static void build_cnames(struct loader *ld, struct zw_domain *d, const struct zw
 	}
 }
 
+/*
+ * A cnames[] entry at a name that another claim already holds: a DKIM selector (its CNAME:
+ * CN-06; its key TXT: CN-01) or _dmarc (CN-01). A CNAME is a singleton and takes no other
+ * data beside it (RFC 1034 §3.6.2, RFC 2181 §10.1), so the plan could never satisfy both.
+ */
+static void cname_clashes(struct loader *ld, const struct zw_domain *d)
+{
+	char other[ZW_NAME_MAX + 32], path[64];
+	for (size_t i = 0; i < d->ncnames; i++) {
+		const struct zw_cname_spec *c = &d->cnames[i];
+		const char *why = NULL;
+		if (!c->name || !d->apex)
+			continue;
+		snprintf(other, sizeof(other), "_dmarc.%s", d->apex);
+		if (d->dmarc.present && strcasecmp(c->name, other) == 0)
+			why = "CNAME_WITH_OTHER_DATA (CN-01): '%s' also holds the dmarc record of spec.dmarc; "
+			      "no other data may sit beside a CNAME (RFC 1034 §3.6.2, RFC 2181 §10.1)";
+		for (size_t k = 0; !why && k < d->ndkim; k++) {
+			const struct zw_dkim_spec *dk = &d->dkim[k];
+			if (!dk->selector || dk->expect_absent)
+				continue;
+			snprintf(other, sizeof(other), "%s._domainkey.%s", dk->selector, d->apex);
+			if (strcasecmp(c->name, other) != 0)
+				continue;
+			why = dk->cname ? "CNAME_MULTIPLE (CN-06): '%s' is also a dkim selector of spec.dkim with "
+					  "its own cname (a CNAME is a singleton, RFC 2181 §10.1)"
+					: "CNAME_WITH_OTHER_DATA (CN-01): '%s' also holds a dkim key of spec.dkim; no "
+					  "other data may sit beside a CNAME (RFC 1034 §3.6.2, RFC 2181 §10.1)";
+		}
+		if (!why)
+			continue;
+		snprintf(path, sizeof(path), "spec.cnames[%zu].name", i);
+		struct zw_ynode at = {.line = c->loc.line, .col = c->loc.col};
+		add_error(ld, &at, path, why, c->name);
+	}
+}
+
 static void build_domain(struct loader *ld, const struct zw_ynode *doc)
 {
 	const struct zw_ynode *spec = zw_ynode_get(doc, "spec");
@@ -955,13 +992,15 @@ static void build_domain(struct loader *ld, const struct zw_ynode *doc)
 	}
 	for (size_t i = 0; i < d->ndkim; i++)
 		for (size_t j = 0; j < i; j++)
-			if (strcasecmp(d->dkim[i].selector, d->dkim[j].selector) == 0) {
+			if (d->dkim[i].selector && d->dkim[j].selector && /* NULL: out of memory, flagged */
+			    strcasecmp(d->dkim[i].selector, d->dkim[j].selector) == 0) {
 				char path[64];
 				snprintf(path, sizeof(path), "spec.dkim[%zu].selector", i);
 				struct zw_ynode fake = {.line = d->dkim[i].loc.line, .col = d->dkim[i].loc.col};
 				add_error(ld, &fake, path, "selector '%s' is declared twice", d->dkim[i].selector);
 				break;
 			}
+	cname_clashes(ld, d);
 }
 
 static void load_doc(struct loader *ld, const struct zw_ydoc *doc)
