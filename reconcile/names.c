@@ -123,10 +123,15 @@ int zw_name_resolve(char **out, const char *rel, const char *domain, struct zw_e
 	char bare[ZW_NAME_MAX + 2];
 	snprintf(bare, sizeof(bare), "%.*s", (int)(dl - 1), dom);
 	if (ends_with_domain(rel, bare)) {
-		rc = zw_error_set(err, ZW_EINVAL,
-				  "APEX_DUPLICATED (NM-01): '%s' already ends with the domain, so it would "
-				  "become '%s.%s'; write '%.*s' (relative) or '%s.' (absolute)",
-				  rel, rel, bare, (int)(rl > dl ? rl - dl : 0), rel, rel);
+		/* the relative spelling of the domain itself is '@' (RFC 1035 §5.1) */
+		rc = rl > dl ? zw_error_set(err, ZW_EINVAL,
+					    "APEX_DUPLICATED (NM-01): '%s' already ends with the domain, so it would "
+					    "become '%s.%s'; write '%.*s' (relative) or '%s.' (absolute)",
+					    rel, rel, bare, (int)(rl - dl), rel, rel)
+			     : zw_error_set(err, ZW_EINVAL,
+					    "APEX_DUPLICATED (NM-01): '%s' is the domain itself, so it would "
+					    "become '%s.%s'; write '@' (relative) or '%s.' (absolute)",
+					    rel, rel, bare, rel);
 		zw_free(dom);
 		return rc;
 	}
