@@ -151,6 +151,7 @@ static int grammar(struct ctx *c, enum zw_role role, const char *v, size_t len)
 struct txt_seen {
 	enum zw_role role;
 	const struct zw_irr *rr;
+	int exact; /* the value as published has the role (no stray character to remove first) */
 };
 
 /*
@@ -233,6 +234,11 @@ static int inspect_txt(struct ctx *c, const struct zw_irr *rr, enum zw_role hint
 		rc = finish(c, from, rr->type == ZW_TYPE_SPF99 ? "SPF" : "TXT", &rr->loc, zw_buf_str(&shown));
 	seen->role = role;
 	seen->rr = rr;
+	if (role != ZW_ROLE_NONE) {
+		int near = 0;
+		const struct zw_txt *raw = joined ? joined : rr->txt;
+		seen->exact = zw_role_detect(&near, raw->data, raw->len, hint) == role && !near;
+	}
 	zw_buf_free(&norm);
 	zw_buf_free(&shown);
 	return rc;
@@ -243,24 +249,35 @@ static int count_roles(struct ctx *c, const struct txt_seen *seen, size_t n)
 {
 	static const struct {
 		enum zw_role role;
-		const char *id, *what, *why;
+		const char *id, *what, *why, *then;
 	} rules[] = {
-		{ZW_ROLE_SPF, "SP-02", "spf", "more than one v=spf1 record: check_host gives permerror (RFC 7208 §4.5)"},
-		{ZW_ROLE_DMARC, "DM-02", "dmarc", "more than one dmarc record: receivers discard all of them (RFC 7489 §6.6.3)"},
-		{ZW_ROLE_DKIM, "DK-14", "dkim", "more than one dkim key record at one selector: results are undefined (RFC 6376 §3.6.2.2)"},
+		{ZW_ROLE_SPF, "SP-02", "spf", "more than one v=spf1 record: check_host gives permerror (RFC 7208 §4.5)",
+		 "check_host gives permerror (RFC 7208 §4.5)"},
+		{ZW_ROLE_DMARC, "DM-02", "dmarc", "more than one dmarc record: receivers discard all of them (RFC 7489 §6.6.3)",
+		 "receivers discard all of them (RFC 7489 §6.6.3)"},
+		{ZW_ROLE_DKIM, "DK-14", "dkim", "more than one dkim key record at one selector: results are undefined (RFC 6376 §3.6.2.2)",
+		 "results are undefined (RFC 6376 §3.6.2.2)"},
 	};
 	for (size_t r = 0; r < sizeof(rules) / sizeof(rules[0]); r++) {
-		size_t count = 0;
+		size_t count = 0, exact = 0;
 		const struct zw_irr *last = NULL;
 		for (size_t i = 0; i < n; i++)
 			if (seen[i].role == rules[r].role) {
 				count++;
+				exact += seen[i].exact;
 				last = seen[i].rr;
 			}
 		if (count < 2)
 			continue;
 		size_t from = c->fs->n;
-		struct zw_finding *f = zw_findings_add(c->fs, rules[r].id, -1, "%zu records: %s", count, rules[r].why);
+		/* receivers select on the published value: a broken copy (TX-xx) is not one of theirs,
+		 * so "permerror" / "discard all" is only true once it is repaired as it stands */
+		struct zw_finding *f =
+			exact >= 2 ? zw_findings_add(c->fs, rules[r].id, -1, "%zu records: %s", count, rules[r].why)
+				   : zw_findings_add(c->fs, rules[r].id, -1,
+						     "%zu %s records once their stray characters are removed, %zu as "
+						     "published: repaired as they stand, %s",
+						     count, rules[r].what, exact, rules[r].then);
 		if (!f || zw_finding_setf(f, ZW_F_FIX, "keep exactly one %s record at %s: merge the wanted terms into one "
 					  "and delete the others", rules[r].what, c->o->owner))
 			return ZW_ENOMEM;
@@ -395,18 +412,21 @@ static int inspect_cname(struct ctx *c, const struct zw_irr *rr, size_t ncname, 
 			rc = ZW_ENOMEM;
 	}
 	zw_free(fixed);
-	if (rc == 0 && ncname > 1 && rr == &c->o->rrs[0]) {
+	const struct zw_irr *first = c->o->rrs;
+	while (first->type != ZW_TYPE_CNAME) /* rr is a CNAME, so this stops at rr at the latest */
+		first++;
+	if (rc == 0 && ncname > 1 && rr == first) { /* once per owner, on its first cname */
 		struct zw_finding *f = add(c, "CN-06", "%s has more than one cname: a cname is a singleton (RFC 2181 §10.1)%s",
 					   c->o->owner, "");
 		if (!f || zw_finding_set(f, ZW_F_FIX, "keep one cname target and delete the others"))
 			rc = ZW_ENOMEM;
 	}
-	if (rc == 0 && strcmp(c->o->owner, c->apex) == 0) {
+	if (rc == 0 && rr == first && strcmp(c->o->owner, c->apex) == 0) {
 		struct zw_finding *f = add(c, "CN-02", "cname at the zone apex %s%s: the apex holds soa and ns (RFC 1034 §3.6.2)",
 					   c->apex, "");
 		if (!f || zw_finding_set(f, ZW_F_FIX, "use a route 53 alias or cloudflare flattening instead"))
 			rc = ZW_ENOMEM;
-	} else if (rc == 0 && other_data) {
+	} else if (rc == 0 && rr == first && other_data) {
 		struct zw_finding *f = add(c, "CN-01", "%s has a cname and other data: no other data may sit beside a "
 					   "cname (RFC 1034 §3.6.2, RFC 2181 §10.1)%s", c->o->owner, "");
 		if (!f || zw_finding_set(f, ZW_F_FIX, "keep the cname (or the other records) and delete the rest"))

@@ -66,8 +66,8 @@ static int doubled(const char *owner, const char *apex)
 /* SE-01: some but not all three `<token>._domainkey` CNAMEs to dkim.amazonses.com. */
 static int ses_tokens(struct zw_findings *fs, const struct zw_zone *z, const char *domain)
 {
-	size_t n = 0, last = 0;
-	for (size_t i = 0; i < z->n; i++) {
+	size_t n = 0, last = 0, seen[3] = {0}; /* the distinct token owners counted so far */
+	for (size_t i = 0; i < z->n && n < 3; i++) {
 		const char *t = z->v[i].target;
 		size_t tl = t ? strlen(t) : 0;
 		/* a mangled target (SE-02) is still a published token: SE-02 says what is wrong */
@@ -78,7 +78,12 @@ static int ses_tokens(struct zw_findings *fs, const struct zw_zone *z, const cha
 				return ZW_ENOMEM;
 			if (hit) /* NM-01 says it: SES never sees that one */
 				continue;
-			n++;
+			size_t k = 0;
+			while (k < n && strcmp(z->v[seen[k]].owner, z->v[i].owner) != 0)
+				k++;
+			if (k < n) /* a second CNAME at one token is CN-06, not another token */
+				continue;
+			seen[n++] = i;
 			last = i;
 		}
 	}
