@@ -20,10 +20,14 @@
 #define MAX_PROVIDERS 32
 
 extern const struct zw_provider zw_provider_rfc2136;
+extern const struct zw_provider zw_provider_route53;
+extern const struct zw_provider zw_provider_cloudflare;
 
 /* The providers compiled in. */
 static const struct zw_provider *const builtin[] = {
 	&zw_provider_rfc2136,
+	&zw_provider_route53,
+	&zw_provider_cloudflare,
 };
 
 struct entry {
