@@ -21,7 +21,7 @@ for src in "$@"; do
 	if [ "$secs" = 0 ]; then
 		"$bin" -runs=0 "$corpus" >"build/fuzz/$name.log" 2>&1 || { echo "FAIL $name (see build/fuzz/$name.log)"; fail=1; continue; }
 	else
-		"$bin" -max_total_time="$secs" -rss_limit_mb=1024 -artifact_prefix="build/fuzz/$name-" \
+		"$bin" -max_total_time="$secs" -print_final_stats=1 -rss_limit_mb=1024 -artifact_prefix="build/fuzz/$name-" \
 			"build/fuzz/work/$short" "$corpus" >"build/fuzz/$name.log" 2>&1 || { echo "FAIL $name (see build/fuzz/$name.log)"; fail=1; continue; }
 	fi
 	echo "ok   $name $(grep -o 'stat::number_of_executed_units: [0-9]*' "build/fuzz/$name.log" | tail -1 || true)"
