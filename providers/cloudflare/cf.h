@@ -68,11 +68,12 @@ int cf_rec_equal(const struct cf_rec *r, uint16_t type, const struct zw_prov_rda
 
 /* The full record body for POST, PATCH, PUT and batch items: type, name (no trailing
  * dot), content, ttl (0 -> 1 automatic, clamped to 30..86400), priority for MX,
- * proxied:false where the type can be proxied, comment "managed by zonewarden"; with
- * `id` when not NULL (batch patches). NULL: out of memory; *why says what else failed
- * (an unwritable type, a bad MX). */
+ * proxied:false where the type can be proxied, comment "managed by zonewarden" when
+ * `claim` (not on a record of someone else whose ttl alone we align: a PATCH leaves the
+ * fields it does not carry as they are); with `id` when not NULL (batch patches).
+ * NULL: out of memory; *why says what else failed (an unwritable type, a bad MX). */
 cJSON *cf_record_json(const struct zw_prov_host *h, const char *id, const char *name, uint16_t type, uint32_t ttl,
-		      const struct zw_prov_rdata *rd, const char **why);
+		      const struct zw_prov_rdata *rd, int claim, const char **why);
 
 /* ---- the envelope ------------------------------------------------------------------------ */
 

@@ -352,7 +352,7 @@ static void relative_dotless(char *out, size_t outsz, const char *name)
 }
 
 cJSON *cf_record_json(const struct zw_prov_host *h, const char *id, const char *name, uint16_t type, uint32_t ttl,
-		      const struct zw_prov_rdata *rd, const char **why)
+		      const struct zw_prov_rdata *rd, int claim, const char **why)
 {
 	char host[512], rname[512];
 	char *content = NULL;
@@ -395,7 +395,8 @@ cJSON *cf_record_json(const struct zw_prov_host *h, const char *id, const char *
 		ok = cJSON_AddNumberToObject(o, "priority", (double)prio) != NULL;
 	if (ok && (type == 1 || type == 28 || type == 5))
 		ok = cJSON_AddFalseToObject(o, "proxied") != NULL;
-	ok = ok && cJSON_AddStringToObject(o, "comment", CF_COMMENT);
+	if (ok && claim)
+		ok = cJSON_AddStringToObject(o, "comment", CF_COMMENT) != NULL;
 	h->free(content);
 	if (!ok) {
 		cJSON_Delete(o);

@@ -518,7 +518,7 @@ static void ops_free(const struct zw_prov_host *h, struct plan_ops *o)
 }
 
 static int ops_add(struct cf *c, struct plan_ops *o, enum cf_op_kind kind, size_t change, const struct cf_rec *rec,
-		   const struct zw_prov_rrset *set, const struct zw_prov_rdata *rd, const char **why)
+		   const struct zw_prov_rrset *set, const struct zw_prov_rdata *rd, int claim, const char **why)
 {
 	const struct zw_prov_host *h = c->host;
 	struct cf_op op = {kind, change, NULL, NULL, NULL, 0, 0, rd, 0};
@@ -546,7 +546,7 @@ static int ops_add(struct cf *c, struct plan_ops *o, enum cf_op_kind kind, size_
 		}
 		memcpy(op.id, rec->id, il + 1);
 	}
-	if (kind != CF_DELETE && !(op.body = cf_record_json(h, NULL, name, op.type, op.ttl, rd, why))) {
+	if (kind != CF_DELETE && !(op.body = cf_record_json(h, NULL, name, op.type, op.ttl, rd, claim, why))) {
 		h->free(op.name);
 		h->free(op.id);
 		return *why ? ZW_PROV_EINVAL : ZW_PROV_ENOMEM;
@@ -613,13 +613,14 @@ static int plan_change(struct cf *c, struct plan_ops *o, size_t ci, struct zw_pr
 		}
 		claimed[bi[i]] = 1;
 	}
-	/* records present before and after stay */
+	/* records present before and after stay (a ttl-only patch leaves their comment alone:
+	 * the record may be someone else's, like a verification token beside our SPF) */
 	for (size_t j = 0; j < na; j++)
 		for (size_t i = 0; i < nb; i++)
 			if (!kept_b[i] && cf_rec_equal(&c->recs[bi[i]], a->type, &a->rd[j])) {
 				kept_a[j] = kept_b[i] = 1;
 				if (c->recs[bi[i]].ttl != a->ttl)
-					rc = ops_add(c, o, CF_PATCH, ci, &c->recs[bi[i]], a, &a->rd[j], &why);
+					rc = ops_add(c, o, CF_PATCH, ci, &c->recs[bi[i]], a, &a->rd[j], 0, &why);
 				break;
 			}
 	size_t i = 0;
@@ -629,15 +630,15 @@ static int plan_change(struct cf *c, struct plan_ops *o, size_t ci, struct zw_pr
 		while (i < nb && kept_b[i])
 			i++;
 		if (i < nb) {
-			rc = ops_add(c, o, CF_PATCH, ci, &c->recs[bi[i]], a, &a->rd[j], &why);
+			rc = ops_add(c, o, CF_PATCH, ci, &c->recs[bi[i]], a, &a->rd[j], 1, &why);
 			kept_b[i++] = 1;
 		} else {
-			rc = ops_add(c, o, CF_POST, ci, NULL, a, &a->rd[j], &why);
+			rc = ops_add(c, o, CF_POST, ci, NULL, a, &a->rd[j], 1, &why);
 		}
 	}
 	for (size_t k = 0; k < nb && rc == 0; k++)
 		if (!kept_b[k])
-			rc = ops_add(c, o, CF_DELETE, ci, &c->recs[bi[k]], NULL, NULL, &why);
+			rc = ops_add(c, o, CF_DELETE, ci, &c->recs[bi[k]], NULL, NULL, 0, &why);
 	if (rc == ZW_PROV_EINVAL) {
 		result(ch, ZW_PROV_PERMANENT, "%s", why ? why : "cannot encode the record");
 		return 0;

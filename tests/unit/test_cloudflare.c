@@ -224,26 +224,26 @@ static void test_record_json(void **state)
 	const char *why;
 	size_t lens[] = {20};
 	struct zw_prov_rdata txt = {"v=DMARC1; p=\"reject\"", 20, lens, 1, NULL};
-	char *s = print(cf_record_json(&host, NULL, "_dmarc.example.test.", 16, 300, &txt, &why));
+	char *s = print(cf_record_json(&host, NULL, "_dmarc.example.test.", 16, 300, &txt, 1, &why));
 	assert_string_equal(s, "{\"type\":\"TXT\",\"name\":\"_dmarc.example.test\",\"content\":"
 			       "\"\\\"v=DMARC1; p=\\\\\\\"reject\\\\\\\"\\\"\",\"ttl\":300,"
 			       "\"comment\":\"managed by zonewarden\"}");
 	cJSON_free(s);
 	struct zw_prov_rdata cn = {NULL, 0, NULL, 0, "u1234.links.esp.test."};
-	s = print(cf_record_json(&host, "abc", "em1234.example.test.", 5, 0, &cn, &why));
+	s = print(cf_record_json(&host, "abc", "em1234.example.test.", 5, 0, &cn, 1, &why));
 	assert_string_equal(s, "{\"id\":\"abc\",\"type\":\"CNAME\",\"name\":\"em1234.example.test\",\"content\":"
 			       "\"u1234.links.esp.test\",\"ttl\":1,\"proxied\":false,\"comment\":\"managed by zonewarden\"}");
 	cJSON_free(s);
 	struct zw_prov_rdata mx = {NULL, 0, NULL, 0, "10 mx.example.test."};
-	s = print(cf_record_json(&host, NULL, "example.test.", 15, 100000, &mx, &why));
+	s = print(cf_record_json(&host, NULL, "example.test.", 15, 100000, &mx, 0, &why));
 	assert_string_equal(s, "{\"type\":\"MX\",\"name\":\"example.test\",\"content\":\"mx.example.test\",\"ttl\":86400,"
-			       "\"priority\":10,\"comment\":\"managed by zonewarden\"}");
+			       "\"priority\":10}"); /* not claimed: no comment */
 	cJSON_free(s);
 	struct zw_prov_rdata bad = {NULL, 0, NULL, 0, "mx.example.test."};
-	assert_null(cf_record_json(&host, NULL, "example.test.", 15, 300, &bad, &why));
+	assert_null(cf_record_json(&host, NULL, "example.test.", 15, 300, &bad, 1, &why));
 	assert_string_equal(why, "an mx record needs 'priority host'");
 	struct zw_prov_rdata caa = {NULL, 0, NULL, 0, "0 issue \"ca.test\""};
-	assert_null(cf_record_json(&host, NULL, "example.test.", 257, 300, &caa, &why));
+	assert_null(cf_record_json(&host, NULL, "example.test.", 257, 300, &caa, 1, &why));
 	assert_non_null(why);
 	assert_int_equal(cf_type_code("aaaa"), 28);
 	assert_string_equal(cf_type_name(16), "TXT");
@@ -258,8 +258,8 @@ static void test_batch_json(void **state)
 	struct zw_prov_rdata rd = {"abc", 3, lens, 1, NULL};
 	struct cf_op ops[3] = {
 		{CF_DELETE, 0, "d1", NULL, NULL, 16, 300, NULL, 0},
-		{CF_PATCH, 1, "p1", cf_record_json(&host, NULL, "a.example.test.", 16, 300, &rd, &why), NULL, 16, 300, &rd, 0},
-		{CF_POST, 2, NULL, cf_record_json(&host, NULL, "b.example.test.", 16, 300, &rd, &why), NULL, 16, 300, &rd, 0},
+		{CF_PATCH, 1, "p1", cf_record_json(&host, NULL, "a.example.test.", 16, 300, &rd, 1, &why), NULL, 16, 300, &rd, 0},
+		{CF_POST, 2, NULL, cf_record_json(&host, NULL, "b.example.test.", 16, 300, &rd, 1, &why), NULL, 16, 300, &rd, 0},
 	};
 	char *s = NULL;
 	assert_int_equal(cf_batch_json(&s, ops, 3), 0);
