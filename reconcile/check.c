@@ -306,13 +306,15 @@ static int inspect_claims(struct zw_findings *fs, const struct dom *x, const cha
 
 /*
  * A finding that explains what other findings at a name are consequences of; returns
- * that name, or NULL if f explains nothing:
+ * that name, or NULL if f explains nothing. `what` is the consequence being judged:
  *   NM-01    the record sits at the doubled name: its absence at the name meant;
  *   DL-01    (per record) it is at the provider only: its absence from the world;
  *   TX-*, NM-02, SE-02  the value is mangled: the record that does not parse (no SPF, no
- *            DMARC) or the target that does not resolve (dangling CNAME, no DKIM key).
+ *            DMARC) or the target that does not resolve (dangling CNAME, no DKIM key);
+ *   ZW-01    the manifest claims the record and says exactly what to create: the
+ *            generic "no SPF / no DMARC / no DKIM key" at that name adds nothing.
  */
-static const char *explains(const struct zw_finding *f)
+static const char *explains(const struct zw_finding *f, const char *what)
 {
 	const char *id = f->cls->id;
 	if (strcmp(id, "NM-01") == 0)
@@ -320,6 +322,8 @@ static const char *explains(const struct zw_finding *f)
 	if (strcmp(id, "DL-01") == 0 && f->type && strcmp(f->type, "NS") != 0)
 		return f->name;
 	if (strncmp(id, "TX-", 3) == 0 || strcmp(id, "NM-02") == 0 || strcmp(id, "SE-02") == 0)
+		return f->name;
+	if (strcmp(id, "ZW-01") == 0 && strcmp(what, "ZW-01") != 0 && strcmp(what, "CN-03") != 0)
 		return f->name;
 	return NULL;
 }
@@ -343,7 +347,7 @@ static void most_specific(struct zw_findings *fs, size_t from)
 			if (strcmp(f->cls->id, consequences[a]) != 0 || !f->name)
 				continue;
 			for (size_t k = from; k < fs->n && !drop; k++) {
-				const char *n = k != i ? explains(&fs->v[k]) : NULL;
+				const char *n = k != i ? explains(&fs->v[k], f->cls->id) : NULL;
 				drop = n && name_eq(n, f->name);
 			}
 		}

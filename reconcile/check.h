@@ -30,7 +30,7 @@
 #include "reconcile/finding.h"
 #include "reconcile/manifest.h"
 
-#define ZW_CHECK_BATCH 256 /* domains on one resolver at once */
+#define ZW_CHECK_BATCH 128 /* domains on one resolver at once: about 120 KiB each in flight */
 #define ZW_CHECK_MAX_ROUNDS 32 /* follow-up rounds per batch */
 
 /* One domain to check: a MailDomain, or (check --domain) a name and DKIM selectors. */
