@@ -260,8 +260,9 @@ static int api(struct cf *c, const char *method, const char *path, const char *b
 	}
 	cf_errors_text(why, sizeof(why), k.root);
 	cJSON_Delete(k.root);
+	/* no answer (whatever the transport said) or a 5xx but 503: it may have been done */
 	if (ambiguous)
-		*ambiguous = rc == ZW_PROV_ETRANSIENT && (status == 0 || (status >= 500 && status != 503));
+		*ambiguous = rc != ZW_PROV_ENOMEM && (status == 0 || (status >= 500 && status != 503));
 	if (status == 403 || status == 401)
 		return fail(err, ZW_PROV_EAUTH, "cloudflare refused %s %s (http %ld): the api token lacks the '%s' permission%s%s",
 			    method, path, status, perm, why[0] ? ": " : "", why);

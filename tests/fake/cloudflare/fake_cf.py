@@ -26,13 +26,16 @@ What it does:
     (knsupdate with the world's TSIG key), so DNS answers what the API holds.
 Control (never validated, not Cloudflare's): GET /_fake/calls, POST /_fake/calls/reset,
 GET /_fake/violations, GET /_fake/records?zone=NAME, POST /_fake/config
-({"batch_fail": N, "rate429": N, "comment_check": bool}), POST /_fake/seed
+({"batch_fail": N, "rate429": N, "drop_after_commit": N}: refuse the next N
+batches; answer the next N API calls 429 without Retry-After (code 10429); commit the next
+N writes and close the connection without an answer), POST /_fake/seed
 ({"zone": NAME, "records": [{name,type,content,ttl}]}: bulk insert, written through).
 """
 import copy
 import datetime
 import json
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -50,7 +53,7 @@ MAX_PER_PAGE = int(CONFIG.get("max_per_page", 5000))
 LOCK = threading.Lock()
 VIOLATIONS = []
 CALLS = {}
-KNOBS = {"batch_fail": 0, "rate429": 0}
+KNOBS = {"batch_fail": 0, "rate429": 0, "drop_after_commit": 0}
 NOW = "2026-11-23T10:00:00.000000Z"
 
 app = Flask(__name__)
@@ -594,7 +597,16 @@ def api(rest):
     if err:
         violation("write-through", key, [err])
         return reply(500, failure(1000, "write-through to knot failed"), None)
-    return reply(status, doc, op)
+    resp = reply(status, doc, op)
+    if touched and KNOBS["drop_after_commit"] > 0:
+        # the change is committed, the answer never arrives: the truly ambiguous failure
+        KNOBS["drop_after_commit"] -= 1
+        sock = request.environ.get("werkzeug.socket")
+        sys.stderr.write(f"DROP after commit {key}\n")
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+    return resp
 
 
 def reply(status, doc, op, headers=None):
