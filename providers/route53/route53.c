@@ -23,8 +23,10 @@
  * is marked replay-safe.
  *
  * Tests only: $ZW_R53_CAPTURE_DIR, when set, receives every request (POST bodies as
- * NNNN-OPERATION.xml, GET URLs as NNNN-OPERATION.get) so the tests can check each body
- * against botocore's model and count the calls.
+ * PID-NNNN-OPERATION.xml, GET URLs as PID-NNNN-OPERATION.get, STS calls as an empty
+ * PID-NNNN-AssumeRoleWithWebIdentity.sts) so the tests can check each body against
+ * botocore's model and count the calls; $ZW_R53_TEST_REFRESH_BEFORE (seconds) moves the
+ * web identity refresh margin so a test can see the credentials renewed.
  *
  * Owns: its state (struct r53), freed in r53_close.
  */
@@ -34,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "providers/route53/r53.h"
 
@@ -56,6 +59,7 @@ struct r53 {
 	char role_arn[512], token_file[1024], session_name[128];
 	char capture[512];
 	unsigned captured;
+	long refresh_before; /* seconds; REFRESH_BEFORE but in tests */
 	char ns_zone[64]; /* the zone whose name servers are cached */
 	char ns[MAX_NS][256];
 	size_t nns;
@@ -148,13 +152,14 @@ static void capture(struct r53 *r, const char *op, const char *url, const char *
 	char path[640];
 	if (!r->capture[0])
 		return;
-	snprintf(path, sizeof(path), "%s/%04u-%s.%s", r->capture, ++r->captured, op, body ? "xml" : "get");
+	snprintf(path, sizeof(path), "%s/%ld-%04u-%s.%s", r->capture, (long)getpid(), ++r->captured, op,
+		 body ? "xml" : url ? "get" : "sts");
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return;
 	if (body)
 		fwrite(body, 1, len, f);
-	else
+	else if (url)
 		fprintf(f, "%s\n", url);
 	fclose(f);
 }
@@ -172,7 +177,7 @@ static int call(struct r53 *r, const char *method, const char *op, const char *u
 	int rc;
 	memset(resp, 0, sizeof(*resp));
 	resp->body = "";
-	if (r->web && time(NULL) + REFRESH_BEFORE >= r->creds.expires && (rc = sts_refresh(r, err)))
+	if (r->web && time(NULL) + r->refresh_before >= r->creds.expires && (rc = sts_refresh(r, err)))
 		return rc;
 	r53_amzdate(amzdate, time(NULL));
 	struct r53_sigreq sr = {method, url, body, len, "text/xml", amzdate, r->creds.akid, r->creds.secret,
@@ -251,6 +256,7 @@ static int sts_refresh(struct r53 *r, struct zw_prov_error *err)
 		goto out;
 	}
 	struct zw_prov_http_req req = {"POST", r->sts_endpoint, headers, 1, body.p, body.len, "sts", 0, NULL, NULL};
+	capture(r, "AssumeRoleWithWebIdentity", NULL, NULL, 0);
 	if ((rc = r->http->request(r->http->ctx, &req, &resp, err))) {
 		char code[128], msg[300];
 		r53_parse_error(code, sizeof(code), msg, sizeof(msg), resp.body, resp.body_len);
@@ -389,6 +395,8 @@ static int r53_open(void **state, const struct zw_prov_host *host, const struct 
 	}
 	if (env("ZW_R53_CAPTURE_DIR"))
 		snprintf(r->capture, sizeof(r->capture), "%s", env("ZW_R53_CAPTURE_DIR"));
+	r->refresh_before = env("ZW_R53_TEST_REFRESH_BEFORE") ? strtol(env("ZW_R53_TEST_REFRESH_BEFORE"), NULL, 10)
+							      : REFRESH_BEFORE;
 	if ((rc = load_creds(r, err)))
 		goto bad;
 	snprintf(r->account, sizeof(r->account), "route53:%.160s", r->web ? r->role_arn : r->creds.akid);

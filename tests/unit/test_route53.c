@@ -6,7 +6,9 @@
  * body, the shared ini files, STS credentials, and the provider itself over a fake HTTP
  * table: zone choice among public and private twins, pagination with a repeated page,
  * batching at 1000 records / 32 000 characters with UPSERT counted twice, retry
- * classification, and every allocation failing in turn.
+ * classification, and every allocation failing in turn. With $ZW_R53_UNIT_BODIES set,
+ * every request body the provider builds here is also written to that folder, where
+ * tests/integration/route53.test checks each one with tests/tools/r53-xml-check.py.
  */
 #include "tests/unit/unit.h"
 
@@ -388,6 +390,18 @@ static int f_request(void *ctx, const struct zw_prov_http_req *req, struct zw_pr
 		f->bodies[f->seen] = req->body ? strndup(req->body, req->body_len) : NULL;
 		f->replay_safe[f->seen] = req->replay_safe;
 		f->seen++;
+	}
+	/* tests/integration/route53.test checks every body with botocore's model */
+	static unsigned nbody;
+	const char *dir = getenv("ZW_R53_UNIT_BODIES");
+	if (dir && req->body) {
+		char path[512];
+		snprintf(path, sizeof(path), "%s/unit-%04u-ChangeResourceRecordSets.xml", dir, ++nbody);
+		FILE *out = fopen(path, "w");
+		if (out) {
+			fwrite(req->body, 1, req->body_len, out);
+			fclose(out);
+		}
 	}
 	resp->status = f->answers[a].status;
 	resp->body = f->answers[a].body;
