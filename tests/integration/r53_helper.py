@@ -8,7 +8,8 @@ points at moto).
   change ZONEID ACTION NAME TYPE TTL VALUE...   one change (the "someone else" writer)
   dump ZONEID                  every rrset, one line each: NAME TYPE TTL VALUE|VALUE (sorted)
   mirror ZONEID APEX ZONEFILE SOCKET   forever: copy the listing into a Knot zone file and
-                               reload it when it changed (SPEC §12: moto serves no DNS)
+                               reload it when it changed (SPEC §12: moto serves no DNS);
+                               every $MIRROR_INTERVAL seconds (0.3)
 
 TXT values come back from Route 53 with octal \\ooo escapes; the zone file wants decimal
 \\DDD, so the mirror decodes to bytes and re-encodes."""
@@ -150,7 +151,7 @@ def main():
                     last = body
             except Exception as e:  # moto restarting, a torn listing: the next round retries
                 sys.stderr.write(f"mirror: {e}\n")
-            time.sleep(0.3)
+            time.sleep(float(os.environ.get("MIRROR_INTERVAL", "0.3")))
     else:
         sys.exit(f"unknown command {cmd}")
 
