@@ -25,6 +25,7 @@ What it does:
   - writes every committed change through to the zone's Knot server by RFC 2136
     (knsupdate with the world's TSIG key), so DNS answers what the API holds.
 Control (never validated, not Cloudflare's): GET /_fake/calls, POST /_fake/calls/reset,
+GET /_fake/requests (every API request received, one JSON object a line),
 GET /_fake/violations, GET /_fake/records?zone=NAME, POST /_fake/config
 ({"batch_fail": N, "rate429": N, "drop_after_commit": N}: refuse the next N
 batches; answer the next N API calls 429 without Retry-After (code 10429); commit the next
@@ -53,6 +54,7 @@ MAX_PER_PAGE = int(CONFIG.get("max_per_page", 5000))
 LOCK = threading.Lock()
 VIOLATIONS = []
 CALLS = {}
+REQUESTS = []  # every API request as received, for a replay against Prism
 KNOBS = {"batch_fail": 0, "rate429": 0, "drop_after_commit": 0}
 NOW = "2026-11-23T10:00:00.000000Z"
 
@@ -577,6 +579,9 @@ def api(rest):
     key = f"{method} {tmpl or path}"
     with LOCK:
         CALLS[key] = CALLS.get(key, 0) + 1
+        REQUESTS.append({"method": method, "path": request.full_path[len(PREFIX):].rstrip("?"),
+                         "content_type": request.headers.get("Content-Type"),
+                         "body": request.get_data(as_text=True)})
     if op is None:
         violation("request", key, ["no such operation in the schema"])
         return reply(404, failure(7003, "No route for the URI"), None)
@@ -632,6 +637,12 @@ def calls_reset():
     with LOCK:
         CALLS.clear()
     return "ok\n"
+
+
+@app.route("/_fake/requests", methods=["GET"])
+def requests_seen():
+    with LOCK:
+        return Response("".join(json.dumps(r) + "\n" for r in REQUESTS), mimetype="application/x-ndjson")
 
 
 @app.route("/_fake/violations", methods=["GET"])
