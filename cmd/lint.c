@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd/cmd.h"
 #include "reconcile/alloc.h"
@@ -38,7 +39,12 @@ int zw_cmd_lint(struct zw_opts *o)
 	for (int i = 0; i < o->nargs; i++) {
 		struct zw_zone *z = NULL;
 		struct zw_error err = {0};
-		int rc = zw_zonefile_load(&z, o->args[i], o->domain, &err);
+		struct stat st;
+		/* a directory opens and then never reaches end of file: refuse it up front */
+		int rc = stat(o->args[i], &st) == 0 && S_ISDIR(st.st_mode)
+				 ? zw_error_set_at(&err, ZW_EINVAL, o->args[i], 0, 0, NULL,
+						   "is a directory: lint takes zone files (validate takes directories)")
+				 : zw_zonefile_load(&z, o->args[i], o->domain, &err);
 		if (rc == 0 && !z->origin) {
 			zw_error_set_at(&err, ZW_EINVAL, o->args[i], 1, 1, NULL,
 					"no soa and no $ORIGIN: give the zone with --domain");
