@@ -17,9 +17,9 @@
 
 #include "providers/provider.h"
 
-#define CF_COMMENT "managed by zonewarden"
-#define CF_MAX_STRING 255	   /* one RFC 1035 character-string */
-#define CF_MAX_CONTENT 65536	   /* a TXT content read or written (the wire caps at 4096) */
+#define CF_COMMENT     "managed by zonewarden"
+#define CF_MAX_STRING  255   /* one RFC 1035 character-string */
+#define CF_MAX_CONTENT 65536 /* a TXT content read or written (the wire caps at 4096) */
 
 /* A TXT record's byte strings: data back to back, lens[i] each (the ABI's model). */
 struct cf_txt {
@@ -72,8 +72,8 @@ int cf_rec_equal(const struct cf_rec *r, uint16_t type, const struct zw_prov_rda
  * `claim` (not on a record of someone else whose ttl alone we align: a PATCH leaves the
  * fields it does not carry as they are); with `id` when not NULL (batch patches).
  * NULL: out of memory; *why says what else failed (an unwritable type, a bad MX). */
-cJSON *cf_record_json(const struct zw_prov_host *h, const char *id, const char *name, uint16_t type, uint32_t ttl,
-		      const struct zw_prov_rdata *rd, int claim, const char **why);
+cJSON *cf_record_json(const struct zw_prov_host *h, const char *id, const char *name, uint16_t type,
+		      uint32_t ttl, const struct zw_prov_rdata *rd, int claim, const char **why);
 
 /* ---- the envelope ------------------------------------------------------------------------ */
 
@@ -99,15 +99,15 @@ enum cf_op_kind { CF_DELETE, CF_PATCH, CF_POST };
 /* One record-level operation of an apply; `body` is the full record (not for deletes). */
 struct cf_op {
 	enum cf_op_kind kind;
-	size_t change;	  /* index into the changes */
-	char *id;	  /* delete, patch */
-	cJSON *body;	  /* patch, post (without id) */
+	size_t change; /* index into the changes */
+	char *id;      /* delete, patch */
+	cJSON *body;   /* patch, post (without id) */
 	/* what the op leaves behind, to see whether it landed after an ambiguous failure */
 	char *name;
 	uint16_t type;
 	uint32_t ttl;
 	const struct zw_prov_rdata *rd;
-	int done;	  /* 1 applied, -1 failed (result decided), 0 pending */
+	int done; /* 1 applied, -1 failed (result decided), 0 pending */
 };
 
 /* The batch body for ops[0..n): {"deletes":[{"id"}],"patches":[{id,...}],"posts":[...]},

@@ -220,10 +220,10 @@ static const struct {
 	const char *name;
 	int writable;
 } types[] = {
-	{1, "A", 1},	   {2, "NS", 1},       {5, "CNAME", 1},	  {12, "PTR", 1},     {15, "MX", 1},
-	{16, "TXT", 1},	   {28, "AAAA", 1},    {29, "LOC", 0},	  {33, "SRV", 0},     {35, "NAPTR", 0},
-	{37, "CERT", 0},   {43, "DS", 0},      {44, "SSHFP", 0},  {48, "DNSKEY", 0},  {52, "TLSA", 0},
-	{53, "SMIMEA", 0}, {61, "OPENPGPKEY", 0}, {64, "SVCB", 0}, {65, "HTTPS", 0}, {256, "URI", 0},
+	{1, "A", 1},	   {2, "NS", 1},	  {5, "CNAME", 1},  {12, "PTR", 1},    {15, "MX", 1},
+	{16, "TXT", 1},	   {28, "AAAA", 1},	  {29, "LOC", 0},   {33, "SRV", 0},    {35, "NAPTR", 0},
+	{37, "CERT", 0},   {43, "DS", 0},	  {44, "SSHFP", 0}, {48, "DNSKEY", 0}, {52, "TLSA", 0},
+	{53, "SMIMEA", 0}, {61, "OPENPGPKEY", 0}, {64, "SVCB", 0},  {65, "HTTPS", 0},  {256, "URI", 0},
 	{257, "CAA", 0},
 };
 
@@ -351,8 +351,8 @@ static void relative_dotless(char *out, size_t outsz, const char *name)
 	snprintf(out, outsz, "%.*s", (int)n, name);
 }
 
-cJSON *cf_record_json(const struct zw_prov_host *h, const char *id, const char *name, uint16_t type, uint32_t ttl,
-		      const struct zw_prov_rdata *rd, int claim, const char **why)
+cJSON *cf_record_json(const struct zw_prov_host *h, const char *id, const char *name, uint16_t type,
+		      uint32_t ttl, const struct zw_prov_rdata *rd, int claim, const char **why)
 {
 	char host[512], rname[512];
 	char *content = NULL;
@@ -418,8 +418,8 @@ size_t cf_errors_text(char *msg, size_t msgsz, const cJSON *root)
 		const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
 		const char *m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "message"));
 		char one[256];
-		snprintf(one, sizeof(one), "%s%d %s", n ? "; " : "", cJSON_IsNumber(code) ? code->valueint : 0,
-			 m ? m : "");
+		snprintf(one, sizeof(one), "%s%d %s", n ? "; " : "",
+			 cJSON_IsNumber(code) ? code->valueint : 0, m ? m : "");
 		for (char *c = one; *c; c++)
 			if (*c == '\n' || *c == '\r')
 				*c = ' ';

@@ -31,17 +31,17 @@
 #include "providers/cloudflare/cf.h"
 
 #define DEFAULT_BASE "https://api.cloudflare.com/client/v4"
-#define TOKEN_ENV "CLOUDFLARE_API_TOKEN"
-#define BASE_ENV "CLOUDFLARE_API_BASE_URL"
-#define MAX_TOKEN 1024
-#define MAX_NS 16
-#define MAX_PAGES 100000
+#define TOKEN_ENV    "CLOUDFLARE_API_TOKEN"
+#define BASE_ENV     "CLOUDFLARE_API_BASE_URL"
+#define MAX_TOKEN    1024
+#define MAX_NS	     16
+#define MAX_PAGES    100000
 
 struct cf {
 	const struct zw_prov_host *host;
 	char base[512];
-	char *auth;	     /* "Authorization: Bearer <token>" */
-	char account[160];   /* the rate budget's key */
+	char *auth;	   /* "Authorization: Bearer <token>" */
+	char account[160]; /* the rate budget's key */
 	long per_page, batch;
 	/* the last zone found: its name servers */
 	char ns_zone[64];
@@ -64,7 +64,8 @@ static const struct zw_prov_option cf_options[] = {
 	{NULL, ZW_POPT_STRING, NULL, 0, 0, 0},
 };
 
-static int fail(struct zw_prov_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct zw_prov_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 static int fail(struct zw_prov_error *err, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -105,7 +106,8 @@ static int read_token(char *out, size_t outsz, const struct zw_prov_settings *s,
 		return fail(err, ZW_PROV_EAUTH, "the api token is empty or too short");
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)out[i] <= 0x20 || (unsigned char)out[i] >= 0x7f)
-			return fail(err, ZW_PROV_EAUTH, "the api token holds a character a header cannot carry");
+			return fail(err, ZW_PROV_EAUTH,
+				    "the api token holds a character a header cannot carry");
 	return 0;
 }
 
@@ -222,8 +224,8 @@ static int id_ok(const char *id)
 	if (!id || !*id || strlen(id) > 64)
 		return 0;
 	for (; *id; id++)
-		if (!((*id >= 'a' && *id <= 'z') || (*id >= 'A' && *id <= 'Z') || (*id >= '0' && *id <= '9') ||
-		      *id == '-' || *id == '_'))
+		if (!((*id >= 'a' && *id <= 'z') || (*id >= 'A' && *id <= 'Z') ||
+		      (*id >= '0' && *id <= '9') || *id == '-' || *id == '_'))
 			return 0;
 	return 1;
 }
@@ -247,9 +249,16 @@ static int api(struct cf *c, const char *method, const char *path, const char *b
 		*ambiguous = 0;
 	snprintf(url, sizeof(url), "%s%s", c->base, path);
 	struct zw_prov_http_req req = {
-		.method = method, .url = url, .headers = headers, .nheaders = 3, .body = body,
-		.body_len = body ? strlen(body) : 0, .account = c->account, .replay_safe = replay_safe,
-		.classify = classify, .classify_ctx = &k,
+		.method = method,
+		.url = url,
+		.headers = headers,
+		.nheaders = 3,
+		.body = body,
+		.body_len = body ? strlen(body) : 0,
+		.account = c->account,
+		.replay_safe = replay_safe,
+		.classify = classify,
+		.classify_ctx = &k,
 	};
 	int rc = http->request(http->ctx, &req, &resp, &e);
 	long status = resp.status;
@@ -264,11 +273,13 @@ static int api(struct cf *c, const char *method, const char *path, const char *b
 	if (ambiguous)
 		*ambiguous = rc != ZW_PROV_ENOMEM && (status == 0 || (status >= 500 && status != 503));
 	if (status == 403 || status == 401)
-		return fail(err, ZW_PROV_EAUTH, "cloudflare refused %s %s (http %ld): the api token lacks the '%s' permission%s%s",
-			    method, path, status, perm, why[0] ? ": " : "", why);
+		return fail(
+			err, ZW_PROV_EAUTH,
+			"cloudflare refused %s %s (http %ld): the api token lacks the '%s' permission%s%s",
+			method, path, status, perm, why[0] ? ": " : "", why);
 	if (rc == ZW_PROV_ERATE)
-		return fail(err, rc, "cloudflare rate limit (http %ld%s%s): retry later", status, why[0] ? ": " : "",
-			    why);
+		return fail(err, rc, "cloudflare rate limit (http %ld%s%s): retry later", status,
+			    why[0] ? ": " : "", why);
 	if (why[0])
 		return fail(err, rc, "cloudflare %s %s: http %ld: %s", method, path, status, why);
 	return fail(err, rc, "%s", e.msg[0] ? e.msg : "cloudflare request failed");
@@ -320,8 +331,8 @@ static void ns_text(char *out, size_t outsz, const cJSON *zone)
 }
 
 /* The zone named exactly `name` (no trailing dot): 1 found (emitted), 0 none, <0 error. */
-static int zone_lookup(struct cf *c, const char *name, int (*emit)(void *, const char *, const char *), void *ctx,
-		       struct zw_prov_error *err)
+static int zone_lookup(struct cf *c, const char *name, int (*emit)(void *, const char *, const char *),
+		       void *ctx, struct zw_prov_error *err)
 {
 	char path[600], q[520], apex[520], nstext[400];
 	cJSON *root;
@@ -348,7 +359,8 @@ static int zone_lookup(struct cf *c, const char *name, int (*emit)(void *, const
 		rc = fail(err, ZW_PROV_EIO, "cloudflare returned zone %s without a usable id", name);
 	} else if (!status || strcmp(status, "active") != 0) {
 		rc = fail(err, ZW_PROV_EINVAL,
-			  "DL-10 zone %s is %s at cloudflare, not active: set its name servers at the registrar to {%s}",
+			  "DL-10 zone %s is %s at cloudflare, not active: set its name servers at the "
+			  "registrar to {%s}",
 			  name, status ? status : "of unknown status", nstext);
 	} else {
 		keep_ns(c, id, found);
@@ -361,8 +373,8 @@ static int zone_lookup(struct cf *c, const char *name, int (*emit)(void *, const
 	return rc;
 }
 
-static int cf_find_zone(void *state, const char *domain, int (*emit)(void *, const char *, const char *), void *ctx,
-			struct zw_prov_error *err)
+static int cf_find_zone(void *state, const char *domain, int (*emit)(void *, const char *, const char *),
+			void *ctx, struct zw_prov_error *err)
 {
 	struct cf *c = state;
 	char name[512];
@@ -430,8 +442,8 @@ static int recs_push(struct cf *c, struct cf_rec *r)
 }
 
 /* List the zone page by page into c->recs; emit each record when emit is not NULL. */
-static int fetch(struct cf *c, const char *zone_id, int (*emit)(void *, const struct zw_prov_rrset *), void *ctx,
-		 struct zw_prov_error *err)
+static int fetch(struct cf *c, const char *zone_id, int (*emit)(void *, const struct zw_prov_rrset *),
+		 void *ctx, struct zw_prov_error *err)
 {
 	int rc = 0, more = 1;
 	recs_clear(c);
@@ -440,13 +452,15 @@ static int fetch(struct cf *c, const char *zone_id, int (*emit)(void *, const st
 		cJSON *root;
 		if (page > MAX_PAGES)
 			return fail(err, ZW_PROV_EIO, "cloudflare listing of zone %s never ends", zone_id);
-		snprintf(path, sizeof(path), "/zones/%s/dns_records?page=%ld&per_page=%ld", zone_id, page, c->per_page);
+		snprintf(path, sizeof(path), "/zones/%s/dns_records?page=%ld&per_page=%ld", zone_id, page,
+			 c->per_page);
 		if ((rc = api(c, "GET", path, NULL, 0, "DNS Read", &root, NULL, err)))
 			break;
 		const cJSON *res = cJSON_GetObjectItemCaseSensitive(root, "result"), *e;
 		size_t n = 0;
 		if (!cJSON_IsArray(res))
-			rc = fail(err, ZW_PROV_EIO, "cloudflare listing of zone %s: no result array", zone_id);
+			rc = fail(err, ZW_PROV_EIO, "cloudflare listing of zone %s: no result array",
+				  zone_id);
 		cJSON_ArrayForEach(e, res)
 		{
 			struct cf_rec r;
@@ -457,8 +471,10 @@ static int fetch(struct cf *c, const char *zone_id, int (*emit)(void *, const st
 			if (prc == ZW_PROV_EUNSUPPORTED)
 				continue;
 			if (prc) {
-				rc = fail(err, prc, prc == ZW_PROV_ENOMEM ? "out of memory"
-									  : "cloudflare listing of zone %s: a record without id, name, type or content",
+				rc = fail(err, prc,
+					  prc == ZW_PROV_ENOMEM ? "out of memory"
+								: "cloudflare listing of zone %s: a record "
+								  "without id, name, type or content",
 					  zone_id);
 				break;
 			}
@@ -468,7 +484,8 @@ static int fetch(struct cf *c, const char *zone_id, int (*emit)(void *, const st
 				break;
 			}
 			if (emit) {
-				struct zw_prov_rdata rd = {r.txt.data, r.txt.len, r.txt.lens, r.txt.n, r.text};
+				struct zw_prov_rdata rd = {r.txt.data, r.txt.len, r.txt.lens, r.txt.n,
+							   r.text};
 				struct zw_prov_rrset set = {r.name, r.type, r.ttl, &rd, 1};
 				if ((rc = emit(ctx, &set)))
 					fail(err, rc, "cannot keep the records of zone %s", zone_id);
@@ -477,7 +494,8 @@ static int fetch(struct cf *c, const char *zone_id, int (*emit)(void *, const st
 		if (rc == 0) {
 			more = cf_next_page(root, page, n);
 			if (more < 0)
-				rc = fail(err, ZW_PROV_EIO, "cloudflare listing of zone %s: bad result_info on page %ld",
+				rc = fail(err, ZW_PROV_EIO,
+					  "cloudflare listing of zone %s: bad result_info on page %ld",
 					  zone_id, page);
 		}
 		cJSON_Delete(root);
@@ -491,8 +509,8 @@ static int fetch(struct cf *c, const char *zone_id, int (*emit)(void *, const st
 	return 0;
 }
 
-static int cf_list(void *state, const char *zone_id, int (*emit)(void *, const struct zw_prov_rrset *), void *ctx,
-		   struct zw_prov_error *err)
+static int cf_list(void *state, const char *zone_id, int (*emit)(void *, const struct zw_prov_rrset *),
+		   void *ctx, struct zw_prov_error *err)
 {
 	struct cf *c = state;
 	if (!id_ok(zone_id))
@@ -518,8 +536,9 @@ static void ops_free(const struct zw_prov_host *h, struct plan_ops *o)
 	memset(o, 0, sizeof(*o));
 }
 
-static int ops_add(struct cf *c, struct plan_ops *o, enum cf_op_kind kind, size_t change, const struct cf_rec *rec,
-		   const struct zw_prov_rrset *set, const struct zw_prov_rdata *rd, int claim, const char **why)
+static int ops_add(struct cf *c, struct plan_ops *o, enum cf_op_kind kind, size_t change,
+		   const struct cf_rec *rec, const struct zw_prov_rrset *set, const struct zw_prov_rdata *rd,
+		   int claim, const char **why)
 {
 	const struct zw_prov_host *h = c->host;
 	struct cf_op op = {kind, change, NULL, NULL, NULL, 0, 0, rd, 0};
@@ -532,13 +551,15 @@ static int ops_add(struct cf *c, struct plan_ops *o, enum cf_op_kind kind, size_
 		o->v = v;
 		o->cap = cap;
 	}
-	const char *name = set ? set->name : rec->name;
+	const char *name = set ? set->name : rec ? rec->name : NULL;
+	if (!name)
+		return ZW_PROV_EINVAL;
 	size_t nl = strlen(name);
 	if (!(op.name = h->alloc(nl + 1)))
 		return ZW_PROV_ENOMEM;
 	memcpy(op.name, name, nl + 1);
-	op.type = set ? set->type : rec->type;
-	op.ttl = set ? set->ttl : rec->ttl;
+	op.type = set ? set->type : rec ? rec->type : 0;
+	op.ttl = set ? set->ttl : rec ? rec->ttl : 0;
 	if (rec) {
 		size_t il = strlen(rec->id);
 		if (!(op.id = h->alloc(il + 1))) {
@@ -547,7 +568,8 @@ static int ops_add(struct cf *c, struct plan_ops *o, enum cf_op_kind kind, size_
 		}
 		memcpy(op.id, rec->id, il + 1);
 	}
-	if (kind != CF_DELETE && !(op.body = cf_record_json(h, NULL, name, op.type, op.ttl, rd, claim, why))) {
+	if (kind != CF_DELETE &&
+	    !(op.body = cf_record_json(h, NULL, name, op.type, op.ttl, rd, claim, why))) {
 		h->free(op.name);
 		h->free(op.id);
 		return *why ? ZW_PROV_EINVAL : ZW_PROV_ENOMEM;
@@ -575,7 +597,8 @@ static struct cf_rec *find_rec(struct cf *c, const char *name, uint16_t type, co
 			       const unsigned char *claimed, size_t *idx)
 {
 	for (size_t i = 0; i < c->nrecs; i++)
-		if (!claimed[i] && strcasecmp(c->recs[i].name, name) == 0 && cf_rec_equal(&c->recs[i], type, rd)) {
+		if (!claimed[i] && strcasecmp(c->recs[i].name, name) == 0 &&
+		    cf_rec_equal(&c->recs[i], type, rd)) {
 			*idx = i;
 			return &c->recs[i];
 		}
@@ -585,8 +608,8 @@ static struct cf_rec *find_rec(struct cf *c, const char *name, uint16_t type, co
 /* One change into ops: the records the plan saw must all be there (else the zone changed
  * since the plan: retryable, re-plan); records kept keep their id (patched when only the
  * ttl differs), replaced ones are patched in place, the rest deleted or posted. */
-static int plan_change(struct cf *c, struct plan_ops *o, size_t ci, struct zw_prov_change *ch, unsigned char *claimed,
-		       struct zw_prov_error *err)
+static int plan_change(struct cf *c, struct plan_ops *o, size_t ci, struct zw_prov_change *ch,
+		       unsigned char *claimed, struct zw_prov_error *err)
 {
 	const struct zw_prov_rrset *b = ch->op == ZW_PROV_CREATE ? NULL : ch->before;
 	const struct zw_prov_rrset *a = ch->op == ZW_PROV_DELETE ? NULL : ch->after;
@@ -608,7 +631,8 @@ static int plan_change(struct cf *c, struct plan_ops *o, size_t ci, struct zw_pr
 			for (size_t k = 0; k < i; k++)
 				claimed[bi[k]] = 0;
 			result(ch, ZW_PROV_RETRYABLE,
-			       "the zone changed since the plan (a record of %s is no longer at cloudflare): re-plan",
+			       "the zone changed since the plan (a record of %s is no longer at cloudflare): "
+			       "re-plan",
 			       b->name);
 			return 0;
 		}
@@ -621,7 +645,8 @@ static int plan_change(struct cf *c, struct plan_ops *o, size_t ci, struct zw_pr
 			if (!kept_b[i] && cf_rec_equal(&c->recs[bi[i]], a->type, &a->rd[j])) {
 				kept_a[j] = kept_b[i] = 1;
 				if (c->recs[bi[i]].ttl != a->ttl)
-					rc = ops_add(c, o, CF_PATCH, ci, &c->recs[bi[i]], a, &a->rd[j], 0, &why);
+					rc = ops_add(c, o, CF_PATCH, ci, &c->recs[bi[i]], a, &a->rd[j], 0,
+						     &why);
 				break;
 			}
 	size_t i = 0;
@@ -666,14 +691,16 @@ static int landed(struct cf *c, const struct cf_op *op)
 			return 0;
 		if (op->kind == CF_PATCH && strcmp(r->id, op->id) == 0)
 			return cf_rec_equal(r, op->type, op->rd);
-		if (op->kind == CF_POST && strcasecmp(r->name, op->name) == 0 && cf_rec_equal(r, op->type, op->rd))
+		if (op->kind == CF_POST && strcasecmp(r->name, op->name) == 0 &&
+		    cf_rec_equal(r, op->type, op->rd))
 			return 1;
 	}
 	return op->kind == CF_DELETE;
 }
 
 /* One op through its own call: DELETE, PATCH (the full record: safe to replay), POST. */
-static int single(struct cf *c, const char *zone_id, struct cf_op *op, int *ambiguous, struct zw_prov_error *err)
+static int single(struct cf *c, const char *zone_id, struct cf_op *op, int *ambiguous,
+		  struct zw_prov_error *err)
 {
 	static const char *const methods[] = {"DELETE", "PATCH", "POST"};
 	char path[256];
@@ -685,7 +712,8 @@ static int single(struct cf *c, const char *zone_id, struct cf_op *op, int *ambi
 		snprintf(path, sizeof(path), "/zones/%s/dns_records/%s", zone_id, op->id);
 	if (op->body && !(body = cJSON_PrintUnformatted(op->body)))
 		return fail(err, ZW_PROV_ENOMEM, "out of memory");
-	int rc = api(c, methods[op->kind], path, body, op->kind == CF_PATCH, "DNS Write", &root, ambiguous, err);
+	int rc = api(c, methods[op->kind], path, body, op->kind == CF_PATCH, "DNS Write", &root, ambiguous,
+		     err);
 	cJSON_free(body);
 	cJSON_Delete(root);
 	/* a record already gone is what a delete wanted (a retried delete that landed first) */
@@ -701,8 +729,8 @@ static enum zw_prov_result outcome(int rc)
 }
 
 /* Settle ops whose outcome is unknown by listing the zone again. */
-static int settle(struct cf *c, const char *zone_id, struct cf_op *ops, size_t n, const unsigned char *unknown,
-		  struct zw_prov_error *err)
+static int settle(struct cf *c, const char *zone_id, struct cf_op *ops, size_t n,
+		  const unsigned char *unknown, struct zw_prov_error *err)
 {
 	int rc = fetch(c, zone_id, NULL, NULL, err);
 	if (rc)
@@ -829,14 +857,15 @@ static int cf_apply(void *state, const char *zone_id, struct zw_prov_change *cha
 		for (size_t i = 0; i < o.n; i++)
 			if (unknown[i] && o.v[i].done == 0) {
 				o.v[i].done = -1;
-				result(&changes[o.v[i].change], ZW_PROV_RETRYABLE, "%s (outcome unknown: re-plan)",
-				       batch_why);
+				result(&changes[o.v[i].change], ZW_PROV_RETRYABLE,
+				       "%s (outcome unknown: re-plan)", batch_why);
 			}
 	}
 	/* 4. each change: applied when every op of it was */
 	for (size_t i = 0; i < o.n; i++)
 		if (o.v[i].done == 1)
-			result(&changes[o.v[i].change], ZW_PROV_APPLIED, "%s", fallback ? "applied record by record" : "");
+			result(&changes[o.v[i].change], ZW_PROV_APPLIED, "%s",
+			       fallback ? "applied record by record" : "");
 	for (size_t i = 0; i < n; i++) {
 		int has = 0;
 		for (size_t k = 0; k < o.n && !has; k++)
@@ -846,7 +875,9 @@ static int cf_apply(void *state, const char *zone_id, struct zw_prov_change *cha
 	}
 	for (size_t i = 0; i < n && rc == 0; i++)
 		if (changes[i].result != ZW_PROV_APPLIED)
-			rc = fail(err, changes[i].result == ZW_PROV_RETRYABLE ? ZW_PROV_ETRANSIENT : ZW_PROV_EINVAL,
+			rc = fail(err,
+				  changes[i].result == ZW_PROV_RETRYABLE ? ZW_PROV_ETRANSIENT
+									 : ZW_PROV_EINVAL,
 				  "not every change was applied: %s", changes[i].message);
 out:
 	/* the ids kept no longer describe the zone */

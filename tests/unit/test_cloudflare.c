@@ -15,7 +15,10 @@
 extern const struct zw_provider zw_provider_cloudflare;
 
 static const struct zw_prov_host host = {
-	.abi = ZW_PROVIDER_ABI, .alloc = zw_malloc, .realloc = zw_realloc, .free = zw_free,
+	.abi = ZW_PROVIDER_ABI,
+	.alloc = zw_malloc,
+	.realloc = zw_realloc,
+	.free = zw_free,
 };
 
 /* ---- TXT ---------------------------------------------------------------------------------- */
@@ -184,7 +187,8 @@ static void test_rec_parse(void **state)
 	cf_rec_free(&host, &r);
 	cJSON_Delete(j);
 
-	j = cJSON_Parse("{\"id\":\"r2\",\"name\":\"x.example.test\",\"type\":\"CNAME\",\"content\":\"Target.ESP.test\","
+	j = cJSON_Parse("{\"id\":\"r2\",\"name\":\"x.example.test\",\"type\":\"CNAME\",\"content\":\"Target."
+			"ESP.test\","
 			"\"ttl\":3600,\"proxied\":false}");
 	assert_int_equal(cf_rec_parse(&r, &host, j), 0);
 	assert_string_equal(r.text, "target.esp.test.");
@@ -195,14 +199,16 @@ static void test_rec_parse(void **state)
 	cf_rec_free(&host, &r);
 	cJSON_Delete(j);
 
-	j = cJSON_Parse("{\"id\":\"r3\",\"name\":\"example.test\",\"type\":\"MX\",\"content\":\"mx.example.test\","
-			"\"priority\":10,\"ttl\":300}");
+	j = cJSON_Parse(
+		"{\"id\":\"r3\",\"name\":\"example.test\",\"type\":\"MX\",\"content\":\"mx.example.test\","
+		"\"priority\":10,\"ttl\":300}");
 	assert_int_equal(cf_rec_parse(&r, &host, j), 0);
 	assert_string_equal(r.text, "10 mx.example.test.");
 	cf_rec_free(&host, &r);
 	cJSON_Delete(j);
 
-	j = cJSON_Parse("{\"id\":\"r4\",\"name\":\"example.test\",\"type\":\"WHATEVER\",\"content\":\"x\",\"ttl\":300}");
+	j = cJSON_Parse("{\"id\":\"r4\",\"name\":\"example.test\",\"type\":\"WHATEVER\",\"content\":\"x\","
+			"\"ttl\":300}");
 	assert_int_equal(cf_rec_parse(&r, &host, j), ZW_PROV_EUNSUPPORTED);
 	cJSON_Delete(j);
 	j = cJSON_Parse("{\"name\":\"example.test\",\"type\":\"TXT\",\"content\":\"x\",\"ttl\":300}");
@@ -231,13 +237,16 @@ static void test_record_json(void **state)
 	cJSON_free(s);
 	struct zw_prov_rdata cn = {NULL, 0, NULL, 0, "u1234.links.esp.test."};
 	s = print(cf_record_json(&host, "abc", "em1234.example.test.", 5, 0, &cn, 1, &why));
-	assert_string_equal(s, "{\"id\":\"abc\",\"type\":\"CNAME\",\"name\":\"em1234.example.test\",\"content\":"
-			       "\"u1234.links.esp.test\",\"ttl\":1,\"proxied\":false,\"comment\":\"managed by zonewarden\"}");
+	assert_string_equal(s,
+			    "{\"id\":\"abc\",\"type\":\"CNAME\",\"name\":\"em1234.example.test\",\"content\":"
+			    "\"u1234.links.esp.test\",\"ttl\":1,\"proxied\":false,\"comment\":\"managed by "
+			    "zonewarden\"}");
 	cJSON_free(s);
 	struct zw_prov_rdata mx = {NULL, 0, NULL, 0, "10 mx.example.test."};
 	s = print(cf_record_json(&host, NULL, "example.test.", 15, 100000, &mx, 0, &why));
-	assert_string_equal(s, "{\"type\":\"MX\",\"name\":\"example.test\",\"content\":\"mx.example.test\",\"ttl\":86400,"
-			       "\"priority\":10}"); /* not claimed: no comment */
+	assert_string_equal(
+		s, "{\"type\":\"MX\",\"name\":\"example.test\",\"content\":\"mx.example.test\",\"ttl\":86400,"
+		   "\"priority\":10}"); /* not claimed: no comment */
 	cJSON_free(s);
 	struct zw_prov_rdata bad = {NULL, 0, NULL, 0, "mx.example.test."};
 	assert_null(cf_record_json(&host, NULL, "example.test.", 15, 300, &bad, 1, &why));
@@ -258,16 +267,19 @@ static void test_batch_json(void **state)
 	struct zw_prov_rdata rd = {"abc", 3, lens, 1, NULL};
 	struct cf_op ops[3] = {
 		{CF_DELETE, 0, "d1", NULL, NULL, 16, 300, NULL, 0},
-		{CF_PATCH, 1, "p1", cf_record_json(&host, NULL, "a.example.test.", 16, 300, &rd, 1, &why), NULL, 16, 300, &rd, 0},
-		{CF_POST, 2, NULL, cf_record_json(&host, NULL, "b.example.test.", 16, 300, &rd, 1, &why), NULL, 16, 300, &rd, 0},
+		{CF_PATCH, 1, "p1", cf_record_json(&host, NULL, "a.example.test.", 16, 300, &rd, 1, &why),
+		 NULL, 16, 300, &rd, 0},
+		{CF_POST, 2, NULL, cf_record_json(&host, NULL, "b.example.test.", 16, 300, &rd, 1, &why),
+		 NULL, 16, 300, &rd, 0},
 	};
 	char *s = NULL;
 	assert_int_equal(cf_batch_json(&s, ops, 3), 0);
-	assert_string_equal(s, "{\"deletes\":[{\"id\":\"d1\"}],"
-			       "\"patches\":[{\"type\":\"TXT\",\"name\":\"a.example.test\",\"content\":\"\\\"abc\\\"\","
-			       "\"ttl\":300,\"comment\":\"managed by zonewarden\",\"id\":\"p1\"}],"
-			       "\"posts\":[{\"type\":\"TXT\",\"name\":\"b.example.test\",\"content\":\"\\\"abc\\\"\","
-			       "\"ttl\":300,\"comment\":\"managed by zonewarden\"}]}");
+	assert_string_equal(
+		s, "{\"deletes\":[{\"id\":\"d1\"}],"
+		   "\"patches\":[{\"type\":\"TXT\",\"name\":\"a.example.test\",\"content\":\"\\\"abc\\\"\","
+		   "\"ttl\":300,\"comment\":\"managed by zonewarden\",\"id\":\"p1\"}],"
+		   "\"posts\":[{\"type\":\"TXT\",\"name\":\"b.example.test\",\"content\":\"\\\"abc\\\"\","
+		   "\"ttl\":300,\"comment\":\"managed by zonewarden\"}]}");
 	cJSON_free(s);
 	assert_int_equal(cf_batch_json(&s, ops + 2, 1), 0);
 	assert_non_null(strstr(s, "\"posts\""));
@@ -297,14 +309,17 @@ static void test_envelope(void **state)
 	(void)state;
 	char msg[256];
 	cJSON *ok = cJSON_Parse("{\"success\":true,\"errors\":[],\"messages\":[],\"result\":[]}");
-	cJSON *bad = cJSON_Parse("{\"success\":false,\"errors\":[{\"code\":81057,\"message\":\"The record already exists.\"},"
-				 "{\"code\":1004,\"message\":\"DNS Validation Error\"}],\"messages\":[],\"result\":null}");
-	cJSON *r971 = cJSON_Parse("{\"success\":false,\"errors\":[{\"code\":971,\"message\":\"Please wait\"}],"
-				  "\"messages\":[],\"result\":null}");
+	cJSON *bad = cJSON_Parse(
+		"{\"success\":false,\"errors\":[{\"code\":81057,\"message\":\"The record already exists.\"},"
+		"{\"code\":1004,\"message\":\"DNS Validation Error\"}],\"messages\":[],\"result\":null}");
+	cJSON *r971 =
+		cJSON_Parse("{\"success\":false,\"errors\":[{\"code\":971,\"message\":\"Please wait\"}],"
+			    "\"messages\":[],\"result\":null}");
 	cJSON *r10429 = cJSON_Parse("{\"success\":false,\"errors\":[{\"code\":10429,\"message\":\"x\"}],"
 				    "\"messages\":[],\"result\":null}");
 	assert_int_equal(cf_envelope_code(200, ok, status_error), 0);
-	assert_int_equal(cf_envelope_code(200, bad, status_error), ZW_PROV_EINVAL); /* success:false on a 200 */
+	assert_int_equal(cf_envelope_code(200, bad, status_error),
+			 ZW_PROV_EINVAL); /* success:false on a 200 */
 	assert_int_equal(cf_envelope_code(400, bad, status_error), ZW_PROV_EINVAL);
 	assert_int_equal(cf_envelope_code(429, NULL, status_error), ZW_PROV_ERATE);
 	assert_int_equal(cf_envelope_code(429, bad, status_error), ZW_PROV_ERATE);
@@ -328,9 +343,11 @@ static void test_envelope(void **state)
 static void test_next_page(void **state)
 {
 	(void)state;
-	cJSON *p1 = cJSON_Parse("{\"result_info\":{\"page\":1,\"per_page\":100,\"count\":100,\"total_count\":250,"
-				"\"total_pages\":3}}");
-	cJSON *p3 = cJSON_Parse("{\"result_info\":{\"page\":3,\"per_page\":100,\"count\":50,\"total_pages\":3}}");
+	cJSON *p1 =
+		cJSON_Parse("{\"result_info\":{\"page\":1,\"per_page\":100,\"count\":100,\"total_count\":250,"
+			    "\"total_pages\":3}}");
+	cJSON *p3 =
+		cJSON_Parse("{\"result_info\":{\"page\":3,\"per_page\":100,\"count\":50,\"total_pages\":3}}");
 	cJSON *none = cJSON_Parse("{\"result\":[]}");
 	cJSON *empty = cJSON_Parse("{\"result_info\":{\"page\":1,\"total_pages\":0}}");
 	assert_int_equal(cf_next_page(p1, 1, 100), 1);
@@ -403,7 +420,8 @@ static int fake_request(void *ctx, const struct zw_prov_http_req *req, struct zw
 		int rc = req->classify(req->classify_ctx, resp, &ra);
 		if (rc) {
 			err->code = rc;
-			snprintf(err->msg, sizeof(err->msg), "%s %s: http %ld", req->method, req->url, resp->status);
+			snprintf(err->msg, sizeof(err->msg), "%s %s: http %ld", req->method, req->url,
+				 resp->status);
 		}
 		return rc;
 	}
@@ -465,8 +483,12 @@ struct world {
 
 static void world_open(struct world *w, const char *per_page, const char *batch)
 {
-	w->http = (struct zw_prov_http){.ctx = &w->s, .request = fake_request, .release = fake_release,
-					.status_error = status_error, .budget = fake_budget, .secret = fake_secret};
+	w->http = (struct zw_prov_http){.ctx = &w->s,
+					.request = fake_request,
+					.release = fake_release,
+					.status_error = status_error,
+					.budget = fake_budget,
+					.secret = fake_secret};
 	w->host = host;
 	w->host.http = &w->http;
 	w->set = (struct settings){{{"accountId", "acct1"}, {"perPage", per_page}, {"batchSize", batch}}};
@@ -478,7 +500,8 @@ static void world_open(struct world *w, const char *per_page, const char *batch)
 	assert_string_equal(w->s.secret, "test-token-123");
 }
 
-static void answer(struct world *w, const char *method, const char *url_has, long status, const char *body, int times)
+static void answer(struct world *w, const char *method, const char *url_has, long status, const char *body,
+		   int times)
 {
 	w->s.v[w->s.n].method = method;
 	w->s.v[w->s.n].url_has = url_has;
@@ -515,9 +538,10 @@ static int emit_count(void *ctx, const struct zw_prov_rrset *set)
 }
 
 #define ZID "023e105f4ecef8ad9ca31a8372d0c353"
-#define ZONES_OK                                                                                                      \
-	"{\"success\":true,\"errors\":[],\"messages\":[],\"result\":[{\"id\":\"" ZID "\",\"name\":\"example.test\","  \
-	"\"status\":\"active\",\"name_servers\":[\"Ada.ns.cloudflare.test\",\"bob.ns.cloudflare.test\"]}],"          \
+#define ZONES_OK                                                                                             \
+	"{\"success\":true,\"errors\":[],\"messages\":[],\"result\":[{\"id\":\"" ZID                         \
+	"\",\"name\":\"example.test\","                                                                      \
+	"\"status\":\"active\",\"name_servers\":[\"Ada.ns.cloudflare.test\",\"bob.ns.cloudflare.test\"]}],"  \
 	"\"result_info\":{\"page\":1,\"per_page\":20,\"total_pages\":1,\"count\":1,\"total_count\":1}}"
 
 static void test_zones(void **state)
@@ -527,11 +551,14 @@ static void test_zones(void **state)
 	memset(&w, 0, sizeof(w));
 	world_open(&w, "100", "200");
 	answer(&w, "GET", "/zones?name=mail.example.test", 200,
-	       "{\"success\":true,\"errors\":[],\"messages\":[],\"result\":[],\"result_info\":{\"page\":1,\"total_pages\":0}}", 0);
+	       "{\"success\":true,\"errors\":[],\"messages\":[],\"result\":[],\"result_info\":{\"page\":1,"
+	       "\"total_pages\":0}}",
+	       0);
 	answer(&w, "GET", "/zones?name=example.test", 200, ZONES_OK, 0);
 	struct zone_seen z;
 	struct zw_prov_error e = {0};
-	assert_int_equal(zw_provider_cloudflare.find_zone(w.state, "mail.example.test.", emit_zone, &z, &e), 0);
+	assert_int_equal(zw_provider_cloudflare.find_zone(w.state, "mail.example.test.", emit_zone, &z, &e),
+			 0);
 	assert_string_equal(z.apex, "example.test.");
 	assert_string_equal(z.id, ZID);
 	assert_int_equal(w.s.nseen, 2);
@@ -545,24 +572,31 @@ static void test_zones(void **state)
 	memset(&w, 0, sizeof(w));
 	world_open(&w, "100", "200");
 	answer(&w, "GET", "/zones?name=example.test", 200,
-	       "{\"success\":true,\"errors\":[],\"messages\":[],\"result\":[{\"id\":\"" ZID "\",\"name\":\"example.test\","
-	       "\"status\":\"pending\",\"name_servers\":[\"ada.ns.cloudflare.test\",\"bob.ns.cloudflare.test\"]}]}",
+	       "{\"success\":true,\"errors\":[],\"messages\":[],\"result\":[{\"id\":\"" ZID
+	       "\",\"name\":\"example.test\","
+	       "\"status\":\"pending\",\"name_servers\":[\"ada.ns.cloudflare.test\",\"bob.ns.cloudflare."
+	       "test\"]}]}",
 	       0);
-	assert_int_equal(zw_provider_cloudflare.find_zone(w.state, "example.test", emit_zone, &z, &e), ZW_PROV_EINVAL);
-	assert_string_equal(e.msg, "DL-10 zone example.test is pending at cloudflare, not active: set its name servers "
-				   "at the registrar to {ada.ns.cloudflare.test bob.ns.cloudflare.test}");
+	assert_int_equal(zw_provider_cloudflare.find_zone(w.state, "example.test", emit_zone, &z, &e),
+			 ZW_PROV_EINVAL);
+	assert_string_equal(
+		e.msg, "DL-10 zone example.test is pending at cloudflare, not active: set its name servers "
+		       "at the registrar to {ada.ns.cloudflare.test bob.ns.cloudflare.test}");
 	zw_provider_cloudflare.close(w.state);
 
 	/* a token without Zone Read: one line naming the permission */
 	memset(&w, 0, sizeof(w));
 	world_open(&w, "100", "200");
 	answer(&w, "GET", "/zones?name=example.test", 403,
-	       "{\"success\":false,\"errors\":[{\"code\":9109,\"message\":\"Unauthorized to access requested resource\"}],"
+	       "{\"success\":false,\"errors\":[{\"code\":9109,\"message\":\"Unauthorized to access requested "
+	       "resource\"}],"
 	       "\"messages\":[],\"result\":null}",
 	       0);
-	assert_int_equal(zw_provider_cloudflare.find_zone(w.state, "example.test", emit_zone, &z, &e), ZW_PROV_EAUTH);
-	assert_string_equal(e.msg, "cloudflare refused GET /zones?name=example.test (http 403): the api token lacks the "
-				   "'Zone Read' permission: 9109 Unauthorized to access requested resource");
+	assert_int_equal(zw_provider_cloudflare.find_zone(w.state, "example.test", emit_zone, &z, &e),
+			 ZW_PROV_EAUTH);
+	assert_string_equal(
+		e.msg, "cloudflare refused GET /zones?name=example.test (http 403): the api token lacks the "
+		       "'Zone Read' permission: 9109 Unauthorized to access requested resource");
 	assert_null(strstr(e.msg, "test-token-123"));
 	zw_provider_cloudflare.close(w.state);
 }
@@ -574,15 +608,17 @@ static char *page_body(int page, int per_page, int total)
 	char *b = buf[page % 3];
 	size_t used = 0;
 	int first = (page - 1) * per_page, last = first + per_page < total ? first + per_page : total;
-	used += (size_t)snprintf(b + used, sizeof(buf[0]) - used, "{\"success\":true,\"errors\":[],\"messages\":[],\"result\":[");
+	used += (size_t)snprintf(b + used, sizeof(buf[0]) - used,
+				 "{\"success\":true,\"errors\":[],\"messages\":[],\"result\":[");
 	for (int i = first; i < last; i++)
 		used += (size_t)snprintf(b + used, sizeof(buf[0]) - used,
 					 "%s{\"id\":\"id%d\",\"name\":\"r%d.example.test\",\"type\":\"TXT\","
 					 "\"content\":\"\\\"v%d\\\"\",\"ttl\":300}",
 					 i > first ? "," : "", i, i, i);
 	snprintf(b + used, sizeof(buf[0]) - used,
-		 "],\"result_info\":{\"page\":%d,\"per_page\":%d,\"count\":%d,\"total_count\":%d,\"total_pages\":%d}}", page,
-		 per_page, last - first, total, (total + per_page - 1) / per_page);
+		 "],\"result_info\":{\"page\":%d,\"per_page\":%d,\"count\":%d,\"total_count\":%d,\"total_"
+		 "pages\":%d}}",
+		 page, per_page, last - first, total, (total + per_page - 1) / per_page);
 	return b;
 }
 
@@ -604,7 +640,9 @@ static void test_list_pages(void **state)
 	/* a server that claims more pages but gives an empty one: an error, not a loop */
 	w.s.n = 0;
 	answer(&w, "GET", "page=1&", 200,
-	       "{\"success\":true,\"errors\":[],\"messages\":[],\"result\":[],\"result_info\":{\"page\":1,\"total_pages\":9}}", 0);
+	       "{\"success\":true,\"errors\":[],\"messages\":[],\"result\":[],\"result_info\":{\"page\":1,"
+	       "\"total_pages\":9}}",
+	       0);
 	assert_int_equal(zw_provider_cloudflare.list(w.state, ZID, emit_count, &n, &e), ZW_PROV_EIO);
 	assert_string_equal(e.msg, "cloudflare listing of zone " ZID ": bad result_info on page 1");
 	assert_int_equal(zw_provider_cloudflare.list(w.state, "../x", emit_count, &n, &e), ZW_PROV_EINVAL);
@@ -612,7 +650,7 @@ static void test_list_pages(void **state)
 }
 
 #define OKBATCH "{\"success\":true,\"errors\":[],\"messages\":[],\"result\":{}}"
-#define OKONE "{\"success\":true,\"errors\":[],\"messages\":[],\"result\":{\"id\":\"x\"}}"
+#define OKONE	"{\"success\":true,\"errors\":[],\"messages\":[],\"result\":{\"id\":\"x\"}}"
 
 /* changes: 250 CREATEs of TXT records, plus an UPDATE and a DELETE of listed records */
 struct changeset {
@@ -689,11 +727,13 @@ static void test_apply_fallback(void **state)
 	answer(&w, "GET", "page=1&", 200, page_body(1, 100, 5), 0);
 	/* the batch is refused (HTTP 200, success:false): one call per record, each reported */
 	answer(&w, "POST", "/dns_records/batch", 200,
-	       "{\"success\":false,\"errors\":[{\"code\":81058,\"message\":\"An identical record already exists.\"}],"
+	       "{\"success\":false,\"errors\":[{\"code\":81058,\"message\":\"An identical record already "
+	       "exists.\"}],"
 	       "\"messages\":[],\"result\":null}",
 	       0);
 	answer(&w, "POST", "/dns_records", 400,
-	       "{\"success\":false,\"errors\":[{\"code\":81058,\"message\":\"An identical record already exists.\"}],"
+	       "{\"success\":false,\"errors\":[{\"code\":81058,\"message\":\"An identical record already "
+	       "exists.\"}],"
 	       "\"messages\":[],\"result\":null}",
 	       1);
 	answer(&w, "POST", "/dns_records", 200, OKONE, 0);
@@ -729,7 +769,8 @@ static void test_apply_rate_and_conflict(void **state)
 	answer(&w, "GET", "page=1&", 200, page_body(1, 100, 5), 0);
 	answer(&w, "POST", "/dns_records/batch", 200, OKBATCH, 1);
 	answer(&w, "POST", "/dns_records/batch", 429,
-	       "{\"success\":false,\"errors\":[{\"code\":971,\"message\":\"Please wait and consider throttling your request "
+	       "{\"success\":false,\"errors\":[{\"code\":971,\"message\":\"Please wait and consider "
+	       "throttling your request "
 	       "speed\"}],\"messages\":[],\"result\":null}",
 	       0);
 	size_t n = 0;
@@ -758,8 +799,8 @@ static void test_apply_rate_and_conflict(void **state)
 	assert_int_not_equal(zw_provider_cloudflare.apply(w.state, ZID, c.ch, c.n, &e), 0);
 	assert_int_equal(c.ch[0].result, ZW_PROV_APPLIED);
 	assert_int_equal(c.ch[1].result, ZW_PROV_RETRYABLE);
-	assert_string_equal(c.ch[1].message,
-			    "the zone changed since the plan (a record of r1.example.test. is no longer at cloudflare): re-plan");
+	assert_string_equal(c.ch[1].message, "the zone changed since the plan (a record of r1.example.test. "
+					     "is no longer at cloudflare): re-plan");
 	zw_provider_cloudflare.close(w.state);
 }
 
@@ -768,8 +809,12 @@ static void test_open_errors(void **state)
 	(void)state;
 	struct world w;
 	memset(&w, 0, sizeof(w));
-	w.http = (struct zw_prov_http){.ctx = &w.s, .request = fake_request, .release = fake_release,
-				       .status_error = status_error, .budget = fake_budget, .secret = fake_secret};
+	w.http = (struct zw_prov_http){.ctx = &w.s,
+				       .request = fake_request,
+				       .release = fake_release,
+				       .status_error = status_error,
+				       .budget = fake_budget,
+				       .secret = fake_secret};
 	w.host = host;
 	w.host.http = &w.http;
 	w.set = (struct settings){{{"apiTokenSecretRef.name", "cf"}, {"apiTokenSecretRef.key", "token"}}};
@@ -777,8 +822,9 @@ static void test_open_errors(void **state)
 	unsetenv("CLOUDFLARE_API_TOKEN");
 	struct zw_prov_error e = {0};
 	assert_int_equal(zw_provider_cloudflare.open(&w.state, &w.host, &w.settings, &e), ZW_PROV_EAUTH);
-	assert_string_equal(e.msg, "apiTokenSecretRef names a kubernetes secret, readable only in a cluster: give "
-				   "apiTokenFile or set CLOUDFLARE_API_TOKEN");
+	assert_string_equal(e.msg,
+			    "apiTokenSecretRef names a kubernetes secret, readable only in a cluster: give "
+			    "apiTokenFile or set CLOUDFLARE_API_TOKEN");
 	w.set = (struct settings){{{"apiTokenFile", "/nonexistent/token"}}};
 	assert_int_equal(zw_provider_cloudflare.open(&w.state, &w.host, &w.settings, &e), ZW_PROV_EAUTH);
 	assert_non_null(strstr(e.msg, "apiTokenFile /nonexistent/token: "));
@@ -790,20 +836,13 @@ static void test_open_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_quote),
-		cmocka_unit_test(test_unquote),
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_txt_alloc_failures),
-		cmocka_unit_test(test_rec_parse),
-		cmocka_unit_test(test_record_json),
-		cmocka_unit_test(test_batch_json),
-		cmocka_unit_test(test_envelope),
-		cmocka_unit_test(test_next_page),
-		cmocka_unit_test(test_zones),
-		cmocka_unit_test(test_list_pages),
-		cmocka_unit_test(test_apply_batches),
-		cmocka_unit_test(test_apply_fallback),
-		cmocka_unit_test(test_apply_rate_and_conflict),
+		cmocka_unit_test(test_quote),	       cmocka_unit_test(test_unquote),
+		cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_txt_alloc_failures),
+		cmocka_unit_test(test_rec_parse),      cmocka_unit_test(test_record_json),
+		cmocka_unit_test(test_batch_json),     cmocka_unit_test(test_envelope),
+		cmocka_unit_test(test_next_page),      cmocka_unit_test(test_zones),
+		cmocka_unit_test(test_list_pages),     cmocka_unit_test(test_apply_batches),
+		cmocka_unit_test(test_apply_fallback), cmocka_unit_test(test_apply_rate_and_conflict),
 		cmocka_unit_test(test_open_errors),
 	};
 	return cmocka_run_group_tests_name("cloudflare", tests, NULL, NULL);
