@@ -85,6 +85,30 @@ static size_t plan_changes(const struct zw_report *r)
 
 /* ---- text ---------------------------------------------------------------------------- */
 
+/*
+ * A string from a zone or a server, as one safe line: C0 controls and DEL become \DDD
+ * (decimal, as in zone files), so a name holding ESC cannot drive the terminal and a
+ * value holding LF cannot start a line of its own.
+ */
+static void put_safe(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f)
+			fprintf(out, "\\%03u", c);
+		else
+			fputc(c, out);
+	}
+}
+
+/* fprintf(out, "<pre>%s<post>", s) with s made safe. */
+static void put_field(FILE *out, const char *pre, const char *s, const char *post)
+{
+	fputs(pre, out);
+	put_safe(out, s);
+	fputs(post, out);
+}
+
 static void text_plans(FILE *out, const struct zw_report *r, int color)
 {
 	struct zw_buf v = ZW_BUF_INIT;
@@ -95,7 +119,7 @@ static void text_plans(FILE *out, const struct zw_report *r, int color)
 			color ? "\033[0m" : "", p->zone ? p->zone : "?", p->provider ? p->provider : "?", p->n,
 			p->n == 1 ? "" : "s");
 		if (p->error)
-			fprintf(out, "  FAILED: %s\n", p->error);
+			put_field(out, "  FAILED: ", p->error, "\n");
 		if (p->gated)
 			fprintf(out, "  NOT WRITTEN: the delegation does not reach the provider (see the findings)\n");
 		if (p->refused)
@@ -103,7 +127,9 @@ static void text_plans(FILE *out, const struct zw_report *r, int color)
 		for (size_t k = 0; k < p->n; k++) {
 			const struct zw_change *c = &p->v[k];
 			const struct zw_rrset *id = change_id(c);
-			fprintf(out, "  %s %-6s %s %s", ops[c->op], zw_op_name(c->op), id->name, type_str(id->type));
+			fprintf(out, "  %s %-6s ", ops[c->op], zw_op_name(c->op));
+			put_field(out, "", id->name, " ");
+			fputs(type_str(id->type), out);
 			if (c->reasons[0])
 				fprintf(out, "  [%s]", c->reasons);
 			if (c->mistake)
@@ -129,7 +155,7 @@ static void text_plans(FILE *out, const struct zw_report *r, int color)
 				if (c->servers >= 0)
 					fprintf(out, "; visible on %d/%d servers", c->visible, c->servers);
 				if (c->message)
-					fprintf(out, ": %s", c->message);
+					put_field(out, ": ", c->message, "");
 				fputc('\n', out);
 			}
 		}
@@ -150,16 +176,18 @@ static void text_finding(FILE *out, const struct zw_finding *f, int color)
 	fprintf(out, "  %s%-8s%s %s %s", color ? sev_color(f->sev) : "", zw_severity_name(f->sev),
 		color ? "\033[0m" : "", f->cls->id, f->cls->code);
 	if (f->name)
-		fprintf(out, "  %s%s%s", f->name, f->type ? " " : "", f->type ? f->type : "");
-	fprintf(out, "\n           %s\n", f->message);
+		put_field(out, "  ", f->name, f->type ? " " : "");
+	if (f->name && f->type)
+		fputs(f->type, out);
+	put_field(out, "\n           ", f->message, "\n");
 	if (f->observed)
-		fprintf(out, "           observed: %s\n", f->observed);
+		put_field(out, "           observed: ", f->observed, "\n");
 	if (f->expected)
-		fprintf(out, "           expected: %s\n", f->expected);
+		put_field(out, "           expected: ", f->expected, "\n");
 	if (f->servers)
-		fprintf(out, "           servers:  %s\n", f->servers);
+		put_field(out, "           servers:  ", f->servers, "\n");
 	if (f->fix)
-		fprintf(out, "           fix:      %s\n", f->fix);
+		put_field(out, "           fix:      ", f->fix, "\n");
 	if (f->loc.file)
 		fprintf(out, "           at %s:%u:%u\n", f->loc.file, f->loc.line, f->loc.col);
 }
@@ -174,7 +202,7 @@ static void render_text(FILE *out, const struct zw_report *r, int color)
 		const struct zw_finding *f = &fs->v[i];
 		const char *d = f->domain ? f->domain : "(no domain)";
 		if (strcmp(d, last) != 0) {
-			fprintf(out, "%s%s%s\n", color ? "\033[1m" : "", d, color ? "\033[0m" : "");
+			put_field(out, color ? "\033[1m" : "", d, color ? "\033[0m\n" : "\n");
 			last = d;
 		}
 		text_finding(out, f, color);
@@ -377,8 +405,8 @@ static void md_code(FILE *out, const char *s)
 			fputc('\'', out);
 		else if (*s == '|')
 			fputs("\\|", out);
-		else if (*s == '\n' || *s == '\r')
-			fputc(' ', out);
+		else if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			fprintf(out, "\\%03u", (unsigned char)*s);
 		else
 			fputc(*s, out);
 	}
@@ -388,9 +416,13 @@ static void md_code(FILE *out, const char *s)
 static void md_text(FILE *out, const char *s)
 {
 	for (; *s; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+			fprintf(out, "\\\\%03u", (unsigned char)*s); /* markdown shows one backslash */
+			continue;
+		}
 		if (strchr("|*_<>[]`", *s))
 			fputc('\\', out);
-		fputc(*s == '\n' ? ' ' : *s, out);
+		fputc(*s, out);
 	}
 }
 
@@ -534,7 +566,11 @@ static void gh_escape(FILE *out, const char *s, int prop)
 		case '\n': fputs("%0A", out); break;
 		case ':': prop ? fputs("%3A", out) : fputc(':', out); break;
 		case ',': prop ? fputs("%2C", out) : fputc(',', out); break;
-		default: fputc(*s, out);
+		default:
+			if ((unsigned char)*s < 0x20 || *s == 0x7f)
+				fprintf(out, "\\%03u", (unsigned char)*s);
+			else
+				fputc(*s, out);
 		}
 	}
 }
