@@ -209,9 +209,9 @@ static const struct {
 	uint16_t num;
 	const char *name;
 } types[] = {
-	{1, "A"},     {2, "NS"},     {5, "CNAME"}, {6, "SOA"},   {12, "PTR"},   {15, "MX"},
-	{16, "TXT"},  {28, "AAAA"},  {33, "SRV"},  {35, "NAPTR"}, {43, "DS"},   {44, "SSHFP"},
-	{52, "TLSA"}, {64, "SVCB"}, {65, "HTTPS"}, {99, "SPF"},  {257, "CAA"},
+	{1, "A"},     {2, "NS"},    {5, "CNAME"},  {6, "SOA"},	  {12, "PTR"},	{15, "MX"},
+	{16, "TXT"},  {28, "AAAA"}, {33, "SRV"},   {35, "NAPTR"}, {43, "DS"},	{44, "SSHFP"},
+	{52, "TLSA"}, {64, "SVCB"}, {65, "HTTPS"}, {99, "SPF"},	  {257, "CAA"},
 };
 
 const char *r53_type_name(uint16_t type)
@@ -236,17 +236,10 @@ static void add_escaped(struct r53_buf *b, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
-		case '&':
-			r53_buf_adds(b, "&amp;");
-			break;
-		case '<':
-			r53_buf_adds(b, "&lt;");
-			break;
-		case '>':
-			r53_buf_adds(b, "&gt;");
-			break;
-		default:
-			r53_buf_add(b, s, 1);
+		case '&': r53_buf_adds(b, "&amp;"); break;
+		case '<': r53_buf_adds(b, "&lt;"); break;
+		case '>': r53_buf_adds(b, "&gt;"); break;
+		default: r53_buf_add(b, s, 1);
 		}
 	}
 }
@@ -255,15 +248,19 @@ static const char *const action_names[] = {"CREATE", "DELETE", "UPSERT"};
 
 int r53_batch_xml(struct r53_buf *out, const struct r53_change *c, size_t n)
 {
-	r53_buf_adds(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ChangeResourceRecordSetsRequest xmlns=\"" R53_NS
-			  "\"><ChangeBatch><Changes>");
+	r53_buf_adds(
+		out,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ChangeResourceRecordSetsRequest xmlns=\"" R53_NS
+		"\"><ChangeBatch><Changes>");
 	for (size_t i = 0; i < n; i++) {
 		const char *type = r53_type_name(c[i].type);
 		if (!type)
 			return ZW_PROV_EINVAL;
-		r53_buf_addf(out, "<Change><Action>%s</Action><ResourceRecordSet><Name>", action_names[c[i].action]);
+		r53_buf_addf(out, "<Change><Action>%s</Action><ResourceRecordSet><Name>",
+			     action_names[c[i].action]);
 		add_escaped(out, c[i].name);
-		r53_buf_addf(out, "</Name><Type>%s</Type><TTL>%u</TTL><ResourceRecords>", type, (unsigned)c[i].ttl);
+		r53_buf_addf(out, "</Name><Type>%s</Type><TTL>%u</TTL><ResourceRecords>", type,
+			     (unsigned)c[i].ttl);
 		for (size_t j = 0; j < c[i].nvalues; j++) {
 			r53_buf_adds(out, "<ResourceRecord><Value>");
 			add_escaped(out, c[i].values[j]);
@@ -290,7 +287,8 @@ static xmlDocPtr parse(const char *body, size_t len)
 {
 	if (!body || len == 0 || len > 64u * 1024 * 1024)
 		return NULL;
-	return xmlReadMemory(body, (int)len, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	return xmlReadMemory(body, (int)len, NULL, NULL,
+			     XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 }
 
 static int named(const xmlNode *n, const char *name)
@@ -398,8 +396,8 @@ int r53_parse_hosted_zone(struct r53_zone *z, char (*ns)[256], size_t max, size_
 		return ZW_PROV_EIO;
 	}
 	zone_of(z, child(root, "HostedZone"));
-	for (xmlNode *s = child(child(child(root, "DelegationSet"), "NameServers"), "NameServer"); s && *n < max;
-	     s = s->next)
+	for (xmlNode *s = child(child(child(root, "DelegationSet"), "NameServers"), "NameServer");
+	     s && *n < max; s = s->next)
 		if (named(s, "NameServer") && r53_name_decode(ns[*n], 256, text(s)) == 0)
 			(*n)++;
 	xmlFreeDoc(doc);
@@ -419,16 +417,19 @@ int r53_parse_rrsets(const char *body, size_t len, int (*fn)(void *ctx, const st
 	memset(next, 0, sizeof(*next));
 	if (!named(root, "ListResourceRecordSetsResponse")) {
 		xmlFreeDoc(doc);
-		snprintf(err->msg, sizeof(err->msg), "listresourcerecordsets: the answer is not a record list");
+		snprintf(err->msg, sizeof(err->msg),
+			 "listresourcerecordsets: the answer is not a record list");
 		return err->code = ZW_PROV_EIO;
 	}
-	for (xmlNode *s = child(child(root, "ResourceRecordSets"), "ResourceRecordSet"); s && rc == 0; s = s->next) {
+	for (xmlNode *s = child(child(root, "ResourceRecordSets"), "ResourceRecordSet"); s && rc == 0;
+	     s = s->next) {
 		if (!named(s, "ResourceRecordSet"))
 			continue;
 		struct r53_set set = {0};
 		const char *raw = text(child(s, "Name"));
 		if (r53_name_decode(name, sizeof(name), raw)) {
-			snprintf(err->msg, sizeof(err->msg), "listresourcerecordsets: bad name '%.200s'", raw);
+			snprintf(err->msg, sizeof(err->msg), "listresourcerecordsets: bad name '%.200s'",
+				 raw);
 			rc = err->code = ZW_PROV_EIO;
 			break;
 		}
@@ -441,8 +442,9 @@ int r53_parse_rrsets(const char *body, size_t len, int (*fn)(void *ctx, const st
 			if (!named(r, "ResourceRecord"))
 				continue;
 			if (set.nvalues == MAX_VALUES) {
-				snprintf(err->msg, sizeof(err->msg), "listresourcerecordsets: over %d values at %.200s",
-					 MAX_VALUES, name);
+				snprintf(err->msg, sizeof(err->msg),
+					 "listresourcerecordsets: over %d values at %.200s", MAX_VALUES,
+					 name);
 				rc = err->code = ZW_PROV_EIO;
 				break;
 			}
@@ -458,9 +460,11 @@ int r53_parse_rrsets(const char *body, size_t len, int (*fn)(void *ctx, const st
 		next->has_next = 1;
 		snprintf(next->name, sizeof(next->name), "%s", text(child(root, "NextRecordName")));
 		snprintf(next->type, sizeof(next->type), "%s", text(child(root, "NextRecordType")));
-		snprintf(next->identifier, sizeof(next->identifier), "%s", text(child(root, "NextRecordIdentifier")));
+		snprintf(next->identifier, sizeof(next->identifier), "%s",
+			 text(child(root, "NextRecordIdentifier")));
 		if (!next->name[0]) {
-			snprintf(err->msg, sizeof(err->msg), "listresourcerecordsets: truncated without NextRecordName");
+			snprintf(err->msg, sizeof(err->msg),
+				 "listresourcerecordsets: truncated without NextRecordName");
 			rc = err->code = ZW_PROV_EIO;
 		}
 	}
@@ -493,14 +497,16 @@ int r53_parse_sts(struct r53_creds *c, const char *body, size_t len, struct zw_p
 	xmlNode *cr = child(child(root, "AssumeRoleWithWebIdentityResult"), "Credentials");
 	int rc = 0;
 	if (!named(root, "AssumeRoleWithWebIdentityResponse") || !cr) {
-		snprintf(err->msg, sizeof(err->msg), "sts assumerolewithwebidentity: the answer holds no credentials");
+		snprintf(err->msg, sizeof(err->msg),
+			 "sts assumerolewithwebidentity: the answer holds no credentials");
 		rc = err->code = ZW_PROV_EAUTH;
 	} else {
 		const char *ak = text(child(cr, "AccessKeyId")), *sk = text(child(cr, "SecretAccessKey"));
 		const char *tok = text(child(cr, "SessionToken")), *exp = text(child(cr, "Expiration"));
 		if (!*ak || !*sk || strlen(ak) >= sizeof(c->akid) || strlen(sk) >= sizeof(c->secret) ||
 		    strlen(tok) >= sizeof(c->token) || r53_parse_time(exp) < 0) {
-			snprintf(err->msg, sizeof(err->msg), "sts assumerolewithwebidentity: malformed credentials");
+			snprintf(err->msg, sizeof(err->msg),
+				 "sts assumerolewithwebidentity: malformed credentials");
 			rc = err->code = ZW_PROV_EAUTH;
 		} else {
 			snprintf(c->akid, sizeof(c->akid), "%s", ak);

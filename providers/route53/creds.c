@@ -67,8 +67,8 @@ int r53_ini_get(char *out, size_t outsz, const char *text, const char *section, 
 static int from_section(struct r53_creds *c, const char *text, const char *section)
 {
 	if (!text || r53_ini_get(c->akid, sizeof(c->akid), text, section, "aws_access_key_id") ||
-	    r53_ini_get(c->secret, sizeof(c->secret), text, section, "aws_secret_access_key") || !c->akid[0] ||
-	    !c->secret[0]) {
+	    r53_ini_get(c->secret, sizeof(c->secret), text, section, "aws_secret_access_key") ||
+	    !c->akid[0] || !c->secret[0]) {
 		c->akid[0] = c->secret[0] = '\0';
 		return ZW_PROV_ENOTFOUND;
 	}

@@ -22,18 +22,18 @@
 
 #include "providers/provider.h"
 
-#define R53_NS "https://route53.amazonaws.com/doc/2013-04-01/"
-#define R53_MAX_RRS 1000      /* ResourceRecord elements per request (UPSERT twice) */
-#define R53_MAX_CHARS 32000   /* Value characters per request (UPSERT twice) */
-#define R53_MAX_STRING 255    /* octets per TXT character-string */
+#define R53_NS	       "https://route53.amazonaws.com/doc/2013-04-01/"
+#define R53_MAX_RRS    1000  /* ResourceRecord elements per request (UPSERT twice) */
+#define R53_MAX_CHARS  32000 /* Value characters per request (UPSERT twice) */
+#define R53_MAX_STRING 255   /* octets per TXT character-string */
 
 /* ---- a growable buffer on the host's allocator; errors are sticky ---------------------- */
 
 struct r53_buf {
 	const struct zw_prov_host *h;
-	char *p;      /* NUL-terminated when non-NULL */
+	char *p; /* NUL-terminated when non-NULL */
 	size_t len, cap, max;
-	int oom;      /* an add failed (memory or max): every later add fails too */
+	int oom; /* an add failed (memory or max): every later add fails too */
 };
 
 void r53_buf_init(struct r53_buf *b, const struct zw_prov_host *h, size_t max);
@@ -45,12 +45,12 @@ void r53_buf_free(struct r53_buf *b);
 /* ---- SigV4 ------------------------------------------------------------------------------ */
 
 struct r53_sigreq {
-	const char *method;       /* "GET", "POST" */
-	const char *url;          /* http(s)://host[:port]/path[?query] */
-	const void *body;         /* NULL or body_len 0: none */
+	const char *method; /* "GET", "POST" */
+	const char *url;    /* http(s)://host[:port]/path[?query] */
+	const void *body;   /* NULL or body_len 0: none */
 	size_t body_len;
-	const char *content_type; /* signed when there is a body */
-	const char *amzdate;      /* "YYYYMMDDTHHMMSSZ" */
+	const char *content_type;	   /* signed when there is a body */
+	const char *amzdate;		   /* "YYYYMMDDTHHMMSSZ" */
 	const char *akid, *secret, *token; /* token NULL or "": none */
 	const char *region, *service;
 };
@@ -117,14 +117,15 @@ void r53_parse_error(char *code, size_t codesz, char *msg, size_t msgsz, const c
 
 /* One hosted zone of ListHostedZonesByName. */
 struct r53_zone {
-	char id[64];    /* bare: "/hostedzone/" stripped */
+	char id[64];	/* bare: "/hostedzone/" stripped */
 	char name[256]; /* decoded, lower case, trailing dot */
 	int private_zone;
 };
 
 /* Every HostedZone of a ListHostedZonesByName body, at most max; *truncated from
  * IsTruncated. ZW_PROV_EIO when the body is not that response. */
-int r53_parse_zones(struct r53_zone *out, size_t max, size_t *n, int *truncated, const char *body, size_t len);
+int r53_parse_zones(struct r53_zone *out, size_t max, size_t *n, int *truncated, const char *body,
+		    size_t len);
 
 /* GetHostedZone: the zone (id, name, private) and its DelegationSet name servers, each
  * lower case with a trailing dot, into ns[max][256]. */
@@ -134,11 +135,11 @@ int r53_parse_hosted_zone(struct r53_zone *z, char (*ns)[256], size_t max, size_
 /* One ResourceRecordSet of a list page, borrowed for the callback's duration. */
 struct r53_set {
 	const char *name; /* decoded */
-	uint16_t type;    /* 0: a type this provider does not know */
+	uint16_t type;	  /* 0: a type this provider does not know */
 	uint32_t ttl;
 	const char *const *values;
 	size_t nvalues;
-	int alias;        /* an AliasTarget: no values */
+	int alias;		    /* an AliasTarget: no values */
 	const char *set_identifier; /* routing policies; NULL when absent */
 };
 
@@ -159,7 +160,7 @@ struct r53_creds {
 	char akid[128];
 	char secret[128];
 	char token[4096];
-	time_t expires; /* 0: never */
+	time_t expires;	 /* 0: never */
 	char source[64]; /* "environment", "web identity", "shared file <profile>" */
 };
 

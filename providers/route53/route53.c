@@ -17,6 +17,12 @@
  * registered with the core's redaction before any request and never written anywhere.
  * Endpoints: AWS_ENDPOINT_URL_ROUTE_53, AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL.
  *
+ * Waiting for INSYNC is optional: $ZONEWARDEN_ROUTE53_WAIT_INSYNC (seconds, 0 or unset:
+ * no wait) makes apply poll GetChange every $ZONEWARDEN_ROUTE53_INSYNC_INTERVAL seconds
+ * (10) after each batch whose ChangeInfo is still PENDING, until INSYNC or the time is up
+ * (a warning, not a failure). The environment is the interim switch until the ABI
+ * carries a --wait-insync setting.
+ *
  * Retries are the core's: this file only classifies (Throttling and
  * PriorRequestNotComplete, both HTTP 400, are rate errors; InvalidChangeBatch a
  * conflict; 5xx and dropped connections the core's transient). A batch of UPSERTs only
@@ -40,12 +46,13 @@
 
 #include "providers/route53/r53.h"
 
-#define PAGE 300
-#define MAX_PAGES 100000
-#define MAX_ZONES 100
-#define MAX_NS 16
-#define REFRESH_BEFORE 300 /* seconds before expiry when web identity credentials are renewed */
-#define MAX_FILE (256 * 1024)
+#define PAGE		300
+#define MAX_PAGES	100000
+#define MAX_ZONES	100
+#define MAX_NS		16
+#define REFRESH_BEFORE	300 /* seconds before expiry when web identity credentials are renewed */
+#define MAX_FILE	(256 * 1024)
+#define INSYNC_INTERVAL 10 /* seconds between GetChange polls (botocore's waiter: 30) */
 
 struct r53 {
 	const struct zw_prov_host *host;
@@ -55,12 +62,14 @@ struct r53 {
 	char account[192];
 	char zone_id[64]; /* route53.hostedZoneId */
 	struct r53_creds creds;
-	int web;          /* credentials come from web identity: refresh them */
+	int web; /* credentials come from web identity: refresh them */
 	char role_arn[512], token_file[1024], session_name[128];
 	char capture[512];
 	unsigned captured;
-	long refresh_before; /* seconds; REFRESH_BEFORE but in tests */
-	char ns_zone[64]; /* the zone whose name servers are cached */
+	long refresh_before;  /* seconds; REFRESH_BEFORE but in tests */
+	long wait_insync;     /* seconds to wait for INSYNC after a batch; 0: do not */
+	long insync_interval; /* seconds between GetChange polls */
+	char ns_zone[64];     /* the zone whose name servers are cached */
 	char ns[MAX_NS][256];
 	size_t nns;
 };
@@ -72,7 +81,8 @@ static const struct zw_prov_option r53_options[] = {
 	{NULL, ZW_POPT_STRING, NULL, 0, 0, 0},
 };
 
-static int fail(struct zw_prov_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct zw_prov_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 static int fail(struct zw_prov_error *err, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -153,7 +163,9 @@ static void capture(struct r53 *r, const char *op, const char *url, const char *
 	if (!r->capture[0])
 		return;
 	snprintf(path, sizeof(path), "%s/%ld-%04u-%s.%s", r->capture, (long)getpid(), ++r->captured, op,
-		 body ? "xml" : url ? "get" : "sts");
+		 body  ? "xml"
+		 : url ? "get"
+		       : "sts");
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return;
@@ -168,8 +180,8 @@ static int sts_refresh(struct r53 *r, struct zw_prov_error *err);
 
 /* Sign and send one request; on failure err says "OPERATION: Code: Message". The caller
  * releases resp. */
-static int call(struct r53 *r, const char *method, const char *op, const char *url, const char *body, size_t len,
-		int replay_safe, struct zw_prov_http_resp *resp, struct zw_prov_error *err)
+static int call(struct r53 *r, const char *method, const char *op, const char *url, const char *body,
+		size_t len, int replay_safe, struct zw_prov_http_resp *resp, struct zw_prov_error *err)
 {
 	char amzdate[17], auth[1024], h_date[64], h_auth[1100], h_token[4200];
 	const char *headers[4];
@@ -180,7 +192,8 @@ static int call(struct r53 *r, const char *method, const char *op, const char *u
 	if (r->web && time(NULL) + r->refresh_before >= r->creds.expires && (rc = sts_refresh(r, err)))
 		return rc;
 	r53_amzdate(amzdate, time(NULL));
-	struct r53_sigreq sr = {method, url, body, len, "text/xml", amzdate, r->creds.akid, r->creds.secret,
+	struct r53_sigreq sr = {method,		url,	     body,	    len,
+				"text/xml",	amzdate,     r->creds.akid, r->creds.secret,
 				r->creds.token, "us-east-1", "route53"};
 	if (r53_sigv4(auth, sizeof(auth), &sr))
 		return fail(err, ZW_PROV_EINVAL, "%s: cannot sign the request", op);
@@ -195,14 +208,15 @@ static int call(struct r53 *r, const char *method, const char *op, const char *u
 		headers[nh++] = h_token;
 	}
 	capture(r, op, url, body, len);
-	struct zw_prov_http_req req = {method, url, headers, nh, body, len, r->account, replay_safe, classify, r};
+	struct zw_prov_http_req req = {method, url,	   headers,	nh,	  body,
+				       len,    r->account, replay_safe, classify, r};
 	rc = r->http->request(r->http->ctx, &req, resp, err);
 	memset(h_token, 0, sizeof(h_token));
 	if (rc && resp->status) {
 		char code[128], msg[400];
 		r53_parse_error(code, sizeof(code), msg, sizeof(msg), resp->body, resp->body_len);
-		fail(err, rc, "%s: %s%s%s (http %ld, %u attempt%s)", op, code[0] ? code : "error", msg[0] ? ": " : "",
-		     msg, resp->status, resp->attempts, resp->attempts == 1 ? "" : "s");
+		fail(err, rc, "%s: %s%s%s (http %ld, %u attempt%s)", op, code[0] ? code : "error",
+		     msg[0] ? ": " : "", msg, resp->status, resp->attempts, resp->attempts == 1 ? "" : "s");
 	} else if (rc) {
 		char inner[sizeof(err->msg)];
 		snprintf(inner, sizeof(inner), "%s", err->msg);
@@ -232,8 +246,8 @@ static int sts_refresh(struct r53 *r, struct zw_prov_error *err)
 	r53_buf_init(&body, r->host, 256 * 1024);
 	memset(&resp, 0, sizeof(resp));
 	if ((rc = read_file(&token, r->token_file))) {
-		fail(err, rc == ZW_PROV_ENOMEM ? rc : ZW_PROV_EAUTH, "web identity: cannot read the token file %s",
-		     r->token_file);
+		fail(err, rc == ZW_PROV_ENOMEM ? rc : ZW_PROV_EAUTH,
+		     "web identity: cannot read the token file %s", r->token_file);
 		rc = err->code;
 		goto out;
 	}
@@ -255,7 +269,8 @@ static int sts_refresh(struct r53 *r, struct zw_prov_error *err)
 		rc = fail(err, ZW_PROV_ENOMEM, "web identity: out of memory");
 		goto out;
 	}
-	struct zw_prov_http_req req = {"POST", r->sts_endpoint, headers, 1, body.p, body.len, "sts", 0, NULL, NULL};
+	struct zw_prov_http_req req = {"POST",	 r->sts_endpoint, headers, 1,	 body.p,
+				       body.len, "sts",		  0,	   NULL, NULL};
 	capture(r, "AssumeRoleWithWebIdentity", NULL, NULL, 0);
 	if ((rc = r->http->request(r->http->ctx, &req, &resp, err))) {
 		char code[128], msg[300];
@@ -295,16 +310,24 @@ static int load_creds(struct r53 *r, struct zw_prov_error *err)
 	if (ak && sk) {
 		if (strlen(ak) >= sizeof(r->creds.akid) || strlen(sk) >= sizeof(r->creds.secret) ||
 		    (env("AWS_SESSION_TOKEN") && strlen(env("AWS_SESSION_TOKEN")) >= sizeof(r->creds.token)))
-			return fail(err, ZW_PROV_EAUTH, "the aws credentials in the environment are too long");
+			return fail(err, ZW_PROV_EAUTH,
+				    "the aws credentials in the environment are too long");
 		snprintf(r->creds.akid, sizeof(r->creds.akid), "%s", ak);
 		snprintf(r->creds.secret, sizeof(r->creds.secret), "%s", sk);
-		snprintf(r->creds.token, sizeof(r->creds.token), "%s", env("AWS_SESSION_TOKEN") ? env("AWS_SESSION_TOKEN") : "");
+		snprintf(r->creds.token, sizeof(r->creds.token), "%s",
+			 env("AWS_SESSION_TOKEN") ? env("AWS_SESSION_TOKEN") : "");
 		snprintf(r->creds.source, sizeof(r->creds.source), "environment");
 		return register_secrets(r, err);
 	}
-	snprintf(cpath, sizeof(cpath), "%s%s", env("AWS_SHARED_CREDENTIALS_FILE") ? env("AWS_SHARED_CREDENTIALS_FILE") : home ? home : "",
+	snprintf(cpath, sizeof(cpath), "%s%s",
+		 env("AWS_SHARED_CREDENTIALS_FILE") ? env("AWS_SHARED_CREDENTIALS_FILE")
+		 : home				    ? home
+						    : "",
 		 env("AWS_SHARED_CREDENTIALS_FILE") ? "" : "/.aws/credentials");
-	snprintf(fpath, sizeof(fpath), "%s%s", env("AWS_CONFIG_FILE") ? env("AWS_CONFIG_FILE") : home ? home : "",
+	snprintf(fpath, sizeof(fpath), "%s%s",
+		 env("AWS_CONFIG_FILE") ? env("AWS_CONFIG_FILE")
+		 : home			? home
+					: "",
 		 env("AWS_CONFIG_FILE") ? "" : "/.aws/config");
 	r53_buf_init(&cred, r->host, MAX_FILE);
 	r53_buf_init(&conf, r->host, MAX_FILE);
@@ -336,8 +359,10 @@ static int load_creds(struct r53 *r, struct zw_prov_error *err)
 		goto out;
 	}
 	rc = fail(err, ZW_PROV_EAUTH,
-		  "no aws credentials: tried the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), web identity "
-		  "(AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE) and the shared files %.200s and %.200s (profile %.60s)",
+		  "no aws credentials: tried the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), web "
+		  "identity "
+		  "(AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE) and the shared files %.200s and %.200s "
+		  "(profile %.60s)",
 		  cpath, fpath, profile);
 out:
 	if (cred.p)
@@ -351,7 +376,9 @@ out:
 
 static void endpoint_of(char *out, size_t outsz, const char *specific, const char *def)
 {
-	const char *v = env(specific) ? env(specific) : env("AWS_ENDPOINT_URL") ? env("AWS_ENDPOINT_URL") : def;
+	const char *v = env(specific)		  ? env(specific)
+			: env("AWS_ENDPOINT_URL") ? env("AWS_ENDPOINT_URL")
+						  : def;
 	snprintf(out, outsz, "%s", v);
 	size_t n = strlen(out);
 	while (n > 0 && out[n - 1] == '/')
@@ -368,8 +395,9 @@ static int r53_open(void **state, const struct zw_prov_host *host, const struct 
 	if (!host->http)
 		return fail(err, ZW_PROV_EUNSUPPORTED, "the core lends no http client");
 	if (s->get(s, "assumeRoleArn"))
-		return fail(err, ZW_PROV_EUNSUPPORTED,
-			    "assumeRoleArn is not supported yet: use web identity (AWS_ROLE_ARN) or a profile");
+		return fail(
+			err, ZW_PROV_EUNSUPPORTED,
+			"assumeRoleArn is not supported yet: use web identity (AWS_ROLE_ARN) or a profile");
 	struct r53 *r = host->alloc(sizeof(*r));
 	if (!r)
 		return fail(err, ZW_PROV_ENOMEM, "out of memory");
@@ -382,7 +410,8 @@ static int r53_open(void **state, const struct zw_prov_host *host, const struct 
 		snprintf(sts_def, sizeof(sts_def), "https://sts.%.60s.amazonaws.com", region);
 	else
 		snprintf(sts_def, sizeof(sts_def), "https://sts.amazonaws.com");
-	endpoint_of(r->endpoint, sizeof(r->endpoint), "AWS_ENDPOINT_URL_ROUTE_53", "https://route53.amazonaws.com");
+	endpoint_of(r->endpoint, sizeof(r->endpoint), "AWS_ENDPOINT_URL_ROUTE_53",
+		    "https://route53.amazonaws.com");
 	endpoint_of(r->sts_endpoint, sizeof(r->sts_endpoint), "AWS_ENDPOINT_URL_STS", sts_def);
 	size_t n = strlen(r->sts_endpoint);
 	if (n + 1 < sizeof(r->sts_endpoint)) {
@@ -395,8 +424,17 @@ static int r53_open(void **state, const struct zw_prov_host *host, const struct 
 	}
 	if (env("ZW_R53_CAPTURE_DIR"))
 		snprintf(r->capture, sizeof(r->capture), "%s", env("ZW_R53_CAPTURE_DIR"));
-	r->refresh_before = env("ZW_R53_TEST_REFRESH_BEFORE") ? strtol(env("ZW_R53_TEST_REFRESH_BEFORE"), NULL, 10)
-							      : REFRESH_BEFORE;
+	r->wait_insync = env("ZONEWARDEN_ROUTE53_WAIT_INSYNC")
+				 ? strtol(env("ZONEWARDEN_ROUTE53_WAIT_INSYNC"), NULL, 10)
+				 : 0;
+	r->insync_interval = env("ZONEWARDEN_ROUTE53_INSYNC_INTERVAL")
+				     ? strtol(env("ZONEWARDEN_ROUTE53_INSYNC_INTERVAL"), NULL, 10)
+				     : INSYNC_INTERVAL;
+	if (r->insync_interval < 0 || r->insync_interval > 300)
+		r->insync_interval = INSYNC_INTERVAL;
+	r->refresh_before = env("ZW_R53_TEST_REFRESH_BEFORE")
+				    ? strtol(env("ZW_R53_TEST_REFRESH_BEFORE"), NULL, 10)
+				    : REFRESH_BEFORE;
 	if ((rc = load_creds(r, err)))
 		goto bad;
 	snprintf(r->account, sizeof(r->account), "route53:%.160s", r->web ? r->role_arn : r->creds.akid);
@@ -460,10 +498,11 @@ static int ambiguous(struct r53 *r, const char *name, const struct r53_zone *v, 
 		}
 	}
 	r->ns_zone[0] = '\0';
-	return fail(err, ZW_PROV_ECONFLICT,
-		    "%zu public hosted zones are named %s: %s; set route53.hostedZoneId to the one the parent "
-		    "delegates to (DL-09)",
-		    n, name, list);
+	return fail(
+		err, ZW_PROV_ECONFLICT,
+		"%zu public hosted zones are named %s: %s; set route53.hostedZoneId to the one the parent "
+		"delegates to (DL-09)",
+		n, name, list);
 }
 
 static int r53_find_zone(void *state, const char *domain, int (*emit)(void *, const char *, const char *),
@@ -582,7 +621,8 @@ static int take_set(void *vctx, const struct r53_set *s)
 			size_t d0 = data.len, l0 = lens.len / sizeof(size_t);
 			rc = r53_txt_decode(&data, &lens, s->values[i]);
 			if (rc == ZW_PROV_EINVAL)
-				fail(lc->err, rc, "%s TXT: a value Route 53 lists is not a quoted string list: %.100s",
+				fail(lc->err, rc,
+				     "%s TXT: a value Route 53 lists is not a quoted string list: %.100s",
 				     s->name, s->values[i]);
 			rd[i].len = data.len - d0;
 			rd[i].n = lens.len / sizeof(size_t) - l0;
@@ -633,8 +673,8 @@ out:
 	return rc;
 }
 
-static int r53_list(void *state, const char *zone_id, int (*emit)(void *, const struct zw_prov_rrset *), void *ctx,
-		    struct zw_prov_error *err)
+static int r53_list(void *state, const char *zone_id, int (*emit)(void *, const struct zw_prov_rrset *),
+		    void *ctx, struct zw_prov_error *err)
 {
 	struct r53 *r = state;
 	struct list_ctx lc = {r, emit, ctx, err, 0};
@@ -671,7 +711,8 @@ static int r53_list(void *state, const char *zone_id, int (*emit)(void *, const 
 		if (at.has_next && strcmp(next.name, at.name) == 0 && strcmp(next.type, at.type) == 0 &&
 		    strcmp(next.identifier, at.identifier) == 0)
 			return fail(err, ZW_PROV_EIO,
-				    "ListResourceRecordSets of %s repeats the page at %.200s %s: the listing does not "
+				    "ListResourceRecordSets of %s repeats the page at %.200s %s: the listing "
+				    "does not "
 				    "advance",
 				    zone_id, next.name, next.type);
 		at = next;
@@ -699,9 +740,44 @@ static void set_result(struct zw_prov_change *c, enum zw_prov_result res, const 
 	snprintf(c->message, sizeof(c->message), "%s", msg);
 }
 
+static void sleep_s(long s)
+{
+	struct timespec ts = {s, 0};
+	while (s > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* GetChange until INSYNC (CATALOGUE step 6: verify after INSYNC), at most wait_insync
+ * seconds; not reaching it is a warning, never a failure: the change was accepted. */
+static void wait_insync(struct r53 *r, const char *change)
+{
+	char url[700], id[128], status[32] = "", fields[256];
+	time_t deadline = time(NULL) + r->wait_insync;
+	snprintf(url, sizeof(url), "%s/2013-04-01/change/%s", r->endpoint, change);
+	for (;;) {
+		struct zw_prov_http_resp resp;
+		struct zw_prov_error e = {0};
+		sleep_s(r->insync_interval);
+		int rc = call(r, "GET", "GetChange", url, NULL, 0, 0, &resp, &e);
+		if (rc == 0)
+			r53_parse_change_info(id, sizeof(id), status, sizeof(status), resp.body,
+					      resp.body_len);
+		r->http->release(r->http->ctx, &resp);
+		if (rc == 0 && strcmp(status, "INSYNC") == 0)
+			return;
+		if (time(NULL) + r->insync_interval > deadline)
+			break;
+	}
+	snprintf(fields, sizeof(fields), "change=%.100s status=%.20s waited_s=%ld", change,
+		 status[0] ? status : "?", r->wait_insync);
+	if (r->host->log)
+		r->host->log(r->host->ctx, ZW_PLOG_WARN, "route53 change not insync", fields);
+}
+
 /* One batch: POST it and write its result on each of its changes. */
-static int send_batch(struct r53 *r, const char *zone_id, const struct r53_change *rc53, const size_t *idx, size_t n,
-		      struct zw_prov_change *changes, unsigned batch, unsigned batches, struct zw_prov_error *err)
+static int send_batch(struct r53 *r, const char *zone_id, const struct r53_change *rc53, const size_t *idx,
+		      size_t n, struct zw_prov_change *changes, unsigned batch, unsigned batches,
+		      struct zw_prov_error *err)
 {
 	struct r53_buf body;
 	struct r53_change *v = r->host->alloc((n ? n : 1) * sizeof(*v));
@@ -724,7 +800,13 @@ static int send_batch(struct r53 *r, const char *zone_id, const struct r53_chang
 	}
 	snprintf(url, sizeof(url), "%s/2013-04-01/hostedzone/%s/rrset/", r->endpoint, zone_id);
 	rc = call(r, "POST", "ChangeResourceRecordSets", url, body.p, body.len, upserts_only, &resp, err);
+	char change[128] = "", status[32] = "";
+	if (rc == 0)
+		r53_parse_change_info(change, sizeof(change), status, sizeof(status), resp.body,
+				      resp.body_len);
 	r->http->release(r->http->ctx, &resp);
+	if (rc == 0 && r->wait_insync > 0 && change[0] && strcmp(status, "INSYNC") != 0)
+		wait_insync(r, change);
 	if (rc) {
 		char inner[sizeof(err->msg)];
 		snprintf(inner, sizeof(inner), "%s", err->msg);
@@ -755,7 +837,8 @@ static int r53_apply(void *state, const char *zone_id, struct zw_prov_change *ch
 	int rc = 0, first = 0;
 	struct zw_prov_error e = {0};
 	for (size_t i = 0; i < n; i++) {
-		const struct zw_prov_rrset *s = changes[i].op == ZW_PROV_DELETE ? changes[i].before : changes[i].after;
+		const struct zw_prov_rrset *s =
+			changes[i].op == ZW_PROV_DELETE ? changes[i].before : changes[i].after;
 		nvals += s ? s->nrd : 0;
 		set_result(&changes[i], ZW_PROV_NOT_APPLIED, "");
 	}
@@ -772,11 +855,14 @@ static int r53_apply(void *state, const char *zone_id, struct zw_prov_change *ch
 	/* encode every change's values into one buffer (offsets, then pointers) */
 	size_t at = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		static const enum r53_action actions[] = {[ZW_PROV_CREATE] = R53_CREATE, [ZW_PROV_UPDATE] = R53_UPSERT,
+		static const enum r53_action actions[] = {[ZW_PROV_CREATE] = R53_CREATE,
+							  [ZW_PROV_UPDATE] = R53_UPSERT,
 							  [ZW_PROV_DELETE] = R53_DELETE};
-		const struct zw_prov_rrset *s = changes[i].op == ZW_PROV_DELETE ? changes[i].before : changes[i].after;
+		const struct zw_prov_rrset *s =
+			changes[i].op == ZW_PROV_DELETE ? changes[i].before : changes[i].after;
 		if (!s || !s->nrd || !r53_type_name(s->type)) {
-			set_result(&changes[i], ZW_PROV_PERMANENT, "route53 cannot write this rrset (type or values)");
+			set_result(&changes[i], ZW_PROV_PERMANENT,
+				   "route53 cannot write this rrset (type or values)");
 			c[i] = (struct r53_change){R53_CREATE, NULL, 0, 0, NULL, 0};
 			continue;
 		}
@@ -815,7 +901,7 @@ static int r53_apply(void *state, const char *zone_id, struct zw_prov_change *ch
 	for (int pass = 0; pass < 2 && rc == 0; pass++) {
 		size_t k = 0, rrs = 0, chars = 0;
 		int stop = 0;
-		for (size_t g = 0; g <= m; ) {
+		for (size_t g = 0; g <= m;) {
 			size_t ge = g, grr = 0, gch = 0;
 			while (ge < m && strcmp(ord[ge].name, ord[g].name) == 0) {
 				size_t a, b;
@@ -829,11 +915,12 @@ static int r53_apply(void *state, const char *zone_id, struct zw_prov_change *ch
 				if (pass == 1)
 					for (size_t x = g; x < ge; x++)
 						set_result(&changes[ord[x].idx], ZW_PROV_PERMANENT,
-							   "the changes of this name exceed one request (1000 records, "
+							   "the changes of this name exceed one request "
+							   "(1000 records, "
 							   "32000 characters)");
 				if (!first && pass == 1) {
-					first = fail(&e, ZW_PROV_EINVAL, "changes of %.200s exceed one request",
-						     ord[g].name);
+					first = fail(&e, ZW_PROV_EINVAL,
+						     "changes of %.200s exceed one request", ord[g].name);
 				}
 				g = ge;
 				continue;
@@ -843,7 +930,8 @@ static int r53_apply(void *state, const char *zone_id, struct zw_prov_change *ch
 					if (pass == 0) {
 						batches++;
 					} else if (!stop) {
-						int brc = send_batch(r, zone_id, c, idx, k, changes, ++batch, batches, &e);
+						int brc = send_batch(r, zone_id, c, idx, k, changes, ++batch,
+								     batches, &e);
 						if (brc && !first)
 							first = brc, *err = e;
 						stop = brc == ZW_PROV_ERATE || brc == ZW_PROV_ETRANSIENT ||

@@ -20,7 +20,7 @@
 #include "providers/route53/r53.h"
 
 #define R53_CANON_MAX 8192
-#define MAX_PAIRS 16
+#define MAX_PAIRS     16
 
 struct fixbuf {
 	char *p;
@@ -123,6 +123,7 @@ static int cmp_pair(const void *a, const void *b)
 static int canonical_query(struct fixbuf *out, const char *q)
 {
 	struct pair pairs[MAX_PAIRS];
+	memset(pairs, 0, sizeof(pairs));
 	size_t n = 0;
 	int rc = 0;
 	const char *p = q;
@@ -179,7 +180,8 @@ static int sha256_hex(char out[65], const void *d, size_t n)
 static int hmac(unsigned char out[32], const void *key, size_t keylen, const char *msg)
 {
 	unsigned int len = 0;
-	if (!HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)msg, strlen(msg), out, &len) || len != 32)
+	if (!HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)msg, strlen(msg), out, &len) ||
+	    len != 32)
 		return ZW_PROV_EIO;
 	return 0;
 }
@@ -244,9 +246,10 @@ int r53_sigv4(char *out, size_t outsz, const struct r53_sigreq *r)
 		fb_adds(&c, r->token);
 		fb_adds(&c, "\n");
 	}
-	const char *signed_headers = has_body ? (has_token ? "content-type;host;x-amz-date;x-amz-security-token"
-							   : "content-type;host;x-amz-date")
-					      : (has_token ? "host;x-amz-date;x-amz-security-token" : "host;x-amz-date");
+	const char *signed_headers =
+		has_body ? (has_token ? "content-type;host;x-amz-date;x-amz-security-token"
+				      : "content-type;host;x-amz-date")
+			 : (has_token ? "host;x-amz-date;x-amz-security-token" : "host;x-amz-date");
 	fb_adds(&c, "\n");
 	fb_adds(&c, signed_headers);
 	fb_adds(&c, "\n");

@@ -74,30 +74,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *body = text;
 	size_t len = size - 1;
 	switch (data[0] % 9) {
-	case 0:
-		r53_parse_error(a, sizeof(a), b, sizeof(b), body, len);
-		break;
-	case 1:
-		r53_parse_zones(zones, 8, &n, &trunc, body, len);
-		break;
-	case 2:
-		r53_parse_hosted_zone(zones, ns, 8, &n, body, len);
-		break;
-	case 3:
-		r53_parse_rrsets(body, len, take, &n, &next, &err);
-		break;
-	case 4:
-		r53_parse_sts(&c, body, len, &err);
-		break;
-	case 5:
-		r53_parse_change_info(a, sizeof(a), b, sizeof(b), body, len);
-		break;
-	case 6:
-		txt_roundtrip(text);
-		break;
-	case 7:
-		r53_name_decode(a, sizeof(a), text);
-		break;
+	case 0: r53_parse_error(a, sizeof(a), b, sizeof(b), body, len); break;
+	case 1: r53_parse_zones(zones, 8, &n, &trunc, body, len); break;
+	case 2: r53_parse_hosted_zone(zones, ns, 8, &n, body, len); break;
+	case 3: r53_parse_rrsets(body, len, take, &n, &next, &err); break;
+	case 4: r53_parse_sts(&c, body, len, &err); break;
+	case 5: r53_parse_change_info(a, sizeof(a), b, sizeof(b), body, len); break;
+	case 6: txt_roundtrip(text); break;
+	case 7: r53_name_decode(a, sizeof(a), text); break;
 	case 8:
 		r53_ini_get(a, sizeof(a), text, "default", "aws_access_key_id");
 		r53_creds_from_ini(&c, text, text, "prod");

@@ -5,7 +5,8 @@
  * escaping and splitting at 255, \ooo name decoding, both error shapes, the ChangeBatch
  * body, the shared ini files, STS credentials, and the provider itself over a fake HTTP
  * table: zone choice among public and private twins, pagination with a repeated page,
- * batching at 1000 records / 32 000 characters with UPSERT counted twice, retry
+ * batching at 1000 records / 32 000 characters with UPSERT counted twice, the optional
+ * INSYNC wait (GetChange, bounded), retry
  * classification, and every allocation failing in turn. With $ZW_R53_UNIT_BODIES set,
  * every request body the provider builds here is also written to that folder, where
  * tests/integration/route53.test checks each one with tests/tools/r53-xml-check.py.
@@ -37,29 +38,36 @@ static struct zw_prov_host host = {ZW_PROVIDER_ABI, NULL, h_alloc, h_realloc, h_
 
 /* ---- SigV4 --------------------------------------------------------------------------------- */
 
-#define AK "AKIDEXAMPLE"
-#define SK "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+#define AK  "AKIDEXAMPLE"
+#define SK  "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 #define TOK "FQoGZXIvYXdzEXAMPLETOKEN//+=="
-#define BODY                                                                                                       \
-	"<?xml version=\"1.0\" encoding=\"UTF-8\"?><ChangeResourceRecordSetsRequest "                                 \
-	"xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><ChangeBatch><Changes/></ChangeBatch>"               \
+#define BODY                                                                                                 \
+	"<?xml version=\"1.0\" encoding=\"UTF-8\"?><ChangeResourceRecordSetsRequest "                        \
+	"xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><ChangeBatch><Changes/></ChangeBatch>"      \
 	"</ChangeResourceRecordSetsRequest>"
 
 static const struct {
 	const char *method, *url, *body, *token, *auth;
 } vectors[] = {
-	{"GET", "https://route53.amazonaws.com/2013-04-01/hostedzone/Z123/rrset?name=_dmarc.example.com.&type=TXT&maxitems=100",
+	{"GET",
+	 "https://route53.amazonaws.com/2013-04-01/hostedzone/Z123/"
+	 "rrset?name=_dmarc.example.com.&type=TXT&maxitems=100",
 	 NULL, NULL,
-	 "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261123/us-east-1/route53/aws4_request, SignedHeaders=host;x-amz-date, "
+	 "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261123/us-east-1/route53/aws4_request, "
+	 "SignedHeaders=host;x-amz-date, "
 	 "Signature=a4ab12f5f5b0247b5bebe6f124422d21d0ffad2a14285259c6e5e334283d6af6"},
 	{"POST", "https://route53.amazonaws.com/2013-04-01/hostedzone/Z123/rrset/", BODY, NULL,
 	 "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261123/us-east-1/route53/aws4_request, "
 	 "SignedHeaders=content-type;host;x-amz-date, "
 	 "Signature=2f17b61bdbde1751796a90751987ed7e266cd4cabe7b50b4b5a6a0d4c2bfb83a"},
-	{"GET", "http://127.0.0.1:5055/2013-04-01/hostedzonesbyname?dnsname=example.com.&maxitems=100", NULL, NULL,
-	 "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261123/us-east-1/route53/aws4_request, SignedHeaders=host;x-amz-date, "
+	{"GET", "http://127.0.0.1:5055/2013-04-01/hostedzonesbyname?dnsname=example.com.&maxitems=100", NULL,
+	 NULL,
+	 "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261123/us-east-1/route53/aws4_request, "
+	 "SignedHeaders=host;x-amz-date, "
 	 "Signature=a8ae112baffae56de8edd1cdc737cd2af5b38b30237be00de7ab2d5e30ad00c2"},
-	{"GET", "https://route53.amazonaws.com/2013-04-01/hostedzone/Z123/rrset?maxitems=300&name=%5C052.example.com.&type=A",
+	{"GET",
+	 "https://route53.amazonaws.com/2013-04-01/hostedzone/Z123/"
+	 "rrset?maxitems=300&name=%5C052.example.com.&type=A",
 	 NULL, TOK,
 	 "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261123/us-east-1/route53/aws4_request, "
 	 "SignedHeaders=host;x-amz-date;x-amz-security-token, "
@@ -69,7 +77,8 @@ static const struct {
 	 "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, "
 	 "Signature=e0fb01a3780603531cb4f5d31270c56c7179059dfcc18361690dbe4e38e3d534"},
 	{"GET", "https://route53.amazonaws.com/2013-04-01/hostedzone/Z0123456789ABC", NULL, NULL,
-	 "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261123/us-east-1/route53/aws4_request, SignedHeaders=host;x-amz-date, "
+	 "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261123/us-east-1/route53/aws4_request, "
+	 "SignedHeaders=host;x-amz-date, "
 	 "Signature=e50846c11cd74c0be9a3404a428f755d915504ba359e5efcff77d66f138228ad"},
 };
 
@@ -78,15 +87,33 @@ static void sigv4_known_answers(void **state)
 	(void)state;
 	char auth[1024], date[17];
 	for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
-		struct r53_sigreq r = {vectors[i].method, vectors[i].url, vectors[i].body,
-				       vectors[i].body ? strlen(vectors[i].body) : 0, "text/xml", "20261123T102030Z",
-				       AK, SK, vectors[i].token, "us-east-1", "route53"};
+		struct r53_sigreq r = {vectors[i].method,
+				       vectors[i].url,
+				       vectors[i].body,
+				       vectors[i].body ? strlen(vectors[i].body) : 0,
+				       "text/xml",
+				       "20261123T102030Z",
+				       AK,
+				       SK,
+				       vectors[i].token,
+				       "us-east-1",
+				       "route53"};
 		assert_int_equal(r53_sigv4(auth, sizeof(auth), &r), 0);
 		assert_string_equal(auth, vectors[i].auth);
 	}
 	/* the query order does not matter: it is sorted */
-	struct r53_sigreq r = {"GET", "https://route53.amazonaws.com/2013-04-01/hostedzone/Z123/rrset?maxitems=100&type=TXT&name=_dmarc.example.com.",
-			       NULL, 0, "text/xml", "20261123T102030Z", AK, SK, NULL, "us-east-1", "route53"};
+	struct r53_sigreq r = {"GET",
+			       "https://route53.amazonaws.com/2013-04-01/hostedzone/Z123/"
+			       "rrset?maxitems=100&type=TXT&name=_dmarc.example.com.",
+			       NULL,
+			       0,
+			       "text/xml",
+			       "20261123T102030Z",
+			       AK,
+			       SK,
+			       NULL,
+			       "us-east-1",
+			       "route53"};
 	assert_int_equal(r53_sigv4(auth, sizeof(auth), &r), 0);
 	assert_string_equal(auth, vectors[0].auth);
 	/* a bad URL and a too small output are errors */
@@ -222,21 +249,28 @@ static void error_shapes(void **state)
 {
 	(void)state;
 	char code[64], msg[256];
-	const char *er = "<?xml version=\"1.0\"?>\n<ErrorResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\">"
-			 "<Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate\nexceeded</Message></Error>"
-			 "<RequestId>r1</RequestId></ErrorResponse>";
+	const char *er =
+		"<?xml version=\"1.0\"?>\n<ErrorResponse "
+		"xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\">"
+		"<Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate\nexceeded</Message></Error>"
+		"<RequestId>r1</RequestId></ErrorResponse>";
 	r53_parse_error(code, sizeof(code), msg, sizeof(msg), er, strlen(er));
 	assert_string_equal(code, "Throttling");
 	assert_string_equal(msg, "Rate exceeded");
-	const char *icb = "<?xml version=\"1.0\"?>\n<InvalidChangeBatch xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\">"
-			  "<Messages><Message>Tried to create resource record set [name='x.example.com.', type='A'] but it "
-			  "already exists</Message><Message>Tried to delete resource record set [name='y.example.com.', "
-			  "type='TXT'] but it was not found</Message></Messages><RequestId>r2</RequestId></InvalidChangeBatch>";
+	const char *icb = "<?xml version=\"1.0\"?>\n<InvalidChangeBatch "
+			  "xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\">"
+			  "<Messages><Message>Tried to create resource record set [name='x.example.com.', "
+			  "type='A'] but it "
+			  "already exists</Message><Message>Tried to delete resource record set "
+			  "[name='y.example.com.', "
+			  "type='TXT'] but it was not "
+			  "found</Message></Messages><RequestId>r2</RequestId></InvalidChangeBatch>";
 	r53_parse_error(code, sizeof(code), msg, sizeof(msg), icb, strlen(icb));
 	assert_string_equal(code, "InvalidChangeBatch");
-	assert_string_equal(msg, "Tried to create resource record set [name='x.example.com.', type='A'] but it already "
-				 "exists; Tried to delete resource record set [name='y.example.com.', type='TXT'] but it "
-				 "was not found");
+	assert_string_equal(
+		msg, "Tried to create resource record set [name='x.example.com.', type='A'] but it already "
+		     "exists; Tried to delete resource record set [name='y.example.com.', type='TXT'] but it "
+		     "was not found");
 	r53_parse_error(code, sizeof(code), msg, sizeof(msg), "not xml", 7);
 	assert_string_equal(code, "");
 	assert_string_equal(msg, "");
@@ -250,11 +284,13 @@ static void responses(void **state)
 	struct r53_zone z[4];
 	size_t n;
 	int trunc;
-	const char *lz = "<ListHostedZonesByNameResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><HostedZones>"
-			 "<HostedZone><Id>/hostedzone/ZPRIV</Id><Name>example.com.</Name><Config><PrivateZone>true"
-			 "</PrivateZone></Config></HostedZone><HostedZone><Id>/hostedzone/ZPUB</Id><Name>Example.com."
-			 "</Name><Config><PrivateZone>false</PrivateZone></Config></HostedZone></HostedZones>"
-			 "<IsTruncated>false</IsTruncated></ListHostedZonesByNameResponse>";
+	const char *lz =
+		"<ListHostedZonesByNameResponse "
+		"xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><HostedZones>"
+		"<HostedZone><Id>/hostedzone/ZPRIV</Id><Name>example.com.</Name><Config><PrivateZone>true"
+		"</PrivateZone></Config></HostedZone><HostedZone><Id>/hostedzone/ZPUB</Id><Name>Example.com."
+		"</Name><Config><PrivateZone>false</PrivateZone></Config></HostedZone></HostedZones>"
+		"<IsTruncated>false</IsTruncated></ListHostedZonesByNameResponse>";
 	assert_int_equal(r53_parse_zones(z, 4, &n, &trunc, lz, strlen(lz)), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(z[0].id, "ZPRIV");
@@ -265,17 +301,20 @@ static void responses(void **state)
 	assert_int_equal(r53_parse_zones(z, 4, &n, &trunc, "<x/>", 4), ZW_PROV_EIO);
 
 	char ns[4][256];
-	const char *gz = "<GetHostedZoneResponse><HostedZone><Id>/hostedzone/ZPUB</Id><Name>example.com.</Name></HostedZone>"
-			 "<DelegationSet><NameServers><NameServer>ns-2048.awsdns-64.com</NameServer><NameServer>"
-			 "NS-2049.awsdns-65.net</NameServer></NameServers></DelegationSet></GetHostedZoneResponse>";
+	const char *gz =
+		"<GetHostedZoneResponse><HostedZone><Id>/hostedzone/ZPUB</Id><Name>example.com.</Name></"
+		"HostedZone>"
+		"<DelegationSet><NameServers><NameServer>ns-2048.awsdns-64.com</NameServer><NameServer>"
+		"NS-2049.awsdns-65.net</NameServer></NameServers></DelegationSet></GetHostedZoneResponse>";
 	assert_int_equal(r53_parse_hosted_zone(z, ns, 4, &n, gz, strlen(gz)), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(ns[0], "ns-2048.awsdns-64.com.");
 	assert_string_equal(ns[1], "ns-2049.awsdns-65.net.");
 
 	char id[64], status[32];
-	const char *ci = "<ChangeResourceRecordSetsResponse><ChangeInfo><Id>/change/C2682N5HXP0BZ4</Id><Status>INSYNC"
-			 "</Status></ChangeInfo></ChangeResourceRecordSetsResponse>";
+	const char *ci =
+		"<ChangeResourceRecordSetsResponse><ChangeInfo><Id>/change/C2682N5HXP0BZ4</Id><Status>INSYNC"
+		"</Status></ChangeInfo></ChangeResourceRecordSetsResponse>";
 	assert_int_equal(r53_parse_change_info(id, sizeof(id), status, sizeof(status), ci, strlen(ci)), 0);
 	assert_string_equal(id, "C2682N5HXP0BZ4");
 	assert_string_equal(status, "INSYNC");
@@ -283,7 +322,8 @@ static void responses(void **state)
 	struct r53_creds c = {0};
 	struct zw_prov_error err = {0};
 	const char *sts = "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials>"
-			  "<AccessKeyId>ASIAEXAMPLE</AccessKeyId><SecretAccessKey>s3cr3t</SecretAccessKey><SessionToken>tok"
+			  "<AccessKeyId>ASIAEXAMPLE</AccessKeyId><SecretAccessKey>s3cr3t</"
+			  "SecretAccessKey><SessionToken>tok"
 			  "</SessionToken><Expiration>2026-11-23T12:00:00.123Z</Expiration></Credentials>"
 			  "</AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>";
 	assert_int_equal(r53_parse_sts(&c, sts, strlen(sts), &err), 0);
@@ -307,14 +347,18 @@ static void batch_body(void **state)
 	r53_buf_init(&b, &host, 1 << 20);
 	assert_int_equal(r53_batch_xml(&b, c, 2), 0);
 	assert_string_equal(
-		b.p, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ChangeResourceRecordSetsRequest "
-		     "xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><ChangeBatch><Changes><Change><Action>UPSERT"
-		     "</Action><ResourceRecordSet><Name>_dmarc.example.com.</Name><Type>TXT</Type><TTL>300</TTL>"
-		     "<ResourceRecords><ResourceRecord><Value>\"v=DMARC1; p=none\"</Value></ResourceRecord>"
-		     "</ResourceRecords></ResourceRecordSet></Change><Change><Action>DELETE</Action><ResourceRecordSet>"
-		     "<Name>x.example.com.</Name><Type>CNAME</Type><TTL>60</TTL><ResourceRecords><ResourceRecord><Value>"
-		     "a&amp;b&lt;c&gt;.example.net.</Value></ResourceRecord></ResourceRecords></ResourceRecordSet>"
-		     "</Change></Changes></ChangeBatch></ChangeResourceRecordSetsRequest>\n");
+		b.p,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ChangeResourceRecordSetsRequest "
+		"xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/"
+		"\"><ChangeBatch><Changes><Change><Action>UPSERT"
+		"</Action><ResourceRecordSet><Name>_dmarc.example.com.</Name><Type>TXT</Type><TTL>300</TTL>"
+		"<ResourceRecords><ResourceRecord><Value>\"v=DMARC1; p=none\"</Value></ResourceRecord>"
+		"</ResourceRecords></ResourceRecordSet></Change><Change><Action>DELETE</"
+		"Action><ResourceRecordSet>"
+		"<Name>x.example.com.</Name><Type>CNAME</Type><TTL>60</"
+		"TTL><ResourceRecords><ResourceRecord><Value>"
+		"a&amp;b&lt;c&gt;.example.net.</Value></ResourceRecord></ResourceRecords></ResourceRecordSet>"
+		"</Change></Changes></ChangeBatch></ChangeResourceRecordSetsRequest>\n");
 	r53_buf_free(&b);
 	size_t rrs, chars;
 	r53_change_cost(&c[0], &rrs, &chars);
@@ -333,8 +377,10 @@ static void batch_body(void **state)
 static void shared_files(void **state)
 {
 	(void)state;
-	const char *cred = "# comment\n[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key=sdefault\n\n"
-			   "[prod]\r\n  aws_access_key_id=AKIDPROD \r\naws_secret_access_key = sprod\naws_session_token = tprod\n";
+	const char *cred =
+		"# comment\n[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key=sdefault\n\n"
+		"[prod]\r\n  aws_access_key_id=AKIDPROD \r\naws_secret_access_key = sprod\naws_session_token "
+		"= tprod\n";
 	const char *conf = "[default]\nregion = eu-west-1\n[profile ops]\naws_access_key_id = AKIDOPS\n"
 			   "aws_secret_access_key = sops\n[profile irsa]\nrole_arn = arn:aws:iam::1:role/x\n";
 	char v[64];
@@ -408,7 +454,8 @@ static int f_request(void *ctx, const struct zw_prov_http_req *req, struct zw_pr
 	resp->body_len = strlen(resp->body);
 	resp->attempts = 1;
 	uint64_t ra = 0;
-	int rc = req->classify ? req->classify(req->classify_ctx, resp, &ra) : (resp->status < 300 ? 0 : ZW_PROV_EINVAL);
+	int rc = req->classify ? req->classify(req->classify_ctx, resp, &ra)
+			       : (resp->status < 300 ? 0 : ZW_PROV_EINVAL);
 	f->classified = rc;
 	if (rc) {
 		err->code = rc;
@@ -441,7 +488,8 @@ static int f_secret(void *ctx, const char *secret, struct zw_prov_error *err)
 	return 0;
 }
 
-static const struct zw_prov_http fake_http = {&fake, f_request, f_release, NULL, f_status, f_budget, f_secret};
+static const struct zw_prov_http fake_http = {&fake,	f_request, f_release, NULL,
+					      f_status, f_budget,  f_secret};
 
 static void fake_reset(void)
 {
@@ -503,12 +551,13 @@ static int on_ns(void *ctx, const char *ns)
 
 #define ZONES_HEAD "<ListHostedZonesByNameResponse><HostedZones>"
 #define ZONES_TAIL "</HostedZones><IsTruncated>false</IsTruncated></ListHostedZonesByNameResponse>"
-#define HZ(id, name, priv)                                                                                         \
-	"<HostedZone><Id>/hostedzone/" id "</Id><Name>" name "</Name><Config><PrivateZone>" priv                   \
+#define HZ(id, name, priv)                                                                                   \
+	"<HostedZone><Id>/hostedzone/" id "</Id><Name>" name "</Name><Config><PrivateZone>" priv             \
 	"</PrivateZone></Config></HostedZone>"
-#define GZ(id, ns1)                                                                                                \
-	"<GetHostedZoneResponse><HostedZone><Id>/hostedzone/" id "</Id><Name>example.com.</Name></HostedZone>"     \
-	"<DelegationSet><NameServers><NameServer>" ns1 "</NameServer></NameServers></DelegationSet>"               \
+#define GZ(id, ns1)                                                                                          \
+	"<GetHostedZoneResponse><HostedZone><Id>/hostedzone/" id                                             \
+	"</Id><Name>example.com.</Name></HostedZone>"                                                        \
+	"<DelegationSet><NameServers><NameServer>" ns1 "</NameServer></NameServers></DelegationSet>"         \
 	"</GetHostedZoneResponse>"
 
 static void zone_choice(void **state)
@@ -519,14 +568,18 @@ static void zone_choice(void **state)
 	/* mail.example.com: nothing of that name; then example.com with a private twin first,
 	 * and a zone that only sorts next */
 	fake_answer(200, ZONES_HEAD HZ("ZOTHER", "other.mail.example.com.", "false") ZONES_TAIL);
-	fake_answer(200, ZONES_HEAD HZ("ZPRIV", "example.com.", "true") HZ("ZPUB", "example.com.", "false") ZONES_TAIL);
+	fake_answer(200, ZONES_HEAD HZ("ZPRIV", "example.com.", "true") HZ("ZPUB", "example.com.", "false")
+				 ZONES_TAIL);
 	fake_answer(200, GZ("ZPUB", "ns-1.awsdns-01.org"));
 	void *st = open_provider();
 	assert_int_equal(zw_provider_route53.find_zone(st, "mail.example.com", on_zone, NULL, &err), 0);
 	assert_string_equal(found_apex, "example.com.");
 	assert_string_equal(found_id, "ZPUB");
-	assert_string_equal(fake.urls[0], "http://r53.test/2013-04-01/hostedzonesbyname?dnsname=mail.example.com.&maxitems=100");
-	assert_string_equal(fake.urls[1], "http://r53.test/2013-04-01/hostedzonesbyname?dnsname=example.com.&maxitems=100");
+	assert_string_equal(
+		fake.urls[0],
+		"http://r53.test/2013-04-01/hostedzonesbyname?dnsname=mail.example.com.&maxitems=100");
+	assert_string_equal(fake.urls[1],
+			    "http://r53.test/2013-04-01/hostedzonesbyname?dnsname=example.com.&maxitems=100");
 	nslist[0] = '\0';
 	assert_int_equal(zw_provider_route53.nameservers(st, "ZPUB", on_ns, NULL, &err), 0);
 	assert_string_equal(nslist, "ns-1.awsdns-01.org. ");
@@ -538,14 +591,17 @@ static void zone_choice(void **state)
 
 	/* two public twins: DL-09, each id with its name servers */
 	fake_reset();
-	fake_answer(200, ZONES_HEAD HZ("ZA", "example.com.", "false") HZ("ZB", "example.com.", "false") ZONES_TAIL);
+	fake_answer(200, ZONES_HEAD HZ("ZA", "example.com.", "false") HZ("ZB", "example.com.", "false")
+				 ZONES_TAIL);
 	fake_answer(200, GZ("ZA", "ns-1.awsdns-01.org"));
 	fake_answer(200, GZ("ZB", "ns-9.awsdns-09.net"));
 	st = open_provider();
-	assert_int_equal(zw_provider_route53.find_zone(st, "example.com.", on_zone, NULL, &err), ZW_PROV_ECONFLICT);
-	assert_string_equal(err.msg, "2 public hosted zones are named example.com.: ZA (ns-1.awsdns-01.org.), ZB "
-				     "(ns-9.awsdns-09.net.); set route53.hostedZoneId to the one the parent delegates "
-				     "to (DL-09)");
+	assert_int_equal(zw_provider_route53.find_zone(st, "example.com.", on_zone, NULL, &err),
+			 ZW_PROV_ECONFLICT);
+	assert_string_equal(err.msg,
+			    "2 public hosted zones are named example.com.: ZA (ns-1.awsdns-01.org.), ZB "
+			    "(ns-9.awsdns-09.net.); set route53.hostedZoneId to the one the parent delegates "
+			    "to (DL-09)");
 	zw_provider_route53.close(st);
 
 	/* only a private zone: not found */
@@ -553,7 +609,8 @@ static void zone_choice(void **state)
 	fake_answer(200, ZONES_HEAD HZ("ZPRIV", "example.com.", "true") ZONES_TAIL);
 	fake_answer(200, ZONES_HEAD ZONES_TAIL);
 	st = open_provider();
-	assert_int_equal(zw_provider_route53.find_zone(st, "example.com", on_zone, NULL, &err), ZW_PROV_ENOTFOUND);
+	assert_int_equal(zw_provider_route53.find_zone(st, "example.com", on_zone, NULL, &err),
+			 ZW_PROV_ENOTFOUND);
 	assert_string_equal(err.msg, "no public hosted zone holds example.com. (private zones are skipped)");
 	zw_provider_route53.close(st);
 
@@ -599,22 +656,28 @@ static int on_rrset(void *ctx, const struct zw_prov_rrset *s)
 	return 0;
 }
 
-#define PAGE1                                                                                                      \
-	"<ListResourceRecordSetsResponse><ResourceRecordSets>"                                                     \
-	"<ResourceRecordSet><Name>example.com.</Name><Type>SOA</Type><TTL>900</TTL><ResourceRecords>"             \
-	"<ResourceRecord><Value>{'Value': 'x'}</Value></ResourceRecord></ResourceRecords></ResourceRecordSet>"      \
-	"<ResourceRecordSet><Name>example.com.</Name><Type>TXT</Type><TTL>300</TTL><ResourceRecords>"             \
-	"<ResourceRecord><Value>\"v=spf1 -all\"</Value></ResourceRecord><ResourceRecord><Value>\"a\" \"b\\\"c\""   \
-	"</Value></ResourceRecord></ResourceRecords></ResourceRecordSet>"                                         \
-	"</ResourceRecordSets><IsTruncated>true</IsTruncated><NextRecordName>\\052.example.com.</NextRecordName>"  \
+#define PAGE1                                                                                                \
+	"<ListResourceRecordSetsResponse><ResourceRecordSets>"                                               \
+	"<ResourceRecordSet><Name>example.com.</Name><Type>SOA</Type><TTL>900</TTL><ResourceRecords>"        \
+	"<ResourceRecord><Value>{'Value': "                                                                  \
+	"'x'}</Value></ResourceRecord></ResourceRecords></ResourceRecordSet>"                                \
+	"<ResourceRecordSet><Name>example.com.</Name><Type>TXT</Type><TTL>300</TTL><ResourceRecords>"        \
+	"<ResourceRecord><Value>\"v=spf1 -all\"</Value></ResourceRecord><ResourceRecord><Value>\"a\" "       \
+	"\"b\\\"c\""                                                                                         \
+	"</Value></ResourceRecord></ResourceRecords></ResourceRecordSet>"                                    \
+	"</ResourceRecordSets><IsTruncated>true</IsTruncated><NextRecordName>\\052.example.com.</"           \
+	"NextRecordName>"                                                                                    \
 	"<NextRecordType>CNAME</NextRecordType><MaxItems>300</MaxItems></ListResourceRecordSetsResponse>"
-#define PAGE2                                                                                                      \
-	"<ListResourceRecordSetsResponse><ResourceRecordSets>"                                                     \
-	"<ResourceRecordSet><Name>\\052.example.com.</Name><Type>CNAME</Type><TTL>60</TTL><ResourceRecords>"      \
-	"<ResourceRecord><Value>Target.Example.net</Value></ResourceRecord></ResourceRecords></ResourceRecordSet>" \
-	"<ResourceRecordSet><Name>www.example.com.</Name><Type>A</Type><AliasTarget><HostedZoneId>Z</HostedZoneId>" \
-	"<DNSName>x.</DNSName><EvaluateTargetHealth>false</EvaluateTargetHealth></AliasTarget></ResourceRecordSet>" \
-	"</ResourceRecordSets><IsTruncated>false</IsTruncated><MaxItems>300</MaxItems>"                            \
+#define PAGE2                                                                                                \
+	"<ListResourceRecordSetsResponse><ResourceRecordSets>"                                               \
+	"<ResourceRecordSet><Name>\\052.example.com.</Name><Type>CNAME</Type><TTL>60</TTL><ResourceRecords>" \
+	"<ResourceRecord><Value>Target.Example.net</Value></ResourceRecord></ResourceRecords></"             \
+	"ResourceRecordSet>"                                                                                 \
+	"<ResourceRecordSet><Name>www.example.com.</Name><Type>A</Type><AliasTarget><HostedZoneId>Z</"       \
+	"HostedZoneId>"                                                                                      \
+	"<DNSName>x.</DNSName><EvaluateTargetHealth>false</EvaluateTargetHealth></AliasTarget></"            \
+	"ResourceRecordSet>"                                                                                 \
+	"</ResourceRecordSets><IsTruncated>false</IsTruncated><MaxItems>300</MaxItems>"                      \
 	"</ListResourceRecordSetsResponse>"
 
 static void list_pages(void **state)
@@ -631,8 +694,8 @@ static void list_pages(void **state)
 				    "*.example.com. 5 60: [target.example.net.]\n");
 	assert_int_equal(fake.seen, 2);
 	assert_string_equal(fake.urls[0], "http://r53.test/2013-04-01/hostedzone/ZPUB/rrset?maxitems=300");
-	assert_string_equal(fake.urls[1],
-			    "http://r53.test/2013-04-01/hostedzone/ZPUB/rrset?maxitems=300&name=%5C052.example.com.&type=CNAME");
+	assert_string_equal(fake.urls[1], "http://r53.test/2013-04-01/hostedzone/ZPUB/"
+					  "rrset?maxitems=300&name=%5C052.example.com.&type=CNAME");
 	zw_provider_route53.close(st);
 
 	/* a server that repeats a page: the listing stops with an error, not forever */
@@ -641,25 +704,29 @@ static void list_pages(void **state)
 	st = open_provider();
 	memset(&g, 0, sizeof(g));
 	assert_int_equal(zw_provider_route53.list(st, "ZPUB", on_rrset, &g, &err), ZW_PROV_EIO);
-	assert_string_equal(err.msg, "ListResourceRecordSets of ZPUB repeats the page at \\052.example.com. CNAME: "
-				     "the listing does not advance");
+	assert_string_equal(err.msg,
+			    "ListResourceRecordSets of ZPUB repeats the page at \\052.example.com. CNAME: "
+			    "the listing does not advance");
 	assert_int_equal(fake.seen, 2);
 	zw_provider_route53.close(st);
 
 	/* NoSuchHostedZone */
 	fake_reset();
-	fake_answer(404, "<ErrorResponse><Error><Type>Sender</Type><Code>NoSuchHostedZone</Code><Message>No hosted zone "
+	fake_answer(404, "<ErrorResponse><Error><Type>Sender</Type><Code>NoSuchHostedZone</Code><Message>No "
+			 "hosted zone "
 			 "found with ID: ZX</Message></Error></ErrorResponse>");
 	st = open_provider();
 	assert_int_equal(zw_provider_route53.list(st, "ZX", on_rrset, &g, &err), ZW_PROV_ENOTFOUND);
-	assert_string_equal(err.msg, "ListResourceRecordSets: NoSuchHostedZone: No hosted zone found with ID: ZX (http "
-				     "404, 1 attempt)");
+	assert_string_equal(
+		err.msg, "ListResourceRecordSets: NoSuchHostedZone: No hosted zone found with ID: ZX (http "
+			 "404, 1 attempt)");
 	zw_provider_route53.close(st);
 	fake_reset();
 }
 
-#define CHANGED                                                                                                    \
-	"<ChangeResourceRecordSetsResponse><ChangeInfo><Id>/change/C1</Id><Status>PENDING</Status></ChangeInfo>"   \
+#define CHANGED                                                                                              \
+	"<ChangeResourceRecordSetsResponse><ChangeInfo><Id>/change/C1</Id><Status>PENDING</Status></"        \
+	"ChangeInfo>"                                                                                        \
 	"</ChangeResourceRecordSetsResponse>"
 
 /* n TXT changes, one value each, at distinct names; op for all */
@@ -753,47 +820,116 @@ static void apply_batches(void **state)
 	plan_make(&p, 40, ZW_PROV_CREATE, 1000);
 	assert_int_equal(zw_provider_route53.apply(st, "ZPUB", p.ch, 40, &err), 0);
 	assert_int_equal(fake.seen, 2);
-	assert_int_equal(count(fake.bodies[0], "<Change>"), 31); /* 31 * 1008 chars ("..." "..." "..." "...") */
+	assert_int_equal(count(fake.bodies[0], "<Change>"),
+			 31); /* 31 * 1008 chars ("..." "..." "..." "...") */
 	assert_int_equal(count(fake.bodies[1], "<Change>"), 9);
 	plan_free(&p);
 
 	/* InvalidChangeBatch in Route 53's own shape: permanent, the message on each change */
 	fake_reset();
-	fake_answer(400, "<InvalidChangeBatch xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><Messages><Message>"
-			 "Tried to create resource record set [name='n00000.example.com.', type='TXT'] but it already "
-			 "exists</Message></Messages><RequestId>x</RequestId></InvalidChangeBatch>");
+	fake_answer(
+		400,
+		"<InvalidChangeBatch "
+		"xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><Messages><Message>"
+		"Tried to create resource record set [name='n00000.example.com.', type='TXT'] but it already "
+		"exists</Message></Messages><RequestId>x</RequestId></InvalidChangeBatch>");
 	plan_make(&p, 2, ZW_PROV_CREATE, 5);
 	assert_int_equal(zw_provider_route53.apply(st, "ZPUB", p.ch, 2, &err), ZW_PROV_ECONFLICT);
 	assert_int_equal(fake.classified, ZW_PROV_ECONFLICT);
 	assert_int_equal(p.ch[0].result, ZW_PROV_PERMANENT);
 	assert_int_equal(p.ch[1].result, ZW_PROV_PERMANENT);
-	assert_string_equal(err.msg, "batch 1/1: ChangeResourceRecordSets: InvalidChangeBatch: Tried to create resource "
-				     "record set [name='n00000.example.com.', type='TXT'] but it already exists (http 400, "
-				     "1 attempt)");
+	assert_string_equal(
+		err.msg,
+		"batch 1/1: ChangeResourceRecordSets: InvalidChangeBatch: Tried to create resource "
+		"record set [name='n00000.example.com.', type='TXT'] but it already exists (http 400, "
+		"1 attempt)");
 	assert_string_equal(p.ch[1].message, err.msg);
 	plan_free(&p);
 
 	/* Throttling and PriorRequestNotComplete (HTTP 400) are rate errors: retryable */
 	fake_reset();
-	fake_answer(400, "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded"
-			 "</Message></Error></ErrorResponse>");
+	fake_answer(400,
+		    "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded"
+		    "</Message></Error></ErrorResponse>");
 	plan_make(&p, 1, ZW_PROV_CREATE, 5);
 	assert_int_equal(zw_provider_route53.apply(st, "ZPUB", p.ch, 1, &err), ZW_PROV_ERATE);
 	assert_int_equal(p.ch[0].result, ZW_PROV_RETRYABLE);
 	fake_reset();
-	fake_answer(400, "<ErrorResponse><Error><Code>PriorRequestNotComplete</Code><Message>x</Message></Error>"
-			 "</ErrorResponse>");
+	fake_answer(400,
+		    "<ErrorResponse><Error><Code>PriorRequestNotComplete</Code><Message>x</Message></Error>"
+		    "</ErrorResponse>");
 	assert_int_equal(zw_provider_route53.apply(st, "ZPUB", p.ch, 1, &err), ZW_PROV_ERATE);
 	fake_reset();
 	fake_answer(500, "");
 	assert_int_equal(zw_provider_route53.apply(st, "ZPUB", p.ch, 1, &err), ZW_PROV_ETRANSIENT);
 	assert_int_equal(p.ch[0].result, ZW_PROV_RETRYABLE);
 	fake_reset();
-	fake_answer(400, "<ErrorResponse><Error><Code>InvalidInput</Code><Message>bad</Message></Error></ErrorResponse>");
+	fake_answer(400, "<ErrorResponse><Error><Code>InvalidInput</Code><Message>bad</Message></Error></"
+			 "ErrorResponse>");
 	assert_int_equal(zw_provider_route53.apply(st, "ZPUB", p.ch, 1, &err), ZW_PROV_EINVAL);
 	assert_int_equal(p.ch[0].result, ZW_PROV_PERMANENT);
 	plan_free(&p);
 	zw_provider_route53.close(st);
+	fake_reset();
+}
+
+#define INSYNC                                                                                               \
+	"<GetChangeResponse><ChangeInfo><Id>C1</Id><Status>INSYNC</Status></ChangeInfo></GetChangeResponse>"
+#define PENDING                                                                                              \
+	"<GetChangeResponse><ChangeInfo><Id>C1</Id><Status>PENDING</Status></ChangeInfo></"                  \
+	"GetChangeResponse>"
+
+/* Optional INSYNC wait: GetChange polled until INSYNC, bounded; never when the answer is
+ * INSYNC already (moto) or the wait is off. */
+static void insync_wait(void **state)
+{
+	(void)state;
+	struct zw_prov_error err = {0};
+	struct plan p;
+	setenv("ZONEWARDEN_ROUTE53_WAIT_INSYNC", "30", 1);
+	setenv("ZONEWARDEN_ROUTE53_INSYNC_INTERVAL", "0", 1);
+	fake_reset();
+	fake_answer(200, CHANGED);
+	fake_answer(200, PENDING);
+	fake_answer(200, INSYNC);
+	void *st = open_provider();
+	plan_make(&p, 2, ZW_PROV_CREATE, 5);
+	assert_int_equal(zw_provider_route53.apply(st, "ZPUB", p.ch, 2, &err), 0);
+	assert_int_equal(fake.seen, 3);
+	assert_string_equal(fake.urls[1], "http://r53.test/2013-04-01/change/C1");
+	assert_string_equal(fake.urls[2], "http://r53.test/2013-04-01/change/C1");
+	assert_int_equal(p.ch[0].result, ZW_PROV_APPLIED);
+	zw_provider_route53.close(st);
+	/* already INSYNC in the ChangeInfo: no GetChange */
+	fake_reset();
+	fake_answer(200,
+		    "<ChangeResourceRecordSetsResponse><ChangeInfo><Id>/change/C2</Id><Status>INSYNC</Status>"
+		    "</ChangeInfo></ChangeResourceRecordSetsResponse>");
+	st = open_provider();
+	assert_int_equal(zw_provider_route53.apply(st, "ZPUB", p.ch, 2, &err), 0);
+	assert_int_equal(fake.seen, 1);
+	zw_provider_route53.close(st);
+	/* never INSYNC: bounded by the wait, and still applied */
+	setenv("ZONEWARDEN_ROUTE53_WAIT_INSYNC", "1", 1);
+	setenv("ZONEWARDEN_ROUTE53_INSYNC_INTERVAL", "1", 1);
+	fake_reset();
+	fake_answer(200, CHANGED);
+	fake_answer(200, PENDING);
+	st = open_provider();
+	assert_int_equal(zw_provider_route53.apply(st, "ZPUB", p.ch, 2, &err), 0);
+	assert_true(fake.seen >= 2 && fake.seen <= 3);
+	assert_int_equal(p.ch[1].result, ZW_PROV_APPLIED);
+	zw_provider_route53.close(st);
+	/* off: no GetChange even when PENDING */
+	unsetenv("ZONEWARDEN_ROUTE53_WAIT_INSYNC");
+	unsetenv("ZONEWARDEN_ROUTE53_INSYNC_INTERVAL");
+	fake_reset();
+	fake_answer(200, CHANGED);
+	st = open_provider();
+	assert_int_equal(zw_provider_route53.apply(st, "ZPUB", p.ch, 2, &err), 0);
+	assert_int_equal(fake.seen, 1);
+	zw_provider_route53.close(st);
+	plan_free(&p);
 	fake_reset();
 }
 
@@ -845,9 +981,11 @@ static void missing_credentials(void **state)
 	setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
 	setenv("AWS_CONFIG_FILE", "/nonexistent/config", 1);
 	assert_int_equal(zw_provider_route53.open(&st, &phost, &settings, &err), ZW_PROV_EAUTH);
-	assert_string_equal(err.msg, "no aws credentials: tried the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), "
-				     "web identity (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE) and the shared files "
-				     "/nonexistent/credentials and /nonexistent/config (profile default)");
+	assert_string_equal(
+		err.msg,
+		"no aws credentials: tried the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), "
+		"web identity (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE) and the shared files "
+		"/nonexistent/credentials and /nonexistent/config (profile default)");
 	assert_null(st);
 	/* a profile from the shared files */
 	char path[] = "/tmp/zw-r53-cred-XXXXXX";
@@ -878,11 +1016,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sigv4_known_answers), cmocka_unit_test(txt_encode_cases),
 		cmocka_unit_test(txt_decode_cases),    cmocka_unit_test(names_decode),
-		cmocka_unit_test(error_shapes),        cmocka_unit_test(responses),
-		cmocka_unit_test(batch_body),          cmocka_unit_test(shared_files),
-		cmocka_unit_test(zone_choice),         cmocka_unit_test(list_pages),
-		cmocka_unit_test(apply_batches),       cmocka_unit_test(allocation_failures),
-		cmocka_unit_test(missing_credentials),
+		cmocka_unit_test(error_shapes),	       cmocka_unit_test(responses),
+		cmocka_unit_test(batch_body),	       cmocka_unit_test(shared_files),
+		cmocka_unit_test(zone_choice),	       cmocka_unit_test(list_pages),
+		cmocka_unit_test(apply_batches),       cmocka_unit_test(insync_wait),
+		cmocka_unit_test(allocation_failures), cmocka_unit_test(missing_credentials),
 	};
 	return cmocka_run_group_tests_name("route53", tests, NULL, NULL);
 }
