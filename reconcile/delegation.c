@@ -71,6 +71,10 @@ struct zw_deleg {
 	struct pv_server *ps;
 	size_t nps;
 	struct zw_lookup **pv_ans; /* nps * nc */
+	/* NM-01 when the domain is a name inside its zone: `<name><zone>` asked of one server */
+	int stepped;
+	char **zdoubled;	 /* nc, NULL where it does not fit or is the apex-doubled name */
+	struct zw_lookup **zp; /* nc */
 };
 
 /* ---- small helpers ---- */
@@ -324,6 +328,12 @@ void zw_deleg_free(struct zw_deleg *d)
 		zw_lookup_free(d->pv_addr[i]);
 	for (size_t i = 0; d->pv_ans && i < d->nps * d->nc; i++)
 		zw_lookup_free(d->pv_ans[i]);
+	for (size_t i = 0; d->zp && i < d->nc; i++)
+		zw_lookup_free(d->zp[i]);
+	for (size_t i = 0; d->zdoubled && i < d->nc; i++)
+		zw_free(d->zdoubled[i]);
+	zw_free(d->zp);
+	zw_free(d->zdoubled);
 	zw_free(d->pv_addr);
 	zw_free(d->pv_ans);
 	zw_free(d->ps);
@@ -366,7 +376,55 @@ static int pv_add_server(struct zw_deleg *d, const char *name, const struct zw_d
 	return 0;
 }
 
+/* The domain is a name inside its zone (mail.example.com in example.com): a console that
+ * appends the zone makes `<name><zone>`, which the observation did not ask. Ask it of the
+ * first server that answers SOA authoritatively. 1 when something was submitted. */
+static int zone_probes(struct zw_deleg *d, struct zw_resolver *r, const struct zw_obs *obs, struct zw_error *err)
+{
+	const struct zw_obs_server *s0 = NULL;
+	if (!obs || obs->delegation != ZW_DELEG_DELEGATED || !obs->zone || strcmp(obs->zone, d->apex) == 0 ||
+	    strcmp(obs->zone, ".") == 0 || d->nc == 0)
+		return 0;
+	for (size_t i = 0; i < obs->n_servers && !s0; i++)
+		if (obs->servers[i].soa.kind == ZW_OBS_DATA && obs->servers[i].soa.aa)
+			s0 = &obs->servers[i];
+	if (!s0)
+		return 0;
+	if (!(d->zdoubled = zw_calloc(d->nc, sizeof(*d->zdoubled))) || !(d->zp = zw_calloc(d->nc, sizeof(*d->zp))))
+		return zw_error_set(err, ZW_ENOMEM, "out of memory");
+	int submitted = 0;
+	size_t lz = strlen(obs->zone);
+	for (size_t i = 0; i < d->nc; i++) {
+		size_t ln = strlen(d->c[i].name);
+		if (ln + lz - 1 > ZW_NAME_MAX)
+			continue;
+		if (!(d->zdoubled[i] = zw_malloc(ln + lz + 1)))
+			return zw_error_set(err, ZW_ENOMEM, "out of memory");
+		memcpy(d->zdoubled[i], d->c[i].name, ln);
+		memcpy(d->zdoubled[i] + ln, obs->zone, lz + 1);
+		int rc = zw_resolver_query(r, &d->zp[i], s0->name, &s0->addr, d->zdoubled[i], d->c[i].type, err);
+		if (rc < 0)
+			return rc;
+		submitted = 1;
+	}
+	return submitted;
+}
+
+static int pv_step(struct zw_deleg *d, struct zw_resolver *r, const struct zw_obs *obs, struct zw_error *err);
+
 int zw_deleg_step(struct zw_deleg *d, struct zw_resolver *r, const struct zw_obs *obs, struct zw_error *err)
+{
+	int z = 0;
+	if (!d->stepped) {
+		d->stepped = 1;
+		if ((z = zone_probes(d, r, obs, err)) < 0)
+			return z;
+	}
+	int p = pv_step(d, r, obs, err);
+	return p < 0 ? p : (p || z);
+}
+
+static int pv_step(struct zw_deleg *d, struct zw_resolver *r, const struct zw_obs *obs, struct zw_error *err)
 {
 	const struct zw_strlist *pns = provider_ns(d);
 
@@ -1032,21 +1090,31 @@ static int desired_rdata(struct zw_buf *b, const struct zw_record *rec)
 	return zw_buf_adds(b, rec->target ? rec->target : "?");
 }
 
-/* NM-01: the doubled name answers. Returns 1 when it reported. */
-static int doubled(struct dctx *c, const struct claim *cl, const struct zw_obs_answer *live)
+/* NM-01: the doubled name answers (`<name><apex>`, or `<name><zone>` when the domain is
+ * a name inside its zone). Returns 1 when it reported. */
+static int doubled(struct dctx *c, size_t ci, const struct zw_obs_answer *live)
 {
+	const struct claim *cl = &c->d->c[ci];
 	const struct zw_obs_question *q = cl->doubled ? zw_deleg_find_question(c->o, cl->doubled, cl->type) : NULL;
 	size_t idx = 0;
+	const char *dname = cl->doubled;
 	const struct zw_obs_answer *a = first_answer(c->o, q, &idx);
+	char zlab[ZW_NAME_MAX + ZW_DNS_ADDR_STRLEN + 4] = "";
+	if ((!a || a->kind != ZW_OBS_DATA) && c->d->zp && c->d->zp[ci]) {
+		const struct zw_lookup *lk = c->d->zp[ci];
+		a = zw_deleg_answer_authoritative(&lk->res.ans) ? &lk->res.ans : NULL;
+		dname = c->d->zdoubled[ci];
+		zw_deleg_server_label(zlab, sizeof(zlab), lk->res.server, &lk->res.addr);
+	}
 	if (!a || a->kind != ZW_OBS_DATA || a->n_cnames || a->n_rrs == 0)
 		return 0;
 	struct zw_buf msg = ZW_BUF_INIT, fix = ZW_BUF_INIT, obs = ZW_BUF_INIT, lab = ZW_BUF_INIT;
 	int present = live && live->kind == ZW_OBS_DATA && live->n_rrs > 0;
 	int rc = zw_buf_addf(&msg, "%s %s exists: the zone's name was appended to a name that was already qualified; "
-			     "verifiers ask for %s, which %s", cl->doubled, type_str(cl->type), cl->name,
+			     "verifiers ask for %s, which %s", dname, type_str(cl->type), cl->name,
 			     present ? "also has records" : "has no such record (SES and DKIM verifiers stay pending)");
 	for (size_t i = 0; i < a->n_rrs && rc == 0; i++) {
-		rc = zw_buf_addf(&fix, "%sdelete %s %s ", i ? "; " : "", cl->doubled, type_str(cl->type));
+		rc = zw_buf_addf(&fix, "%sdelete %s %s ", i ? "; " : "", dname, type_str(cl->type));
 		if (rc == 0)
 			rc = rdata_of(&fix, &a->rrs[i]);
 		if (rc == 0 && i)
@@ -1062,8 +1130,8 @@ static int doubled(struct dctx *c, const struct claim *cl, const struct zw_obs_a
 			rc = zw_buf_adds(&fix, " (an absolute name: with the trailing dot)");
 	}
 	if (rc == 0)
-		rc = add_server_label(&lab, &c->o->servers[idx]);
-	struct zw_finding *f = rc ? NULL : add(c, "NM-01", cl->doubled, type_str(cl->type), zw_buf_str(&lab), zw_buf_str(&msg));
+		rc = zlab[0] ? zw_buf_adds(&lab, zlab) : add_server_label(&lab, &c->o->servers[idx]);
+	struct zw_finding *f = rc ? NULL : add(c, "NM-01", dname, type_str(cl->type), zw_buf_str(&lab), zw_buf_str(&msg));
 	if (!f || zw_finding_set(f, ZW_F_FIX, zw_buf_str(&fix)) || zw_finding_set(f, ZW_F_EXPECTED, cl->name) ||
 	    zw_finding_set(f, ZW_F_OBSERVED, zw_buf_str(&obs)))
 		rc = ZW_ENOMEM;
@@ -1415,7 +1483,7 @@ static int claims(struct dctx *c, struct zw_error *err)
 		rc = servers_disagree(c, cl, q);
 		int hit = 0;
 		if (rc == 0)
-			hit = doubled(c, cl, live);
+			hit = doubled(c, i, live);
 		if (hit < 0)
 			rc = hit;
 		if (rc == 0 && cl->rec && live)
