@@ -287,7 +287,7 @@ static int api(struct cf *c, const char *method, const char *path, const char *b
 
 /* ---- zones ------------------------------------------------------------------------------- */
 
-static void keep_ns(struct cf *c, const char *zone_id, const cJSON *zone)
+static int keep_ns(struct cf *c, const char *zone_id, const cJSON *zone)
 {
 	const cJSON *ns = cJSON_GetObjectItemCaseSensitive(zone, "name_servers"), *e;
 	for (size_t i = 0; i < c->nns; i++)
@@ -303,7 +303,7 @@ static void keep_ns(struct cf *c, const char *zone_id, const cJSON *zone)
 		char *p = c->host->alloc(n + 2);
 		if (!p) {
 			c->ns_zone[0] = '\0'; /* incomplete: ask again */
-			return;
+			return ZW_PROV_ENOMEM;
 		}
 		for (size_t i = 0; i < n; i++)
 			p[i] = (char)(v[i] >= 'A' && v[i] <= 'Z' ? v[i] - 'A' + 'a' : v[i]);
@@ -313,6 +313,7 @@ static void keep_ns(struct cf *c, const char *zone_id, const cJSON *zone)
 			p[n] = '\0';
 		c->ns[c->nns++] = p;
 	}
+	return 0;
 }
 
 static void ns_text(char *out, size_t outsz, const cJSON *zone)
@@ -362,8 +363,9 @@ static int zone_lookup(struct cf *c, const char *name, int (*emit)(void *, const
 			  "DL-10 zone %s is %s at cloudflare, not active: set its name servers at the "
 			  "registrar to {%s}",
 			  name, status ? status : "of unknown status", nstext);
+	} else if (keep_ns(c, id, found)) {
+		rc = fail(err, ZW_PROV_ENOMEM, "out of memory");
 	} else {
-		keep_ns(c, id, found);
 		snprintf(apex, sizeof(apex), "%s.", name);
 		rc = emit(ctx, apex, id);
 		if (rc == 0)
@@ -404,10 +406,10 @@ static int cf_nameservers(void *state, const char *zone_id, int (*emit)(void *, 
 		snprintf(path, sizeof(path), "/zones/%s", zone_id);
 		if ((rc = api(c, "GET", path, NULL, 0, "Zone Read", &root, NULL, err)))
 			return rc;
-		keep_ns(c, zone_id, cJSON_GetObjectItemCaseSensitive(root, "result"));
+		rc = keep_ns(c, zone_id, cJSON_GetObjectItemCaseSensitive(root, "result"));
 		cJSON_Delete(root);
-		if (strcmp(c->ns_zone, zone_id) != 0)
-			return fail(err, ZW_PROV_ENOMEM, "out of memory");
+		if (rc)
+			return fail(err, rc, "out of memory");
 	}
 	if (c->nns == 0)
 		return fail(err, ZW_PROV_ENOTFOUND, "cloudflare gives no name servers for zone %s", zone_id);

@@ -833,6 +833,59 @@ static void test_open_errors(void **state)
 	assert_string_equal(e.msg, "no api token: give apiTokenFile or set CLOUDFLARE_API_TOKEN");
 }
 
+/* The whole road (open, zone, name servers, list over 2 pages, apply in 2 batches with
+ * one refused and redone record by record, close) with each allocation failing in turn. */
+static int road_once(void)
+{
+	static struct world w;
+	static struct changeset c;
+	struct zone_seen z;
+	char ns[256] = "";
+	size_t n = 0;
+	struct zw_prov_error e = {0};
+	memset(&w, 0, sizeof(w));
+	w.http = (struct zw_prov_http){.ctx = &w.s,
+				       .request = fake_request,
+				       .release = fake_release,
+				       .status_error = status_error,
+				       .budget = fake_budget,
+				       .secret = fake_secret};
+	w.host = host;
+	w.host.http = &w.http;
+	w.set = (struct settings){{{"accountId", "acct1"}, {"perPage", "3"}, {"batchSize", "3"}}};
+	w.settings = (struct zw_prov_settings){get, &w.set};
+	answer(&w, "GET", "/zones?name=example.test", 200, ZONES_OK, 0);
+	answer(&w, "GET", "page=1&", 200, page_body(1, 3, 5), 0);
+	answer(&w, "GET", "page=2&", 200, page_body(2, 3, 5), 0);
+	answer(&w, "POST", "/dns_records/batch", 400,
+	       "{\"success\":false,\"errors\":[{\"code\":1004,\"message\":\"x\"}],\"messages\":[],\"result\":"
+	       "null}",
+	       1);
+	answer(&w, "POST", "/dns_records/batch", 200, OKBATCH, 0);
+	answer(&w, "POST", "/dns_records", 200, OKONE, 0);
+	answer(&w, "PATCH", "/dns_records/", 200, OKONE, 0);
+	answer(&w, "DELETE", "/dns_records/", 200, OKONE, 0);
+	int rc = zw_provider_cloudflare.open(&w.state, &w.host, &w.settings, &e);
+	if (rc)
+		return rc;
+	if ((rc = zw_provider_cloudflare.find_zone(w.state, "example.test", emit_zone, &z, &e)) == 0 &&
+	    (rc = zw_provider_cloudflare.nameservers(w.state, ZID, emit_ns, ns, &e)) == 0 &&
+	    (rc = zw_provider_cloudflare.list(w.state, ZID, emit_count, &n, &e)) == 0) {
+		make_changes(&c, 3);
+		rc = zw_provider_cloudflare.apply(w.state, ZID, c.ch, c.n, &e);
+	}
+	zw_provider_cloudflare.close(w.state);
+	return rc;
+}
+
+static void test_alloc_failures(void **state)
+{
+	(void)state;
+	setenv("CLOUDFLARE_API_TOKEN", "test-token-123", 1);
+	setenv("CLOUDFLARE_API_BASE_URL", "http://127.0.0.1:9/client/v4/", 1);
+	ZW_FOR_EACH_ALLOC_FAILURE(road_once());
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -843,7 +896,7 @@ int main(void)
 		cmocka_unit_test(test_next_page),      cmocka_unit_test(test_zones),
 		cmocka_unit_test(test_list_pages),     cmocka_unit_test(test_apply_batches),
 		cmocka_unit_test(test_apply_fallback), cmocka_unit_test(test_apply_rate_and_conflict),
-		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_open_errors),    cmocka_unit_test(test_alloc_failures),
 	};
 	return cmocka_run_group_tests_name("cloudflare", tests, NULL, NULL);
 }
