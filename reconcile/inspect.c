@@ -367,6 +367,19 @@ static int split_report(struct ctx *c, const struct split *sp, const struct zw_i
 	return 0;
 }
 
+/*
+ * A name finding whose `expected` is the observed name unchanged (a non-ascii label, which
+ * only the user can turn into its a-label) says nothing with it: drop it.
+ */
+static void drop_unchanged_expected(struct zw_findings *fs, size_t from)
+{
+	for (size_t i = from; i < fs->n; i++) {
+		struct zw_finding *f = &fs->v[i];
+		if (f->expected && f->observed && strcmp(f->expected, f->observed) == 0)
+			zw_finding_set(f, ZW_F_EXPECTED, NULL); /* clearing allocates nothing */
+	}
+}
+
 /* SES Easy DKIM: <token>._domainkey.<d> CNAME <token>.dkim.amazonses.com. */
 static int ses_target(struct ctx *c, const char *t)
 {
@@ -394,6 +407,7 @@ static int inspect_cname(struct ctx *c, const struct zw_irr *rr, size_t ncname, 
 	int rc = zw_stray_check_name(c->fs, &norm, t, strlen(t), c->err);
 	if (rc == ZW_EINVAL)
 		rc = 0;
+	drop_unchanged_expected(c->fs, from);
 	for (size_t i = from; rc == 0 && i < c->fs->n; i++)
 		if (fix_is_generic(c->fs->v[i].fix))
 			rc = zw_finding_setf(&c->fs->v[i], ZW_F_FIX, "set %s CNAME %s", c->o->owner, zw_buf_str(&norm));
@@ -449,6 +463,7 @@ static int owner_chars(struct ctx *c)
 	int rc = zw_stray_check_name(c->fs, &norm, owner, strlen(owner), c->err);
 	if (rc == ZW_EINVAL)
 		rc = 0;
+	drop_unchanged_expected(c->fs, from);
 	for (size_t i = from; rc == 0 && i < c->fs->n; i++)
 		if (fix_is_generic(c->fs->v[i].fix))
 			rc = zw_finding_setf(&c->fs->v[i], ZW_F_FIX, "create the same records at %s; delete %s",
