@@ -203,6 +203,44 @@ int r53_name_decode(char *out, size_t outsz, const char *in)
 	return 0;
 }
 
+/* The engine's presentation name (\DDD decimal, \X) to Route 53's form: \ooo octal for
+ * octets outside the printable range, for `\` and for a dot inside a label. */
+int r53_name_encode(char *out, size_t outsz, const char *in)
+{
+	size_t o = 0;
+	for (const char *p = in; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		int escaped = 0;
+		if (c == '\\') {
+			if (p[1] >= '0' && p[1] <= '9' && p[2] >= '0' && p[2] <= '9' && p[3] >= '0' &&
+			    p[3] <= '9') {
+				int v = (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
+				if (v > 255)
+					return ZW_PROV_EINVAL;
+				c = (unsigned char)v;
+				p += 3;
+			} else if (p[1]) {
+				c = (unsigned char)*++p;
+			} else {
+				return ZW_PROV_EINVAL;
+			}
+			escaped = 1;
+		}
+		if (c <= 0x20 || c >= 0x7f || c == '\\' || (escaped && c == '.')) {
+			if (o + 5 >= outsz)
+				return ZW_PROV_EINVAL;
+			snprintf(out + o, 5, "\\%03o", c);
+			o += 4;
+		} else {
+			if (o + 2 >= outsz)
+				return ZW_PROV_EINVAL;
+			out[o++] = (char)c;
+		}
+	}
+	out[o] = '\0';
+	return 0;
+}
+
 /* ---- types ------------------------------------------------------------------------------ */
 
 static const struct {

@@ -84,6 +84,11 @@ int r53_txt_decode(struct r53_buf *data, struct r53_buf *lens, const char *value
  * does not fit or an escape is bad. */
 int r53_name_decode(char *out, size_t outsz, const char *in);
 
+/* The reverse for requests: the engine's \DDD (decimal) and \X escapes to Route 53's
+ * \ooo (octal) for octets outside the printable range, `\` and a dot inside a label;
+ * anything else (a leading `*` included) as is. ZW_PROV_EINVAL when it does not fit. */
+int r53_name_encode(char *out, size_t outsz, const char *in);
+
 /* RR type name <-> number for the types Route 53 knows; NULL / 0 otherwise. */
 const char *r53_type_name(uint16_t type);
 uint16_t r53_type_number(const char *name);

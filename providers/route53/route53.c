@@ -847,12 +847,13 @@ static int r53_apply(void *state, const char *zone_id, struct zw_prov_change *ch
 	size_t *voff = h->alloc((nvals ? nvals : 1) * sizeof(*voff));
 	struct order *ord = h->alloc((n ? n : 1) * sizeof(*ord));
 	size_t *idx = h->alloc((n ? n : 1) * sizeof(*idx));
+	size_t *noff = h->alloc((n ? n : 1) * sizeof(*noff));
 	r53_buf_init(&vals, h, 256u * 1024 * 1024);
-	if (!c || !vp || !voff || !ord || !idx) {
+	if (!c || !vp || !voff || !ord || !idx || !noff) {
 		rc = fail(err, ZW_PROV_ENOMEM, "out of memory");
 		goto out;
 	}
-	/* encode every change's values into one buffer (offsets, then pointers) */
+	/* encode every change's name and values into one buffer (offsets, then pointers) */
 	size_t at = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		static const enum r53_action actions[] = {[ZW_PROV_CREATE] = R53_CREATE,
@@ -860,12 +861,16 @@ static int r53_apply(void *state, const char *zone_id, struct zw_prov_change *ch
 							  [ZW_PROV_DELETE] = R53_DELETE};
 		const struct zw_prov_rrset *s =
 			changes[i].op == ZW_PROV_DELETE ? changes[i].before : changes[i].after;
-		if (!s || !s->nrd || !r53_type_name(s->type)) {
+		char name[1100];
+		if (!s || !s->nrd || !r53_type_name(s->type) ||
+		    r53_name_encode(name, sizeof(name), s->name)) {
 			set_result(&changes[i], ZW_PROV_PERMANENT,
-				   "route53 cannot write this rrset (type or values)");
+				   "route53 cannot write this rrset (name, type or values)");
 			c[i] = (struct r53_change){R53_CREATE, NULL, 0, 0, NULL, 0};
 			continue;
 		}
+		noff[i] = vals.len;
+		r53_buf_add(&vals, name, strlen(name) + 1);
 		c[i] = (struct r53_change){actions[changes[i].op], s->name, s->type, s->ttl, NULL, s->nrd};
 		for (size_t j = 0; j < s->nrd; j++) {
 			voff[at + j] = vals.len;
@@ -887,6 +892,7 @@ static int r53_apply(void *state, const char *zone_id, struct zw_prov_change *ch
 			continue;
 		for (size_t j = 0; j < c[i].nvalues; j++)
 			vp[at + j] = vals.p + voff[at + j];
+		c[i].name = vals.p + noff[i];
 		c[i].values = vp + at;
 		at += c[i].nvalues;
 	}
@@ -973,6 +979,8 @@ out:
 		h->free(ord);
 	if (idx)
 		h->free(idx);
+	if (noff)
+		h->free(noff);
 	r53_buf_free(&vals);
 	return rc;
 }

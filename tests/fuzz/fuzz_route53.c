@@ -3,7 +3,7 @@
  * picks the reader (error bodies of both shapes, zone lists, GetHostedZone, record
  * pages, STS credentials, ChangeInfo, a TXT value, a name, an ini file), the rest is the
  * input. What a reader decodes is encoded again where the codec has both directions
- * (TXT: decode then encode then decode gives the same strings).
+ * (TXT: decode then encode then decode gives the same strings; names likewise).
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -236,6 +236,19 @@ static void names_decode(void **state)
 	assert_int_equal(r53_name_decode(out, 8, "example.com."), ZW_PROV_EINVAL);
 	assert_int_equal(r53_name_decode(out, sizeof(out), "."), 0);
 	assert_string_equal(out, ".");
+	/* and back to Route 53's octal form */
+	assert_int_equal(r53_name_encode(out, sizeof(out), "*.example.com."), 0);
+	assert_string_equal(out, "*.example.com.");
+	assert_int_equal(r53_name_encode(out, sizeof(out), "a\\009b.example.com."), 0);
+	assert_string_equal(out, "a\\011b.example.com.");
+	assert_int_equal(r53_name_encode(out, sizeof(out), "a\\046b\\.c.example.com."), 0);
+	assert_string_equal(out, "a\\056b\\056c.example.com.");
+	assert_int_equal(r53_name_encode(out, sizeof(out), "\\256.example."), ZW_PROV_EINVAL);
+	assert_int_equal(r53_name_encode(out, sizeof(out), "bad\\"), ZW_PROV_EINVAL);
+	char round[300];
+	assert_int_equal(r53_name_decode(round, sizeof(round), "x\\177\\052y.example.com."), 0);
+	assert_int_equal(r53_name_encode(out, sizeof(out), round), 0);
+	assert_string_equal(out, "x\\177*y.example.com.");
 	assert_int_equal(r53_type_number("TXT"), 16);
 	assert_int_equal(r53_type_number("CAA"), 257);
 	assert_int_equal(r53_type_number("ALIAS"), 0);
