@@ -24,7 +24,10 @@
 	} while (0)
 
 static const struct zw_prov_host host = {
-	.abi = ZW_PROVIDER_ABI, .alloc = zw_malloc, .realloc = zw_realloc, .free = zw_free,
+	.abi = ZW_PROVIDER_ABI,
+	.alloc = zw_malloc,
+	.realloc = zw_realloc,
+	.free = zw_free,
 };
 
 static int status_error(long status)
@@ -113,14 +116,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(s, data + 1, size - 1);
 	s[size - 1] = '\0';
 	switch (data[0] % 3) {
-	case 0:
-		txt_case(s);
-		break;
-	case 1:
-		rec_case(s);
-		break;
-	default:
-		envelope_case(s, data[0]);
+	case 0: txt_case(s); break;
+	case 1: rec_case(s); break;
+	default: envelope_case(s, data[0]);
 	}
 	zw_free(s);
 	return 0;
