@@ -151,7 +151,7 @@ static int grammar(struct ctx *c, enum zw_role role, const char *v, size_t len)
 struct txt_seen {
 	enum zw_role role;
 	const struct zw_irr *rr;
-	int exact; /* the value as published has the role (no stray character to remove first) */
+	int exact; /* the value as published has the role (nothing to repair first: TX-xx, DM-03, SP-03) */
 };
 
 /*
@@ -275,8 +275,8 @@ static int count_roles(struct ctx *c, const struct txt_seen *seen, size_t n)
 		struct zw_finding *f =
 			exact >= 2 ? zw_findings_add(c->fs, rules[r].id, -1, "%zu records: %s", count, rules[r].why)
 				   : zw_findings_add(c->fs, rules[r].id, -1,
-						     "%zu %s records once their stray characters are removed, %zu as "
-						     "published: repaired as they stand, %s",
+						     "%zu %s records once the broken ones are repaired, %zu as receivers "
+						     "select them today: repaired as they stand, %s",
 						     count, rules[r].what, exact, rules[r].then);
 		if (!f || zw_finding_setf(f, ZW_F_FIX, "keep exactly one %s record at %s: merge the wanted terms into one "
 					  "and delete the others", rules[r].what, c->o->owner))
