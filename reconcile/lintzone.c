@@ -90,8 +90,8 @@ static int ses_tokens(struct zw_findings *fs, const struct zw_zone *z, const cha
 	if (n == 0 || n >= 3)
 		return 0;
 	struct zw_finding *f = zw_findings_add(fs, "SE-01", -1,
-					       "%zu of the 3 easy dkim cnames are published: ses keeps the "
-					       "identity pending, then failed after 72 hours", n);
+					       "%zu of the 3 easy dkim cnames %s published: ses keeps the "
+					       "identity pending, then failed after 72 hours", n, n == 1 ? "is" : "are");
 	struct zw_loc loc = {z->path, z->v[last].line, 1};
 	if (!f || zw_finding_set(f, ZW_F_FIX, "publish all three <token>._domainkey cnames that "
 				 "GetEmailIdentity lists (DkimAttributes.Tokens)"))
