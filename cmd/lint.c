@@ -14,6 +14,16 @@
 #include "reconcile/lintzone.h"
 #include "reconcile/zonefile.h"
 
+/* Is the zone `origin` (absolute, trailing dot) already among the domains (no dot)? */
+static int listed(const char *const *domains, size_t n, const char *origin)
+{
+	size_t len = strlen(origin) - 1;
+	for (size_t k = 0; k < n; k++)
+		if (strlen(domains[k]) == len && strncmp(domains[k], origin, len) == 0)
+			return 1;
+	return 0;
+}
+
 int zw_cmd_lint(struct zw_opts *o)
 {
 	struct zw_findings fs = {0};
@@ -52,7 +62,9 @@ int zw_cmd_lint(struct zw_opts *o)
 		}
 		if (rc == 0) {
 			rc = zw_lint_zone(&fs, z, &err);
-			if (rc == 0 && (owned[ndomains] = zw_strndup(z->origin, strlen(z->origin) - 1)))
+			/* two files of one zone are one domain in the report (its counts are per domain) */
+			if (rc == 0 && !listed(domains, ndomains, z->origin) &&
+			    (owned[ndomains] = zw_strndup(z->origin, strlen(z->origin) - 1)))
 				domains[ndomains] = owned[ndomains], ndomains++;
 		}
 		zones[i] = z;
