@@ -412,6 +412,12 @@ static int fake_request(void *ctx, const struct zw_prov_http_req *req, struct zw
 			continue;
 		if (s->v[i].times > 0 && --s->v[i].times == 0)
 			s->v[i].times = -1;
+		if (s->v[i].status == 0) { /* no answer: the connection dropped */
+			err->code = ZW_PROV_ETRANSIENT;
+			snprintf(err->msg, sizeof(err->msg), "%s %s: connection closed without a response",
+				 req->method, req->url);
+			return ZW_PROV_ETRANSIENT;
+		}
 		resp->status = s->v[i].status;
 		resp->body = s->v[i].body;
 		resp->body_len = strlen(s->v[i].body);
@@ -759,6 +765,57 @@ static void test_apply_fallback(void **state)
 	zw_provider_cloudflare.close(w.state);
 }
 
+#define LANDED                                                                                               \
+	"{\"success\":true,\"errors\":[],\"messages\":[],\"result\":["                                       \
+	"{\"id\":\"id0\",\"name\":\"r0.example.test\",\"type\":\"TXT\",\"content\":\"\\\"v0\\\"\",\"ttl\":"  \
+	"300},"                                                                                              \
+	"{\"id\":\"id1\",\"name\":\"r1.example.test\",\"type\":\"TXT\",\"content\":\"\\\"v1-new\\\"\","      \
+	"\"ttl\":300},"                                                                                      \
+	"{\"id\":\"n0\",\"name\":\"new0.example.test\",\"type\":\"TXT\",\"content\":\"\\\"n0\\\"\",\"ttl\":" \
+	"300}],"                                                                                             \
+	"\"result_info\":{\"page\":1,\"per_page\":100,\"total_pages\":1}}"
+
+/* A batch whose answer never came: the zone is listed again; what landed is not resent. */
+static void test_apply_unknown_outcome(void **state)
+{
+	(void)state;
+	static struct world w;
+	static struct changeset c;
+	memset(&w, 0, sizeof(w));
+	world_open(&w, "100", "200");
+	answer(&w, "GET", "page=1&", 200, page_body(1, 100, 3), 1);
+	answer(&w, "GET", "page=1&", 200, LANDED, 0);
+	answer(&w, "POST", "/dns_records/batch", 0, "", 0);
+	size_t n = 0;
+	struct zw_prov_error e = {0};
+	assert_int_equal(zw_provider_cloudflare.list(w.state, ZID, emit_count, &n, &e), 0);
+	make_changes(&c, 1);
+	assert_int_equal(zw_provider_cloudflare.apply(w.state, ZID, c.ch, c.n, &e), 0);
+	assert_int_equal(w.s.nseen, 3); /* list, the batch, the list that settles it: nothing resent */
+	assert_string_equal(w.s.seen[2], "GET /zones/" ZID "/dns_records?page=1&per_page=100");
+	for (size_t i = 0; i < c.n; i++)
+		assert_int_equal(c.ch[i].result, ZW_PROV_APPLIED);
+
+	/* the same, but nothing landed: each op once more, on its own */
+	memset(&w.s, 0, sizeof(w.s));
+	answer(&w, "GET", "page=1&", 200, page_body(1, 100, 3), 0);
+	answer(&w, "POST", "/dns_records/batch", 0, "", 0);
+	answer(&w, "POST", "/dns_records", 200, OKONE, 0);
+	answer(&w, "PATCH", "/dns_records/id1", 200, OKONE, 0);
+	answer(&w, "DELETE", "/dns_records/id2", 404,
+	       "{\"success\":false,\"errors\":[{\"code\":81044,\"message\":\"Record does not exist.\"}],"
+	       "\"messages\":[],\"result\":null}",
+	       0);
+	assert_int_equal(zw_provider_cloudflare.list(w.state, ZID, emit_count, &n, &e), 0);
+	assert_int_equal(zw_provider_cloudflare.apply(w.state, ZID, c.ch, c.n, &e), 0);
+	assert_int_equal(w.s.nseen, 6); /* list, batch, list, delete, patch, post */
+	assert_string_equal(w.s.seen[3], "DELETE /zones/" ZID "/dns_records/id2");
+	assert_string_equal(w.s.seen[5], "POST /zones/" ZID "/dns_records");
+	/* a record already gone is what the delete wanted */
+	assert_int_equal(c.ch[2].result, ZW_PROV_APPLIED);
+	zw_provider_cloudflare.close(w.state);
+}
+
 static void test_apply_rate_and_conflict(void **state)
 {
 	(void)state;
@@ -889,14 +946,23 @@ static void test_alloc_failures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_quote),	       cmocka_unit_test(test_unquote),
-		cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_txt_alloc_failures),
-		cmocka_unit_test(test_rec_parse),      cmocka_unit_test(test_record_json),
-		cmocka_unit_test(test_batch_json),     cmocka_unit_test(test_envelope),
-		cmocka_unit_test(test_next_page),      cmocka_unit_test(test_zones),
-		cmocka_unit_test(test_list_pages),     cmocka_unit_test(test_apply_batches),
-		cmocka_unit_test(test_apply_fallback), cmocka_unit_test(test_apply_rate_and_conflict),
-		cmocka_unit_test(test_open_errors),    cmocka_unit_test(test_alloc_failures),
+		cmocka_unit_test(test_quote),
+		cmocka_unit_test(test_unquote),
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_txt_alloc_failures),
+		cmocka_unit_test(test_rec_parse),
+		cmocka_unit_test(test_record_json),
+		cmocka_unit_test(test_batch_json),
+		cmocka_unit_test(test_envelope),
+		cmocka_unit_test(test_next_page),
+		cmocka_unit_test(test_zones),
+		cmocka_unit_test(test_list_pages),
+		cmocka_unit_test(test_apply_batches),
+		cmocka_unit_test(test_apply_fallback),
+		cmocka_unit_test(test_apply_unknown_outcome),
+		cmocka_unit_test(test_apply_rate_and_conflict),
+		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_alloc_failures),
 	};
 	return cmocka_run_group_tests_name("cloudflare", tests, NULL, NULL);
 }
