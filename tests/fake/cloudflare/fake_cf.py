@@ -8,6 +8,7 @@ CONFIG: {"token": "...", "readonly_token": "..." (optional), "tsig": "alg:name:s
          "max_per_page": 100,
          "zones": [{"name": "example.test", "status": "active",
                     "name_servers": ["ada.ns.cf.test", ...], "knot": "127.x.y.z"}]}
+        (name_servers: what the fake assigns; ada and bob.ns.cf.test when not given)
 
 What it does:
   - keeps zones and records in memory; at start each active zone's records are imported
@@ -687,7 +688,7 @@ def main():
     for z in CONFIG["zones"]:
         zid = z.get("id") or new_id()
         ZONES[zid] = {"id": zid, "name": z["name"], "status": z.get("status", "active"),
-                      "name_servers": z["name_servers"]}
+                      "name_servers": z.get("name_servers") or ["ada.ns.cf.test", "bob.ns.cf.test"]}
         RECORDS[zid] = []
         if z.get("knot"):
             KNOT[zid] = z["knot"]
