@@ -304,30 +304,6 @@ static int inspect_claims(struct zw_findings *fs, const struct dom *x, const cha
 
 /* ---- the most specific finding wins ---- */
 
-/*
- * A finding that explains what other findings at a name are consequences of; returns
- * that name, or NULL if f explains nothing. `what` is the consequence being judged:
- *   NM-01    the record sits at the doubled name: its absence at the name meant;
- *   DL-01    (per record) it is at the provider only: its absence from the world;
- *   TX-*, NM-02, SE-02  the value is mangled: the record that does not parse (no SPF, no
- *            DMARC) or the target that does not resolve (dangling CNAME, no DKIM key);
- *   ZW-01    the manifest claims the record and says exactly what to create: the
- *            generic "no SPF / no DMARC / no DKIM key" at that name adds nothing.
- */
-static const char *explains(const struct zw_finding *f, const char *what)
-{
-	const char *id = f->cls->id;
-	if (strcmp(id, "NM-01") == 0)
-		return f->expected; /* the name meant */
-	if (strcmp(id, "DL-01") == 0 && f->type && strcmp(f->type, "NS") != 0)
-		return f->name;
-	if (strncmp(id, "TX-", 3) == 0 || strcmp(id, "NM-02") == 0 || strcmp(id, "SE-02") == 0)
-		return f->name;
-	if (strcmp(id, "ZW-01") == 0 && strcmp(what, "ZW-01") != 0 && strcmp(what, "CN-03") != 0)
-		return f->name;
-	return NULL;
-}
-
 static int name_eq(const char *a, const char *b)
 {
 	size_t n = strlen(a), k = strlen(b);
@@ -336,21 +312,61 @@ static int name_eq(const char *a, const char *b)
 	return n == k && strncasecmp(a, b, n) == 0;
 }
 
+/*
+ * A finding that says why something is broken explains the findings that only describe
+ * the consequence at the same name; those are dropped:
+ *   NM-01    the record sits at the doubled name (its `expected` is the name meant): its
+ *            absence there (ZW-01, DK-01, SP-01, DM-01);
+ *   DL-01    (per record) it is only at the provider: its absence from the world;
+ *   ZW-01    the manifest claims it and says exactly what to create: the generic "no
+ *            SPF / no DMARC / no DKIM key" at that name adds nothing;
+ *   TX-*, NM-02, SE-02  the value is mangled (stray characters, one record split over
+ *            several RRs, the origin appended): the record that does not parse or is not
+ *            found (SP-01, DM-01, DK-01..DK-05 of the live key) and the target that does
+ *            not resolve (CN-03).
+ */
+static const char *const absent_effects[] = {"ZW-01", "DK-01", "SP-01", "DM-01", NULL};
+static const char *const claim_effects[] = {"DK-01", "SP-01", "DM-01", NULL};
+static const char *const mangled_effects[] = {"CN-03", "DK-01", "DK-02", "DK-03", "DK-04",
+					      "DK-05", "SP-01", "DM-01", NULL};
+static const char *const target_effects[] = {"CN-03", "DK-01", NULL};
+
+static const struct {
+	const char *cause; /* a class id, or an id prefix ending in '-' */
+	int at_expected;   /* the name is the cause's `expected` (NM-01), else its `name` */
+	const char *const *effects;
+} explain_table[] = {
+	{"NM-01", 1, absent_effects}, {"DL-01", 0, absent_effects},   {"ZW-01", 0, claim_effects},
+	{"TX-", 0, mangled_effects},  {"NM-02", 0, target_effects}, {"SE-02", 0, target_effects},
+};
+
+/* Is f a consequence that g explains? */
+static int explained_by(const struct zw_finding *f, const struct zw_finding *g)
+{
+	for (size_t t = 0; t < sizeof(explain_table) / sizeof(explain_table[0]); t++) {
+		const char *c = explain_table[t].cause;
+		size_t cl = strlen(c);
+		if (c[cl - 1] == '-' ? strncmp(g->cls->id, c, cl) != 0 : strcmp(g->cls->id, c) != 0)
+			continue;
+		if (strcmp(c, "DL-01") == 0 && (!g->type || strcmp(g->type, "NS") == 0))
+			continue; /* the domain's DL-01, not one record's */
+		const char *at = explain_table[t].at_expected ? g->expected : g->name;
+		if (!at || !f->name || !name_eq(at, f->name))
+			continue;
+		for (const char *const *e = explain_table[t].effects; *e; e++)
+			if (strcmp(f->cls->id, *e) == 0)
+				return 1;
+	}
+	return 0;
+}
+
 static void most_specific(struct zw_findings *fs, size_t from)
 {
-	static const char *const consequences[] = {"ZW-01", "DK-01", "SP-01", "DM-01", "CN-03"};
 	size_t w = from;
 	for (size_t i = from; i < fs->n; i++) {
-		const struct zw_finding *f = &fs->v[i];
 		int drop = 0;
-		for (size_t a = 0; a < sizeof(consequences) / sizeof(consequences[0]) && !drop; a++) {
-			if (strcmp(f->cls->id, consequences[a]) != 0 || !f->name)
-				continue;
-			for (size_t k = from; k < fs->n && !drop; k++) {
-				const char *n = k != i ? explains(&fs->v[k], f->cls->id) : NULL;
-				drop = n && name_eq(n, f->name);
-			}
-		}
+		for (size_t k = from; k < fs->n && !drop; k++)
+			drop = k != i && explained_by(&fs->v[i], &fs->v[k]);
 		if (drop) {
 			zw_finding_clear(&fs->v[i]);
 			continue;
