@@ -532,19 +532,21 @@ int r53_parse_sts(struct r53_creds *c, const char *body, size_t len, struct zw_p
 {
 	xmlDocPtr doc = parse(body, len);
 	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
-	xmlNode *cr = child(child(root, "AssumeRoleWithWebIdentityResult"), "Credentials");
+	xmlNode *cr = NULL;
 	int rc = 0;
-	if (!named(root, "AssumeRoleWithWebIdentityResponse") || !cr) {
-		snprintf(err->msg, sizeof(err->msg),
-			 "sts assumerolewithwebidentity: the answer holds no credentials");
+	if (named(root, "AssumeRoleWithWebIdentityResponse"))
+		cr = child(child(root, "AssumeRoleWithWebIdentityResult"), "Credentials");
+	else if (named(root, "AssumeRoleResponse"))
+		cr = child(child(root, "AssumeRoleResult"), "Credentials");
+	if (!cr) {
+		snprintf(err->msg, sizeof(err->msg), "sts: the answer holds no credentials");
 		rc = err->code = ZW_PROV_EAUTH;
 	} else {
 		const char *ak = text(child(cr, "AccessKeyId")), *sk = text(child(cr, "SecretAccessKey"));
 		const char *tok = text(child(cr, "SessionToken")), *exp = text(child(cr, "Expiration"));
 		if (!*ak || !*sk || strlen(ak) >= sizeof(c->akid) || strlen(sk) >= sizeof(c->secret) ||
 		    strlen(tok) >= sizeof(c->token) || r53_parse_time(exp) < 0) {
-			snprintf(err->msg, sizeof(err->msg),
-				 "sts assumerolewithwebidentity: malformed credentials");
+			snprintf(err->msg, sizeof(err->msg), "sts: malformed credentials");
 			rc = err->code = ZW_PROV_EAUTH;
 		} else {
 			snprintf(c->akid, sizeof(c->akid), "%s", ak);

@@ -160,7 +160,7 @@ struct r53_next {
 int r53_parse_rrsets(const char *body, size_t len, int (*fn)(void *ctx, const struct r53_set *s), void *ctx,
 		     struct r53_next *next, struct zw_prov_error *err);
 
-/* STS AssumeRoleWithWebIdentity's Credentials. */
+/* STS credentials: AssumeRoleWithWebIdentity's or AssumeRole's Credentials. */
 struct r53_creds {
 	char akid[128];
 	char secret[128];

@@ -13,7 +13,9 @@
  *
  * Credentials, in botocore's order: the environment, web identity (STS
  * AssumeRoleWithWebIdentity, unsigned, refreshed five minutes before expiry, the token
- * file re-read each time), the shared files. The secret key and the session token are
+ * file re-read each time), the shared files. With route53.assumeRoleArn, STS AssumeRole
+ * (signed with those, service sts, the region's endpoint) gives the credentials that
+ * sign the Route 53 calls, renewed the same way. The secret key and the session token are
  * registered with the core's redaction before any request and never written anywhere.
  * Endpoints: AWS_ENDPOINT_URL_ROUTE_53, AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL.
  *
@@ -60,8 +62,11 @@ struct r53 {
 	char endpoint[512];
 	char sts_endpoint[512];
 	char account[192];
-	char zone_id[64]; /* route53.hostedZoneId */
-	struct r53_creds creds;
+	char zone_id[64];	  /* route53.hostedZoneId */
+	struct r53_creds creds;	  /* the chain's */
+	struct r53_creds assumed; /* route53.assumeRoleArn's, when set: these sign Route 53 calls */
+	char assume_arn[512];
+	char sts_region[64];
 	int web; /* credentials come from web identity: refresh them */
 	char role_arn[512], token_file[1024], session_name[128];
 	char capture[512];
@@ -176,7 +181,7 @@ static void capture(struct r53 *r, const char *op, const char *url, const char *
 	fclose(f);
 }
 
-static int sts_refresh(struct r53 *r, struct zw_prov_error *err);
+static int fresh(struct r53 *r, struct zw_prov_error *err);
 
 /* Sign and send one request; on failure err says "OPERATION: Code: Message". The caller
  * releases resp. */
@@ -189,12 +194,12 @@ static int call(struct r53 *r, const char *method, const char *op, const char *u
 	int rc;
 	memset(resp, 0, sizeof(*resp));
 	resp->body = "";
-	if (r->web && time(NULL) + r->refresh_before >= r->creds.expires && (rc = sts_refresh(r, err)))
+	if ((rc = fresh(r, err)))
 		return rc;
+	const struct r53_creds *k = r->assume_arn[0] ? &r->assumed : &r->creds;
 	r53_amzdate(amzdate, time(NULL));
-	struct r53_sigreq sr = {method,		url,	     body,	    len,
-				"text/xml",	amzdate,     r->creds.akid, r->creds.secret,
-				r->creds.token, "us-east-1", "route53"};
+	struct r53_sigreq sr = {method,	 url,	    body,     len,	   "text/xml", amzdate,
+				k->akid, k->secret, k->token, "us-east-1", "route53"};
 	if (r53_sigv4(auth, sizeof(auth), &sr))
 		return fail(err, ZW_PROV_EINVAL, "%s: cannot sign the request", op);
 	snprintf(h_date, sizeof(h_date), "X-Amz-Date: %s", amzdate);
@@ -203,8 +208,8 @@ static int call(struct r53 *r, const char *method, const char *op, const char *u
 	headers[nh++] = h_auth;
 	if (body && len)
 		headers[nh++] = "Content-Type: text/xml";
-	if (r->creds.token[0]) {
-		snprintf(h_token, sizeof(h_token), "X-Amz-Security-Token: %s", r->creds.token);
+	if (k->token[0]) {
+		snprintf(h_token, sizeof(h_token), "X-Amz-Security-Token: %s", k->token);
 		headers[nh++] = h_token;
 	}
 	capture(r, op, url, body, len);
@@ -227,11 +232,11 @@ static int call(struct r53 *r, const char *method, const char *op, const char *u
 
 /* ---- credentials ------------------------------------------------------------------------- */
 
-static int register_secrets(struct r53 *r, struct zw_prov_error *err)
+static int register_secrets(struct r53 *r, const struct r53_creds *c, struct zw_prov_error *err)
 {
-	int rc = r->http->secret(r->http->ctx, r->creds.secret, err);
-	if (rc == 0 && r->creds.token[0])
-		rc = r->http->secret(r->http->ctx, r->creds.token, err);
+	int rc = r->http->secret(r->http->ctx, c->secret, err);
+	if (rc == 0 && c->token[0])
+		rc = r->http->secret(r->http->ctx, c->token, err);
 	return rc;
 }
 
@@ -285,7 +290,7 @@ static int sts_refresh(struct r53 *r, struct zw_prov_error *err)
 		goto out;
 	snprintf(c.source, sizeof(c.source), "web identity");
 	r->creds = c;
-	rc = register_secrets(r, err);
+	rc = register_secrets(r, &r->creds, err);
 out:
 	if (resp.impl)
 		r->http->release(r->http->ctx, &resp);
@@ -294,6 +299,76 @@ out:
 	r53_buf_free(&token);
 	r53_buf_free(&body);
 	return rc;
+}
+
+/* STS AssumeRole (route53.assumeRoleArn), signed with the chain's credentials; the
+ * Route 53 calls are then signed with the role's. */
+static int assume_role(struct r53 *r, struct zw_prov_error *err)
+{
+	struct r53_buf body;
+	struct zw_prov_http_resp resp;
+	char amzdate[17], auth[1024], h_date[64], h_auth[1100], h_token[4200];
+	const char *headers[4] = {"Content-Type: application/x-www-form-urlencoded", h_date, h_auth, h_token};
+	const struct r53_creds *b = &r->creds;
+	int rc;
+	memset(&resp, 0, sizeof(resp));
+	r53_buf_init(&body, r->host, 8192);
+	r53_buf_adds(&body, "Action=AssumeRole&Version=2011-06-15&RoleArn=");
+	r53_uri_encode(&body, r->assume_arn);
+	r53_buf_adds(&body, "&RoleSessionName=zonewarden&DurationSeconds=3600");
+	if (body.oom) {
+		rc = fail(err, ZW_PROV_ENOMEM, "assume role: out of memory");
+		goto out;
+	}
+	r53_amzdate(amzdate, time(NULL));
+	struct r53_sigreq sr = {
+		"POST",	 r->sts_endpoint, body.p,    body.len, "application/x-www-form-urlencoded",
+		amzdate, b->akid,	  b->secret, b->token, r->sts_region,
+		"sts"};
+	if (r53_sigv4(auth, sizeof(auth), &sr)) {
+		rc = fail(err, ZW_PROV_EINVAL, "assume role: cannot sign the request");
+		goto out;
+	}
+	snprintf(h_date, sizeof(h_date), "X-Amz-Date: %s", amzdate);
+	snprintf(h_auth, sizeof(h_auth), "Authorization: %s", auth);
+	snprintf(h_token, sizeof(h_token), "X-Amz-Security-Token: %s", b->token);
+	struct zw_prov_http_req req = {
+		"POST", r->sts_endpoint, headers, b->token[0] ? 4 : 3, body.p, body.len, "sts", 0, NULL,
+		NULL};
+	capture(r, "AssumeRole", NULL, NULL, 0);
+	rc = r->http->request(r->http->ctx, &req, &resp, err);
+	memset(h_token, 0, sizeof(h_token));
+	if (rc) {
+		char code[128], msg[300];
+		r53_parse_error(code, sizeof(code), msg, sizeof(msg), resp.body, resp.body_len);
+		if (resp.status)
+			fail(err, rc, "assume role %.200s: sts: %s %s (http %ld)", r->assume_arn, code, msg,
+			     resp.status);
+		goto out;
+	}
+	struct r53_creds c = {0};
+	if ((rc = r53_parse_sts(&c, resp.body, resp.body_len, err)))
+		goto out;
+	snprintf(c.source, sizeof(c.source), "assumed role");
+	r->assumed = c;
+	rc = register_secrets(r, &r->assumed, err);
+out:
+	if (resp.impl)
+		r->http->release(r->http->ctx, &resp);
+	r53_buf_free(&body);
+	return rc;
+}
+
+/* Credentials that expire (web identity, an assumed role) renewed before they do. */
+static int fresh(struct r53 *r, struct zw_prov_error *err)
+{
+	time_t now = time(NULL);
+	int rc;
+	if (r->web && now + r->refresh_before >= r->creds.expires && (rc = sts_refresh(r, err)))
+		return rc;
+	if (r->assume_arn[0] && now + r->refresh_before >= r->assumed.expires && (rc = assume_role(r, err)))
+		return rc;
+	return 0;
 }
 
 /* The chain: environment, web identity (environment or profile), shared files. */
@@ -317,7 +392,7 @@ static int load_creds(struct r53 *r, struct zw_prov_error *err)
 		snprintf(r->creds.token, sizeof(r->creds.token), "%s",
 			 env("AWS_SESSION_TOKEN") ? env("AWS_SESSION_TOKEN") : "");
 		snprintf(r->creds.source, sizeof(r->creds.source), "environment");
-		return register_secrets(r, err);
+		return register_secrets(r, &r->creds, err);
 	}
 	snprintf(cpath, sizeof(cpath), "%s%s",
 		 env("AWS_SHARED_CREDENTIALS_FILE") ? env("AWS_SHARED_CREDENTIALS_FILE")
@@ -355,7 +430,7 @@ static int load_creds(struct r53 *r, struct zw_prov_error *err)
 		goto out;
 	}
 	if (r53_creds_from_ini(&r->creds, rc1 == 0 ? cred.p : NULL, rc2 == 0 ? conf.p : NULL, profile) == 0) {
-		rc = register_secrets(r, err);
+		rc = register_secrets(r, &r->creds, err);
 		goto out;
 	}
 	rc = fail(err, ZW_PROV_EAUTH,
@@ -394,10 +469,6 @@ static int r53_open(void **state, const struct zw_prov_host *host, const struct 
 	*state = NULL;
 	if (!host->http)
 		return fail(err, ZW_PROV_EUNSUPPORTED, "the core lends no http client");
-	if (s->get(s, "assumeRoleArn"))
-		return fail(
-			err, ZW_PROV_EUNSUPPORTED,
-			"assumeRoleArn is not supported yet: use web identity (AWS_ROLE_ARN) or a profile");
 	struct r53 *r = host->alloc(sizeof(*r));
 	if (!r)
 		return fail(err, ZW_PROV_ENOMEM, "out of memory");
@@ -406,6 +477,9 @@ static int r53_open(void **state, const struct zw_prov_host *host, const struct 
 	r->http = host->http;
 	if (!region)
 		region = env("AWS_REGION") ? env("AWS_REGION") : env("AWS_DEFAULT_REGION");
+	snprintf(r->sts_region, sizeof(r->sts_region), "%.60s", region ? region : "us-east-1");
+	if (s->get(s, "assumeRoleArn"))
+		snprintf(r->assume_arn, sizeof(r->assume_arn), "%s", s->get(s, "assumeRoleArn"));
 	if (region)
 		snprintf(sts_def, sizeof(sts_def), "https://sts.%.60s.amazonaws.com", region);
 	else
@@ -435,9 +509,12 @@ static int r53_open(void **state, const struct zw_prov_host *host, const struct 
 	r->refresh_before = env("ZW_R53_TEST_REFRESH_BEFORE")
 				    ? strtol(env("ZW_R53_TEST_REFRESH_BEFORE"), NULL, 10)
 				    : REFRESH_BEFORE;
-	if ((rc = load_creds(r, err)))
+	if ((rc = load_creds(r, err)) || (r->assume_arn[0] && (rc = assume_role(r, err))))
 		goto bad;
-	snprintf(r->account, sizeof(r->account), "route53:%.160s", r->web ? r->role_arn : r->creds.akid);
+	snprintf(r->account, sizeof(r->account), "route53:%.160s",
+		 r->assume_arn[0] ? r->assume_arn
+		 : r->web	  ? r->role_arn
+				  : r->creds.akid);
 	/* Route 53's account bucket refills at 10/s; stay at half of it */
 	if ((rc = r->http->budget(r->http->ctx, r->account, 5, 1000, 10, err)))
 		goto bad;
@@ -445,6 +522,7 @@ static int r53_open(void **state, const struct zw_prov_host *host, const struct 
 	return 0;
 bad:
 	memset(&r->creds, 0, sizeof(r->creds));
+	memset(&r->assumed, 0, sizeof(r->assumed));
 	host->free(r);
 	return rc;
 }
@@ -455,6 +533,7 @@ static void r53_close(void *state)
 	if (!r)
 		return;
 	memset(&r->creds, 0, sizeof(r->creds));
+	memset(&r->assumed, 0, sizeof(r->assumed));
 	r->host->free(r);
 }
 

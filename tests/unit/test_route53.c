@@ -431,6 +431,7 @@ struct fake {
 	size_t nanswers, next;
 	char *urls[MAX_SEEN];
 	char *bodies[MAX_SEEN];
+	char *auth[MAX_SEEN]; /* the Authorization header, when any */
 	int replay_safe[MAX_SEEN];
 	size_t seen;
 	int classified; /* what the classifier said for the last answer */
@@ -448,12 +449,15 @@ static int f_request(void *ctx, const struct zw_prov_http_req *req, struct zw_pr
 		f->urls[f->seen] = strdup(req->url);
 		f->bodies[f->seen] = req->body ? strndup(req->body, req->body_len) : NULL;
 		f->replay_safe[f->seen] = req->replay_safe;
+		for (size_t h = 0; h < req->nheaders; h++)
+			if (strncmp(req->headers[h], "Authorization: ", 15) == 0)
+				f->auth[f->seen] = strdup(req->headers[h] + 15);
 		f->seen++;
 	}
 	/* tests/integration/route53.test checks every body with botocore's model */
 	static unsigned nbody;
 	const char *dir = getenv("ZW_R53_UNIT_BODIES");
-	if (dir && req->body) {
+	if (dir && req->body && strstr(req->url, "/rrset/")) {
 		char path[512];
 		snprintf(path, sizeof(path), "%s/unit-%04u-ChangeResourceRecordSets.xml", dir, ++nbody);
 		FILE *out = fopen(path, "w");
@@ -509,6 +513,7 @@ static void fake_reset(void)
 	for (size_t i = 0; i < fake.seen; i++) {
 		free(fake.urls[i]);
 		free(fake.bodies[i]);
+		free(fake.auth[i]);
 	}
 	memset(&fake, 0, sizeof(fake));
 }
@@ -519,11 +524,13 @@ static void fake_answer(long status, const char *body)
 	fake.answers[fake.nanswers++].body = body;
 }
 
-static const char *zone_setting;
+static const char *zone_setting, *assume_setting;
 
 static const char *s_get(const struct zw_prov_settings *s, const char *name)
 {
 	(void)s;
+	if (strcmp(name, "assumeRoleArn") == 0)
+		return assume_setting;
 	return strcmp(name, "hostedZoneId") == 0 ? zone_setting : NULL;
 }
 
@@ -946,6 +953,50 @@ static void insync_wait(void **state)
 	fake_reset();
 }
 
+/* route53.assumeRoleArn: STS AssumeRole signed with the chain's key (service sts), then
+ * Route 53 signed with the role's credentials. */
+static void assume_role(void **state)
+{
+	(void)state;
+	struct zw_prov_error err = {0};
+	fake_reset();
+	fake_answer(
+		200,
+		"<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>ASIAROLE</AccessKeyId>"
+		"<SecretAccessKey>rolesecret</SecretAccessKey><SessionToken>roletoken</"
+		"SessionToken><Expiration>"
+		"2099-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>");
+	fake_answer(200, GZ("ZSET", "ns-1.awsdns-01.org"));
+	setenv("AWS_ENDPOINT_URL_STS", "http://sts.test", 1);
+	assume_setting = "arn:aws:iam::123456789012:role/dns";
+	zone_setting = "ZSET";
+	void *st = open_provider();
+	assert_int_equal(zw_provider_route53.find_zone(st, "example.com", on_zone, NULL, &err), 0);
+	assert_int_equal(fake.seen, 2);
+	assert_string_equal(fake.urls[0], "http://sts.test/");
+	assert_string_equal(fake.bodies[0],
+			    "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%"
+			    "3Arole%2Fdns&RoleSessionName=zonewarden&DurationSeconds=3600");
+	assert_non_null(strstr(fake.auth[0], "Credential=AKIDTEST/"));
+	assert_non_null(strstr(fake.auth[0], "/us-east-1/sts/aws4_request"));
+	assert_non_null(strstr(fake.auth[1], "Credential=ASIAROLE/"));
+	assert_non_null(strstr(fake.auth[1], "SignedHeaders=host;x-amz-date;x-amz-security-token"));
+	zw_provider_route53.close(st);
+	/* a refusal is one line naming the role */
+	fake_reset();
+	fake_answer(403,
+		    "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not allowed"
+		    "</Message></Error></ErrorResponse>");
+	st = NULL;
+	assert_int_equal(zw_provider_route53.open(&st, &phost, &settings, &err), ZW_PROV_EINVAL);
+	assert_string_equal(
+		err.msg,
+		"assume role arn:aws:iam::123456789012:role/dns: sts: AccessDenied not allowed (http 403)");
+	assume_setting = zone_setting = NULL;
+	unsetenv("AWS_ENDPOINT_URL_STS");
+	fake_reset();
+}
+
 /* Every allocation of open, list and apply failing in turn: an error, never a crash or leak. */
 static int alloc_run(void)
 {
@@ -1033,7 +1084,8 @@ int main(void)
 		cmocka_unit_test(batch_body),	       cmocka_unit_test(shared_files),
 		cmocka_unit_test(zone_choice),	       cmocka_unit_test(list_pages),
 		cmocka_unit_test(apply_batches),       cmocka_unit_test(insync_wait),
-		cmocka_unit_test(allocation_failures), cmocka_unit_test(missing_credentials),
+		cmocka_unit_test(assume_role),	       cmocka_unit_test(allocation_failures),
+		cmocka_unit_test(missing_credentials),
 	};
 	return cmocka_run_group_tests_name("route53", tests, NULL, NULL);
 }
