@@ -381,6 +381,22 @@ static void drop_unchanged_expected(struct zw_findings *fs, size_t from)
 }
 
 /* SES Easy DKIM: <token>._domainkey.<d> CNAME <token>.dkim.amazonses.com. */
+/*
+ * `<region>.amazonses.com.`: the Easy DKIM domain of an opt-in region
+ * (`tok.dkim.af-south-1.amazonses.com.`), a label of [a-z0-9-] with a '-' that ends in a digit.
+ */
+static int regional_ses(const char *rest)
+{
+	const char *dot = strchr(rest, '.');
+	if (!dot || dot == rest || strcmp(dot, ".amazonses.com.") != 0 || !memchr(rest, '-', (size_t)(dot - rest)) ||
+	    dot[-1] < '0' || dot[-1] > '9')
+		return 0;
+	for (const char *p = rest; p < dot; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+			return 0;
+	return 1;
+}
+
 static int ses_target(struct ctx *c, const char *t)
 {
 	const char *owner = c->o->owner;
@@ -389,6 +405,10 @@ static int ses_target(struct ctx *c, const char *t)
 	if (!dk || tl < 15 || strcmp(t + tl - 14, "amazonses.com.") != 0)
 		return 0;
 	char want[300];
+	snprintf(want, sizeof(want), "%.*s.dkim.", (int)(dk - owner), owner);
+	size_t wl = strlen(want);
+	if (strncmp(t, want, wl) == 0 && regional_ses(t + wl))
+		return 0;
 	snprintf(want, sizeof(want), "%.*s.dkim.amazonses.com.", (int)(dk - owner), owner);
 	if (strcmp(t, want) == 0)
 		return 0;
