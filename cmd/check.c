@@ -82,7 +82,10 @@ int zw_cmd_check(struct zw_opts *o)
 		if (ms->nerrors) {
 			print_errors(ms);
 			if (o->format != ZW_OUT_TEXT) {
-				struct zw_report report = {.command = "check", .findings = &fs, .errors = ms->errors, .nerrors = ms->nerrors};
+				struct zw_report report = {.command = "check",
+							   .findings = &fs,
+							   .errors = ms->errors,
+							   .nerrors = ms->nerrors};
 				zw_render(stdout, o->format, &report, o->color);
 			}
 			goto out;
@@ -118,7 +121,8 @@ int zw_cmd_check(struct zw_opts *o)
 	int rc = zw_check_run(&fs, &st, targets, n, &co, &err);
 	if (o->verbose)
 		fprintf(stderr,
-			"{\"level\":\"info\",\"msg\":\"check done\",\"domains\":%zu,\"questions\":%zu,\"queries\":%zu,"
+			"{\"level\":\"info\",\"msg\":\"check "
+			"done\",\"domains\":%zu,\"questions\":%zu,\"queries\":%zu,"
 			"\"batches\":%zu,\"runs\":%zu,\"seconds\":%.3f}\n",
 			st.domains, st.questions, st.queries, st.batches, st.runs, now_s() - t0);
 	if (rc < 0) {

@@ -74,7 +74,8 @@ static int merge_questions(struct dom *x, const struct zw_question *qs, size_t n
 }
 
 /* Build a domain's objects and submit its observation. */
-static int dom_start(struct dom *x, const struct zw_check_target *t, struct zw_resolver *r, struct zw_error *err)
+static int dom_start(struct dom *x, const struct zw_check_target *t, struct zw_resolver *r,
+		     struct zw_error *err)
 {
 	const struct zw_question *mq = NULL, *dq = NULL;
 	size_t nmq = 0, ndq = 0;
@@ -336,7 +337,7 @@ static const struct {
 	int at_expected;   /* the name is the cause's `expected` (NM-01), else its `name` */
 	const char *const *effects;
 } explain_table[] = {
-	{"NM-01", 1, absent_effects}, {"DL-01", 0, absent_effects},   {"ZW-01", 0, claim_effects},
+	{"NM-01", 1, absent_effects}, {"DL-01", 0, absent_effects}, {"ZW-01", 0, claim_effects},
 	{"TX-", 0, mangled_effects},  {"NM-02", 0, target_effects}, {"SE-02", 0, target_effects},
 };
 
@@ -405,8 +406,9 @@ static int timed_out(double deadline, size_t done, size_t total, double timeout,
 {
 	if (deadline <= 0 || now_s() < deadline)
 		return 0;
-	return zw_error_set(err, ZW_ETRANSIENT, "timed out after %g s (--timeout): %zu of %zu domains checked", timeout,
-			    done, total);
+	return zw_error_set(err, ZW_ETRANSIENT,
+			    "timed out after %g s (--timeout): %zu of %zu domains checked", timeout, done,
+			    total);
 }
 
 static int run_batch(struct zw_findings *fs, struct zw_check_stats *st, const struct zw_roothints *hints,
@@ -431,7 +433,8 @@ static int run_batch(struct zw_findings *fs, struct zw_check_stats *st, const st
 		for (size_t i = 0; i < n && rc == 0; i++) {
 			if (!x[i].m_done) {
 				int s = zw_mailauth_step(x[i].m, r, x[i].obs, err);
-				if (s == ZW_ERATE) { /* the question budget: the diagnosis says what is unknown */
+				if (s ==
+				    ZW_ERATE) { /* the question budget: the diagnosis says what is unknown */
 					zw_error_clear(err);
 					s = 0;
 				}
@@ -475,8 +478,8 @@ static int run_batch(struct zw_findings *fs, struct zw_check_stats *st, const st
 	return rc;
 }
 
-int zw_check_run(struct zw_findings *fs, struct zw_check_stats *st, const struct zw_check_target *targets, size_t n,
-		 const struct zw_check_opts *opts, struct zw_error *err)
+int zw_check_run(struct zw_findings *fs, struct zw_check_stats *st, const struct zw_check_target *targets,
+		 size_t n, const struct zw_check_opts *opts, struct zw_error *err)
 {
 	struct zw_check_stats local = {0};
 	struct zw_check_opts o = *opts;

@@ -30,13 +30,13 @@
 #include "reconcile/finding.h"
 #include "reconcile/manifest.h"
 
-#define ZW_CHECK_BATCH 128 /* domains on one resolver at once: about 120 KiB each in flight */
-#define ZW_CHECK_MAX_ROUNDS 32 /* follow-up rounds per batch */
+#define ZW_CHECK_BATCH	    128 /* domains on one resolver at once: about 120 KiB each in flight */
+#define ZW_CHECK_MAX_ROUNDS 32	/* follow-up rounds per batch */
 
 /* One domain to check: a MailDomain, or (check --domain) a name and DKIM selectors. */
 struct zw_check_target {
-	const char *domain;	       /* "example.com" */
-	const struct zw_domain *spec;  /* borrowed; NULL without manifests */
+	const char *domain;	      /* "example.com" */
+	const struct zw_domain *spec; /* borrowed; NULL without manifests */
 	const char *const *selectors; /* without manifests: the DKIM selectors */
 	size_t nsel;
 };
@@ -52,11 +52,11 @@ struct zw_check_opts {
 };
 
 struct zw_check_stats {
-	size_t domains;	   /* checked */
-	size_t queries;	   /* sent on the wire, over every batch */
-	size_t questions;  /* asked of the delegated servers: (name, type) per domain */
+	size_t domains;	  /* checked */
+	size_t queries;	  /* sent on the wire, over every batch */
+	size_t questions; /* asked of the delegated servers: (name, type) per domain */
 	size_t batches;
-	size_t runs;	   /* zw_resolver_run calls */
+	size_t runs; /* zw_resolver_run calls */
 };
 
 /*

@@ -37,9 +37,9 @@
 #include "reconcile/role.h"
 #include "reconcile/stray.h"
 
-#define T_SOA 6
-#define T_NS 2
-#define T_A 1
+#define T_SOA  6
+#define T_NS   2
+#define T_A    1
 #define T_AAAA 28
 
 struct claim {
@@ -66,14 +66,14 @@ struct zw_deleg {
 	size_t nq;
 	/* the provider view */
 	enum pv_state pv;
-	int pv_active;		/* parent NS ∩ provider NS = ∅: DL-01 */
+	int pv_active;		    /* parent NS ∩ provider NS = ∅: DL-01 */
 	struct zw_lookup **pv_addr; /* 2 per provider NS name: A, AAAA */
 	struct pv_server *ps;
 	size_t nps;
 	struct zw_lookup **pv_ans; /* nps * nc */
 	/* NM-01 when the domain is a name inside its zone: `<name><zone>` asked of one server */
 	int stepped;
-	char **zdoubled;	 /* nc, NULL where it does not fit or is the apex-doubled name */
+	char **zdoubled;       /* nc, NULL where it does not fit or is the apex-doubled name */
 	struct zw_lookup **zp; /* nc */
 };
 
@@ -94,7 +94,8 @@ static const char *type_str(uint16_t t)
 	static const struct {
 		uint16_t t;
 		const char *s;
-	} names[] = {{1, "A"}, {2, "NS"}, {5, "CNAME"}, {6, "SOA"}, {15, "MX"}, {16, "TXT"}, {28, "AAAA"}, {99, "SPF"}};
+	} names[] = {{1, "A"},	 {2, "NS"},   {5, "CNAME"}, {6, "SOA"},
+		     {15, "MX"}, {16, "TXT"}, {28, "AAAA"}, {99, "SPF"}};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (names[i].t == t)
 			return names[i].s;
@@ -107,7 +108,8 @@ static int add_names(struct zw_buf *b, char *const *v, size_t n)
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		size_t l = strlen(v[i]);
-		rc = zw_buf_addf(b, "%s%.*s", i ? ", " : "", (int)(l > 1 && v[i][l - 1] == '.' ? l - 1 : l), v[i]);
+		rc = zw_buf_addf(b, "%s%.*s", i ? ", " : "", (int)(l > 1 && v[i][l - 1] == '.' ? l - 1 : l),
+				 v[i]);
 	}
 	if (rc == 0 && n == 0)
 		rc = zw_buf_adds(b, "(none)");
@@ -129,7 +131,8 @@ void zw_deleg_name_decode(char *out, size_t outsz, const char *pres)
 		return;
 	for (const char *p = pres; *p && o + 1 < outsz; p++) {
 		unsigned char ch = (unsigned char)*p;
-		if (ch == '\\' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' && p[2] <= '9' && p[3] >= '0' && p[3] <= '9') {
+		if (ch == '\\' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' && p[2] <= '9' && p[3] >= '0' &&
+		    p[3] <= '9') {
 			int v = (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
 			ch = (unsigned char)(v > 255 ? '?' : v);
 			p += 3;
@@ -199,7 +202,8 @@ static int describe(struct zw_buf *b, const struct zw_obs_answer *a, uint16_t ty
 	case ZW_OBS_NXDOMAIN: return zw_buf_adds(b, "NXDOMAIN");
 	case ZW_OBS_CNAME:
 		return zw_buf_addf(b, "CNAME to %s", a->n_cnames ? a->cnames[a->n_cnames - 1].target : "?");
-	case ZW_OBS_REFERRAL: return zw_buf_addf(b, "a referral to %s", a->referral_zone ? a->referral_zone : "?");
+	case ZW_OBS_REFERRAL:
+		return zw_buf_addf(b, "a referral to %s", a->referral_zone ? a->referral_zone : "?");
 	case ZW_OBS_RCODE: return zw_buf_adds(b, zw_rcode_name(a->rcode));
 	case ZW_OBS_FAILED: break;
 	}
@@ -379,7 +383,8 @@ static int pv_add_server(struct zw_deleg *d, const char *name, const struct zw_d
 /* The domain is a name inside its zone (mail.example.com in example.com): a console that
  * appends the zone makes `<name><zone>`, which the observation did not ask. Ask it of the
  * first server that answers SOA authoritatively. 1 when something was submitted. */
-static int zone_probes(struct zw_deleg *d, struct zw_resolver *r, const struct zw_obs *obs, struct zw_error *err)
+static int zone_probes(struct zw_deleg *d, struct zw_resolver *r, const struct zw_obs *obs,
+		       struct zw_error *err)
 {
 	const struct zw_obs_server *s0 = NULL;
 	if (!obs || obs->delegation != ZW_DELEG_DELEGATED || !obs->zone || strcmp(obs->zone, d->apex) == 0 ||
@@ -390,7 +395,8 @@ static int zone_probes(struct zw_deleg *d, struct zw_resolver *r, const struct z
 			s0 = &obs->servers[i];
 	if (!s0)
 		return 0;
-	if (!(d->zdoubled = zw_calloc(d->nc, sizeof(*d->zdoubled))) || !(d->zp = zw_calloc(d->nc, sizeof(*d->zp))))
+	if (!(d->zdoubled = zw_calloc(d->nc, sizeof(*d->zdoubled))) ||
+	    !(d->zp = zw_calloc(d->nc, sizeof(*d->zp))))
 		return zw_error_set(err, ZW_ENOMEM, "out of memory");
 	int submitted = 0;
 	size_t lz = strlen(obs->zone);
@@ -402,7 +408,8 @@ static int zone_probes(struct zw_deleg *d, struct zw_resolver *r, const struct z
 			return zw_error_set(err, ZW_ENOMEM, "out of memory");
 		memcpy(d->zdoubled[i], d->c[i].name, ln);
 		memcpy(d->zdoubled[i] + ln, obs->zone, lz + 1);
-		int rc = zw_resolver_query(r, &d->zp[i], s0->name, &s0->addr, d->zdoubled[i], d->c[i].type, err);
+		int rc = zw_resolver_query(r, &d->zp[i], s0->name, &s0->addr, d->zdoubled[i], d->c[i].type,
+					   err);
 		if (rc < 0)
 			return rc;
 		submitted = 1;
@@ -436,7 +443,8 @@ static int pv_step(struct zw_deleg *d, struct zw_resolver *r, const struct zw_ob
 		if (!(d->pv_addr = zw_calloc(2 * pns->n, sizeof(*d->pv_addr))))
 			return zw_error_set(err, ZW_ENOMEM, "out of memory");
 		for (size_t i = 0; i < 2 * pns->n; i++) {
-			int rc = zw_resolver_lookup(r, &d->pv_addr[i], pns->v[i / 2], i % 2 ? T_AAAA : T_A, err);
+			int rc = zw_resolver_lookup(r, &d->pv_addr[i], pns->v[i / 2], i % 2 ? T_AAAA : T_A,
+						    err);
 			if (rc < 0)
 				return rc;
 		}
@@ -457,18 +465,15 @@ static int pv_step(struct zw_deleg *d, struct zw_resolver *r, const struct zw_ob
 			return zw_error_set(err, ZW_ENOMEM, "out of memory");
 		for (size_t s = 0; s < d->nps; s++)
 			for (size_t c = 0; c < d->nc; c++) {
-				int rc = zw_resolver_query(r, &d->pv_ans[s * d->nc + c], d->ps[s].name, &d->ps[s].addr,
-							   d->c[c].name, d->c[c].type, err);
+				int rc = zw_resolver_query(r, &d->pv_ans[s * d->nc + c], d->ps[s].name,
+							   &d->ps[s].addr, d->c[c].name, d->c[c].type, err);
 				if (rc < 0)
 					return rc;
 			}
 		d->pv = PV_QUERIES;
 		return 1;
-	case PV_QUERIES:
-		d->pv = PV_DONE;
-		return 0;
-	case PV_DONE:
-		break;
+	case PV_QUERIES: d->pv = PV_DONE; return 0;
+	case PV_DONE: break;
 	}
 	return 0;
 }
@@ -491,7 +496,8 @@ static struct zw_finding *add(struct dctx *c, const char *id, const char *name, 
 	if (!f)
 		return NULL;
 	if (zw_finding_set(f, ZW_F_DOMAIN, c->d->domain) || zw_finding_set(f, ZW_F_NAME, name) ||
-	    zw_finding_set(f, ZW_F_TYPE, type) || (servers && *servers && zw_finding_set(f, ZW_F_SERVERS, servers)))
+	    zw_finding_set(f, ZW_F_TYPE, type) ||
+	    (servers && *servers && zw_finding_set(f, ZW_F_SERVERS, servers)))
 		return NULL;
 	return f;
 }
@@ -521,15 +527,19 @@ static int not_delegated(struct dctx *c)
 	int rc;
 
 	if (o->delegation == ZW_DELEG_NXDOMAIN)
-		rc = zw_buf_addf(&msg, "the parent zone %s answers NXDOMAIN for %s: the domain is not delegated "
-				 "(expired, on hold, or a typo); nobody can see its records (Zonemaster BASIC01/02)",
-				 o->parent ? o->parent : "?", o->zone ? o->zone : c->d->apex);
+		rc = zw_buf_addf(
+			&msg,
+			"the parent zone %s answers NXDOMAIN for %s: the domain is not delegated "
+			"(expired, on hold, or a typo); nobody can see its records (Zonemaster BASIC01/02)",
+			o->parent ? o->parent : "?", o->zone ? o->zone : c->d->apex);
 	else
-		rc = zw_buf_addf(&msg, "the delegation of %s cannot be determined: %s (Zonemaster BASIC01/02)",
+		rc = zw_buf_addf(&msg,
+				 "the delegation of %s cannot be determined: %s (Zonemaster BASIC01/02)",
 				 c->d->apex, o->walk_error ? o->walk_error : "no parent server answered");
 	if (rc == 0)
 		rc = zw_buf_addf(&fix, "%s %s at the registrar and set its NS records",
-				 o->delegation == ZW_DELEG_NXDOMAIN ? "register or renew" : "check the delegation of",
+				 o->delegation == ZW_DELEG_NXDOMAIN ? "register or renew"
+								    : "check the delegation of",
 				 c->d->domain);
 	if (rc == 0 && pns) {
 		rc = zw_buf_adds(&fix, " to ");
@@ -563,7 +573,8 @@ static int parent_consistency(struct dctx *c)
 
 	for (size_t i = 0; i < o->n_referrals && !differ; i++) {
 		const struct zw_obs_referral *r = &o->referrals[i];
-		if (r->ans.kind != ZW_OBS_REFERRAL && r->ans.kind != ZW_OBS_NXDOMAIN && r->ans.kind != ZW_OBS_DATA)
+		if (r->ans.kind != ZW_OBS_REFERRAL && r->ans.kind != ZW_OBS_NXDOMAIN &&
+		    r->ans.kind != ZW_OBS_DATA)
 			continue;
 		if (!first) {
 			first = r;
@@ -578,7 +589,8 @@ static int parent_consistency(struct dctx *c)
 	if (!differ)
 		return 0;
 	struct zw_buf msg = ZW_BUF_INIT, srv = ZW_BUF_INIT;
-	rc = zw_buf_addf(&msg, "the servers of %s give different delegations for %s:", o->parent ? o->parent : "?",
+	rc = zw_buf_addf(&msg,
+			 "the servers of %s give different delegations for %s:", o->parent ? o->parent : "?",
 			 o->zone ? o->zone : c->d->apex);
 	for (size_t i = 0; i < o->n_referrals && rc == 0; i++) {
 		const struct zw_obs_referral *r = &o->referrals[i];
@@ -592,9 +604,13 @@ static int parent_consistency(struct dctx *c)
 	}
 	if (rc == 0)
 		rc = zw_buf_adds(&msg, " (Zonemaster BASIC01 B01_INCONSISTENT_DELEGATION)");
-	struct zw_finding *f = rc ? NULL : add(c, "ZW-05", o->zone ? o->zone : c->d->apex, "NS", zw_buf_str(&srv), zw_buf_str(&msg));
-	if (!f || zw_finding_setf(f, ZW_F_FIX, "the registry's servers for %s are out of sync: report it to the registry "
-				  "(or the operator of %s)", o->parent ? o->parent : "the parent zone",
+	struct zw_finding *f = rc ? NULL
+				  : add(c, "ZW-05", o->zone ? o->zone : c->d->apex, "NS", zw_buf_str(&srv),
+					zw_buf_str(&msg));
+	if (!f || zw_finding_setf(f, ZW_F_FIX,
+				  "the registry's servers for %s are out of sync: report it to the registry "
+				  "(or the operator of %s)",
+				  o->parent ? o->parent : "the parent zone",
 				  o->parent ? o->parent : "the parent zone"))
 		rc = ZW_ENOMEM;
 	zw_buf_free(&msg);
@@ -614,17 +630,23 @@ static int nsnames(struct dctx *c)
 		const char *id = NULL;
 		if (n->is_cname) {
 			id = "DL-13";
-			rc = zw_buf_addf(&msg, "name server %s is an alias (CNAME): an NS record must name the host itself "
-					 "(RFC 2181 §10.3; Zonemaster DELEGATION05 NS_IS_CNAME)", n->name);
+			rc = zw_buf_addf(
+				&msg,
+				"name server %s is an alias (CNAME): an NS record must name the host itself "
+				"(RFC 2181 §10.3; Zonemaster DELEGATION05 NS_IS_CNAME)",
+				n->name);
 			if (rc == 0)
-				rc = zw_buf_addf(&fix, "replace %s in the NS set (at the registrar and at the apex) by the "
-						 "name the CNAME points to", n->name);
+				rc = zw_buf_addf(
+					&fix,
+					"replace %s in the NS set (at the registrar and at the apex) by the "
+					"name the CNAME points to",
+					n->name);
 		} else if (n->n_addrs == 0 && n->n_glue == 0) {
 			id = "DL-06";
 			rc = zw_buf_addf(&msg, "name server %s (listed %s) has no address: A ", n->name,
 					 n->in_parent && n->in_child ? "at the parent and the child"
-					 : n->in_parent		      ? "at the parent"
-								      : "at the child");
+					 : n->in_parent		     ? "at the parent"
+								     : "at the child");
 			if (rc == 0)
 				rc = describe(&msg, &n->a.ans, T_A);
 			if (rc == 0)
@@ -634,8 +656,11 @@ static int nsnames(struct dctx *c)
 			if (rc == 0)
 				rc = zw_buf_adds(&msg, " (Zonemaster NAMESERVER06 CAN_NOT_BE_RESOLVED)");
 			if (rc == 0)
-				rc = zw_buf_addf(&fix, "publish an address for %s, or remove it from the NS set", n->name);
-		} else if (n->n_glue && (n->a.ans.kind != ZW_OBS_FAILED || n->aaaa.ans.kind != ZW_OBS_FAILED)) {
+				rc = zw_buf_addf(&fix,
+						 "publish an address for %s, or remove it from the NS set",
+						 n->name);
+		} else if (n->n_glue &&
+			   (n->a.ans.kind != ZW_OBS_FAILED || n->aaaa.ans.kind != ZW_OBS_FAILED)) {
 			/* glue the authoritative data does not confirm */
 			struct zw_buf bad = ZW_BUF_INIT, auth = ZW_BUF_INIT;
 			for (size_t g = 0; g < n->n_glue && rc == 0; g++) {
@@ -655,12 +680,16 @@ static int nsnames(struct dctx *c)
 			}
 			if (rc == 0 && bad.len) {
 				id = "DL-14";
-				rc = zw_buf_addf(&msg, "the parent's glue for %s says %s but its authoritative data says %s "
-						 "(Zonemaster CONSISTENCY05 %s_BAILIWICK_ADDR_MISMATCH)", n->name,
-						 zw_buf_str(&bad), auth.len ? zw_buf_str(&auth) : "no address",
-						 n->in_bailiwick ? "IN" : "OUT_OF");
+				rc = zw_buf_addf(
+					&msg,
+					"the parent's glue for %s says %s but its authoritative data says %s "
+					"(Zonemaster CONSISTENCY05 %s_BAILIWICK_ADDR_MISMATCH)",
+					n->name, zw_buf_str(&bad),
+					auth.len ? zw_buf_str(&auth) : "no address",
+					n->in_bailiwick ? "IN" : "OUT_OF");
 				if (rc == 0)
-					rc = zw_buf_addf(&fix, "set the glue of %s at the registrar to %s", n->name,
+					rc = zw_buf_addf(&fix, "set the glue of %s at the registrar to %s",
+							 n->name,
 							 auth.len ? zw_buf_str(&auth) : "its real address");
 			}
 			zw_buf_free(&bad);
@@ -684,27 +713,36 @@ static int nsnames(struct dctx *c)
 	for (size_t i = 0; i < o->n_servers; i++) {
 		int seen = 0;
 		for (size_t k = 0; k < i; k++)
-			seen |= memcmp(o->servers[k].addr.ip, o->servers[i].addr.ip, sizeof(o->servers[i].addr.ip)) == 0 &&
+			seen |= memcmp(o->servers[k].addr.ip, o->servers[i].addr.ip,
+				       sizeof(o->servers[i].addr.ip)) == 0 &&
 				o->servers[k].addr.family == o->servers[i].addr.family;
 		distinct += !seen;
 	}
 	if (o->n_parent_ns == 1)
-		rc = zw_buf_addf(&msg, "the parent lists one name server for %s (%s): at least two are needed "
-				 "(Zonemaster DELEGATION01 NOT_ENOUGH_NS_DEL)", c->zone, o->parent_ns[0]);
+		rc = zw_buf_addf(&msg,
+				 "the parent lists one name server for %s (%s): at least two are needed "
+				 "(Zonemaster DELEGATION01 NOT_ENOUGH_NS_DEL)",
+				 c->zone, o->parent_ns[0]);
 	if (rc == 0 && o->n_child_ns == 1)
-		rc = zw_buf_addf(&msg, "%sthe child apex lists one name server (%s) (Zonemaster DELEGATION01 "
-				 "NOT_ENOUGH_NS_CHILD)", msg.len ? "; " : "", o->child_ns[0]);
+		rc = zw_buf_addf(&msg,
+				 "%sthe child apex lists one name server (%s) (Zonemaster DELEGATION01 "
+				 "NOT_ENOUGH_NS_CHILD)",
+				 msg.len ? "; " : "", o->child_ns[0]);
 	if (rc == 0 && o->n_parent_ns > 1 && distinct == 1) {
 		char as[ZW_DNS_ADDR_STRLEN];
 		zw_dns_addr_format(as, sizeof(as), &o->servers[0].addr);
-		rc = zw_buf_addf(&msg, "%sthe name servers of %s have one address between them, %s: no redundancy "
-				 "(Zonemaster DELEGATION01/02 NOT_ENOUGH_IPV4_NS_DEL, DEL_NS_SAME_IP)", msg.len ? "; " : "",
-				 c->zone, as);
+		rc = zw_buf_addf(&msg,
+				 "%sthe name servers of %s have one address between them, %s: no redundancy "
+				 "(Zonemaster DELEGATION01/02 NOT_ENOUGH_IPV4_NS_DEL, DEL_NS_SAME_IP)",
+				 msg.len ? "; " : "", c->zone, as);
 	}
 	if (rc == 0 && msg.len) {
 		struct zw_buf srv = ZW_BUF_INIT;
-		struct zw_finding *f = all_servers(&srv, o) ? NULL : add(c, "DL-08", c->zone, "NS", zw_buf_str(&srv), zw_buf_str(&msg));
-		if (!f || zw_finding_set(f, ZW_F_FIX, "delegate to at least two name servers on different addresses "
+		struct zw_finding *f = all_servers(&srv, o) ? NULL
+							    : add(c, "DL-08", c->zone, "NS", zw_buf_str(&srv),
+								  zw_buf_str(&msg));
+		if (!f || zw_finding_set(f, ZW_F_FIX,
+					 "delegate to at least two name servers on different addresses "
 					 "(ideally different networks)"))
 			rc = ZW_ENOMEM;
 		zw_buf_free(&srv);
@@ -733,23 +771,36 @@ static int servers(struct dctx *c, size_t *working)
 		rc = add_server_label(&lab, s);
 		/* every answer of the server: malformed ones (ZW-04), TCP failures (DL-07) */
 		for (size_t k = 0; k < 2 + o->n_questions; k++) {
-			const struct zw_obs_answer *a = k == 0 ? &s->soa : k == 1 ? &s->ns : o->questions[k - 2].at ? &o->questions[k - 2].at[i] : NULL;
+			const struct zw_obs_answer *a = k == 0			 ? &s->soa
+							: k == 1		 ? &s->ns
+							: o->questions[k - 2].at ? &o->questions[k - 2].at[i]
+										 : NULL;
 			const char *qn = k < 2 ? c->zone : o->questions[k - 2].name;
 			uint16_t qt = k == 0 ? T_SOA : k == 1 ? T_NS : o->questions[k - 2].type;
 			if (!a)
 				continue;
 			if (!bad && (a->status == ZW_DNS_MALFORMED || a->status == ZW_DNS_MISMATCH))
 				bad = a, badq = qn, badt = qt;
-			if (!tcp && a->kind == ZW_OBS_FAILED && a->transport == ZW_DNS_TCP && net_failure(a->status))
+			if (!tcp && a->kind == ZW_OBS_FAILED && a->transport == ZW_DNS_TCP &&
+			    net_failure(a->status))
 				tcp = a, tcpq = qn, tcpt = qt;
 		}
 		if (rc == 0 && bad) {
-			rc = zw_buf_addf(&msg, "%s sends answers that are malformed or do not match the question (%s %s: %s: %s) "
-					 "(RFC 1035 §4.1; RFC 5452)", zw_buf_str(&lab), badq, type_str(badt),
-					 zw_dns_status_name(bad->status), bad->reason ? bad->reason : "no detail");
-			struct zw_finding *f = rc ? NULL : add(c, "ZW-04", c->zone, type_str(badt), zw_buf_str(&lab), zw_buf_str(&msg));
-			if (!f || zw_finding_setf(f, ZW_F_FIX, "have the operator of %s fix the server (or remove it from the "
-						  "NS set)", zw_buf_str(&lab)))
+			rc = zw_buf_addf(&msg,
+					 "%s sends answers that are malformed or do not match the question "
+					 "(%s %s: %s: %s) "
+					 "(RFC 1035 §4.1; RFC 5452)",
+					 zw_buf_str(&lab), badq, type_str(badt),
+					 zw_dns_status_name(bad->status),
+					 bad->reason ? bad->reason : "no detail");
+			struct zw_finding *f = rc ? NULL
+						  : add(c, "ZW-04", c->zone, type_str(badt), zw_buf_str(&lab),
+							zw_buf_str(&msg));
+			if (!f ||
+			    zw_finding_setf(f, ZW_F_FIX,
+					    "have the operator of %s fix the server (or remove it from the "
+					    "NS set)",
+					    zw_buf_str(&lab)))
 				rc = ZW_ENOMEM;
 			zw_buf_reset(&msg);
 		}
@@ -757,35 +808,58 @@ static int servers(struct dctx *c, size_t *working)
 		int ok = soa->kind == ZW_OBS_DATA && soa->aa && soa->n_rrs > 0;
 		*working += ok;
 		if (rc == 0 && soa->kind == ZW_OBS_FAILED && net_failure(soa->status)) {
-			rc = zw_buf_addf(&msg, "%s does not answer over %s (%s%s%s) (RFC 7766; Zonemaster CONNECTIVITY0%d "
-					 "NAMESERVER_NO_%s_53)", zw_buf_str(&lab), soa->transport == ZW_DNS_TCP ? "TCP" : "UDP",
-					 zw_dns_status_name(soa->status), soa->reason ? ": " : "", soa->reason ? soa->reason : "",
-					 soa->transport == ZW_DNS_TCP ? 2 : 1, soa->transport == ZW_DNS_TCP ? "TCP" : "UDP");
-			struct zw_finding *f = rc ? NULL : add(c, "DL-07", c->zone, "SOA", zw_buf_str(&lab), zw_buf_str(&msg));
-			if (!f || zw_finding_setf(f, ZW_F_FIX, "make %s reachable on port 53 over UDP and TCP, or remove it "
-						  "from the NS set", zw_buf_str(&lab)))
+			rc = zw_buf_addf(
+				&msg,
+				"%s does not answer over %s (%s%s%s) (RFC 7766; Zonemaster CONNECTIVITY0%d "
+				"NAMESERVER_NO_%s_53)",
+				zw_buf_str(&lab), soa->transport == ZW_DNS_TCP ? "TCP" : "UDP",
+				zw_dns_status_name(soa->status), soa->reason ? ": " : "",
+				soa->reason ? soa->reason : "", soa->transport == ZW_DNS_TCP ? 2 : 1,
+				soa->transport == ZW_DNS_TCP ? "TCP" : "UDP");
+			struct zw_finding *f =
+				rc ? NULL
+				   : add(c, "DL-07", c->zone, "SOA", zw_buf_str(&lab), zw_buf_str(&msg));
+			if (!f ||
+			    zw_finding_setf(f, ZW_F_FIX,
+					    "make %s reachable on port 53 over UDP and TCP, or remove it "
+					    "from the NS set",
+					    zw_buf_str(&lab)))
 				rc = ZW_ENOMEM;
 		} else if (rc == 0 && tcp) {
-			rc = zw_buf_addf(&msg, "%s answers over UDP but not over TCP: the answer to %s %s was truncated and "
-					 "the TCP retry failed (%s%s%s); large TXT records (2048-bit DKIM keys, long SPF) need "
-					 "TCP (RFC 7766; Zonemaster CONNECTIVITY02 NAMESERVER_NO_TCP_53)", zw_buf_str(&lab),
-					 tcpq, type_str(tcpt), zw_dns_status_name(tcp->status), tcp->reason ? ": " : "",
-					 tcp->reason ? tcp->reason : "");
-			struct zw_finding *f = rc ? NULL : add(c, "DL-07", c->zone, "SOA", zw_buf_str(&lab), zw_buf_str(&msg));
+			rc = zw_buf_addf(
+				&msg,
+				"%s answers over UDP but not over TCP: the answer to %s %s was truncated and "
+				"the TCP retry failed (%s%s%s); large TXT records (2048-bit DKIM keys, long "
+				"SPF) need "
+				"TCP (RFC 7766; Zonemaster CONNECTIVITY02 NAMESERVER_NO_TCP_53)",
+				zw_buf_str(&lab), tcpq, type_str(tcpt), zw_dns_status_name(tcp->status),
+				tcp->reason ? ": " : "", tcp->reason ? tcp->reason : "");
+			struct zw_finding *f =
+				rc ? NULL
+				   : add(c, "DL-07", c->zone, "SOA", zw_buf_str(&lab), zw_buf_str(&msg));
 			if (!f || zw_finding_setf(f, ZW_F_FIX, "open TCP port 53 on %s", zw_buf_str(&lab)))
 				rc = ZW_ENOMEM;
 		} else if (rc == 0 && !ok && soa->kind != ZW_OBS_FAILED) {
-			const char *why = soa->kind == ZW_OBS_RCODE ? zw_rcode_name(soa->rcode)
+			const char *why = soa->kind == ZW_OBS_RCODE	 ? zw_rcode_name(soa->rcode)
 					  : soa->kind == ZW_OBS_NXDOMAIN ? "NXDOMAIN"
 					  : soa->kind == ZW_OBS_REFERRAL ? "a referral"
-					  : !soa->aa			 ? "an answer without AA (not authoritative)"
-									 : "no SOA record";
-			rc = zw_buf_addf(&msg, "%s answers %s for %s SOA: it is delegated the zone but does not serve it "
-					 "(lame delegation, RFC 2181 §6.1; Zonemaster BASIC02 NS_FAILED, CONSISTENCY05 "
-					 "CHILD_ZONE_LAME)", zw_buf_str(&lab), why, c->zone);
-			struct zw_finding *f = rc ? NULL : add(c, "DL-05", c->zone, "SOA", zw_buf_str(&lab), zw_buf_str(&msg));
-			if (!f || zw_finding_setf(f, ZW_F_FIX, "load the zone %s on %s, or remove %s from the NS set at the "
-						  "registrar and at the apex", c->zone, zw_buf_str(&lab), s->name))
+					  : !soa->aa ? "an answer without AA (not authoritative)"
+						     : "no SOA record";
+			rc = zw_buf_addf(
+				&msg,
+				"%s answers %s for %s SOA: it is delegated the zone but does not serve it "
+				"(lame delegation, RFC 2181 §6.1; Zonemaster BASIC02 NS_FAILED, "
+				"CONSISTENCY05 "
+				"CHILD_ZONE_LAME)",
+				zw_buf_str(&lab), why, c->zone);
+			struct zw_finding *f =
+				rc ? NULL
+				   : add(c, "DL-05", c->zone, "SOA", zw_buf_str(&lab), zw_buf_str(&msg));
+			if (!f ||
+			    zw_finding_setf(f, ZW_F_FIX,
+					    "load the zone %s on %s, or remove %s from the NS set at the "
+					    "registrar and at the apex",
+					    c->zone, zw_buf_str(&lab), s->name))
 				rc = ZW_ENOMEM;
 		}
 		zw_buf_free(&lab);
@@ -804,8 +878,10 @@ static int no_working_ns(struct dctx *c, size_t first)
 		if (strcmp(id, "DL-05") && strcmp(id, "DL-06") && strcmp(id, "DL-07"))
 			continue;
 		f->sev = ZW_SEV_CRITICAL;
-		if (zw_finding_setf(f, ZW_F_MESSAGE, "%s; no delegated server answers authoritatively, so the domain is "
-				    "unreachable: CRITICAL (Zonemaster B02_NO_WORKING_NS)", f->message))
+		if (zw_finding_setf(f, ZW_F_MESSAGE,
+				    "%s; no delegated server answers authoritatively, so the domain is "
+				    "unreachable: CRITICAL (Zonemaster B02_NO_WORKING_NS)",
+				    f->message))
 			return ZW_ENOMEM;
 	}
 	return 0;
@@ -849,10 +925,13 @@ static int parent_child(struct dctx *c)
 		if (rc == 0)
 			rc = add_names(&msg, o->child_ns, o->n_child_ns);
 		if (rc == 0)
-			rc = zw_buf_adds(&msg, "): the delegation and the zone disagree completely (Zonemaster DELEGATION07 "
-					       "TOTAL_NAME_MISMATCH)");
+			rc = zw_buf_adds(
+				&msg,
+				"): the delegation and the zone disagree completely (Zonemaster DELEGATION07 "
+				"TOTAL_NAME_MISMATCH)");
 		if (rc == 0)
-			rc = zw_buf_addf(&fix, "decide which servers serve %s: set NS at the registrar to ", c->zone);
+			rc = zw_buf_addf(&fix, "decide which servers serve %s: set NS at the registrar to ",
+					 c->zone);
 		if (rc == 0)
 			rc = add_names(&fix, o->child_ns, o->n_child_ns);
 		if (rc == 0)
@@ -866,24 +945,35 @@ static int parent_child(struct dctx *c)
 		goto out;
 	}
 	if (npe) {
-		rc = zw_buf_addf(&msg, "the parent has name server%s not listed at the child apex: %s (RIPE-114 §2.3; "
-				 "Zonemaster DELEGATION07 EXTRA_NAME_PARENT)", npe > 1 ? "s" : "", zw_buf_str(&pe));
+		rc = zw_buf_addf(
+			&msg,
+			"the parent has name server%s not listed at the child apex: %s (RIPE-114 §2.3; "
+			"Zonemaster DELEGATION07 EXTRA_NAME_PARENT)",
+			npe > 1 ? "s" : "", zw_buf_str(&pe));
 		if (rc == 0 && !(f = add(c, "DL-02", c->zone, "NS", NULL, zw_buf_str(&msg))))
 			rc = ZW_ENOMEM;
-		if (rc == 0 && (zw_finding_setf(f, ZW_F_FIX, "remove %s from the delegation at the registrar, or add %s to "
-						"the apex NS of %s", zw_buf_str(&pe), npe > 1 ? "them" : "it", c->zone) ||
-				zw_finding_set(f, ZW_F_OBSERVED, zw_buf_str(&pe))))
+		if (rc == 0 &&
+		    (zw_finding_setf(f, ZW_F_FIX,
+				     "remove %s from the delegation at the registrar, or add %s to "
+				     "the apex NS of %s",
+				     zw_buf_str(&pe), npe > 1 ? "them" : "it", c->zone) ||
+		     zw_finding_set(f, ZW_F_OBSERVED, zw_buf_str(&pe))))
 			rc = ZW_ENOMEM;
 		zw_buf_reset(&msg);
 	}
 	if (rc == 0 && nce) {
-		rc = zw_buf_addf(&msg, "the child apex has name server%s not listed at the parent: %s (Zonemaster "
-				 "DELEGATION07 EXTRA_NAME_CHILD)", nce > 1 ? "s" : "", zw_buf_str(&ce));
+		rc = zw_buf_addf(&msg,
+				 "the child apex has name server%s not listed at the parent: %s (Zonemaster "
+				 "DELEGATION07 EXTRA_NAME_CHILD)",
+				 nce > 1 ? "s" : "", zw_buf_str(&ce));
 		if (rc == 0 && !(f = add(c, "DL-03", c->zone, "NS", NULL, zw_buf_str(&msg))))
 			rc = ZW_ENOMEM;
-		if (rc == 0 && (zw_finding_setf(f, ZW_F_FIX, "add %s to the delegation at the registrar, or remove %s from "
-						"the apex NS of %s", zw_buf_str(&ce), nce > 1 ? "them" : "it", c->zone) ||
-				zw_finding_set(f, ZW_F_OBSERVED, zw_buf_str(&ce))))
+		if (rc == 0 &&
+		    (zw_finding_setf(f, ZW_F_FIX,
+				     "add %s to the delegation at the registrar, or remove %s from "
+				     "the apex NS of %s",
+				     zw_buf_str(&ce), nce > 1 ? "them" : "it", c->zone) ||
+		     zw_finding_set(f, ZW_F_OBSERVED, zw_buf_str(&ce))))
 			rc = ZW_ENOMEM;
 	}
 out:
@@ -911,12 +1001,15 @@ static int soa_ns_consistency(struct dctx *c)
 				ref = s;
 			} else {
 				serial |= s->serial != ref->serial;
-				fields |= strcmp(s->mname ? s->mname : "", ref->mname ? ref->mname : "") ? 1 : 0;
-				fields |= strcmp(s->rname ? s->rname : "", ref->rname ? ref->rname : "") ? 2 : 0;
-				fields |= s->refresh != ref->refresh || s->retry != ref->retry || s->expire != ref->expire ||
-						  s->minimum != ref->minimum
-					  ? 4
-					  : 0;
+				fields |= strcmp(s->mname ? s->mname : "", ref->mname ? ref->mname : "") ? 1
+													 : 0;
+				fields |= strcmp(s->rname ? s->rname : "", ref->rname ? ref->rname : "") ? 2
+													 : 0;
+				fields |= s->refresh != ref->refresh || s->retry != ref->retry ||
+							  s->expire != ref->expire ||
+							  s->minimum != ref->minimum
+						  ? 4
+						  : 0;
 			}
 		}
 		const struct zw_obs_answer *n = &o->servers[i].ns;
@@ -958,7 +1051,8 @@ static int soa_ns_consistency(struct dctx *c)
 			else if (rc == 0) {
 				rc = zw_buf_addf(&msg, " %s ", lab);
 				for (size_t k = 0; k < a->n_rrs && rc == 0; k++)
-					rc = zw_buf_addf(&msg, "%s%s", k ? "," : "", a->rrs[k].target ? a->rrs[k].target : "?");
+					rc = zw_buf_addf(&msg, "%s%s", k ? "," : "",
+							 a->rrs[k].target ? a->rrs[k].target : "?");
 				if (rc == 0)
 					rc = zw_buf_addc(&msg, ';');
 			}
@@ -966,16 +1060,18 @@ static int soa_ns_consistency(struct dctx *c)
 		if (rc == 0 && msg.len)
 			msg.p[--msg.len] = '\0';
 		if (rc == 0)
-			rc = zw_buf_adds(&msg, pass == 0   ? " (Zonemaster CONSISTENCY01 MULTIPLE_SOA_SERIALS)"
+			rc = zw_buf_adds(&msg, pass == 0 ? " (Zonemaster CONSISTENCY01 MULTIPLE_SOA_SERIALS)"
 					       : pass == 1 ? " (Zonemaster CONSISTENCY02/03/06)"
 							   : " (Zonemaster CONSISTENCY04 MULTIPLE_NS_SET)");
 		struct zw_finding *f = rc ? NULL
-					  : add(c, pass == 0 ? "CS-02" : "CS-03", c->zone, pass == 2 ? "NS" : "SOA",
-						zw_buf_str(&srv), zw_buf_str(&msg));
-		if (!f || zw_finding_set(f, ZW_F_FIX, pass == 0 ? "check that every secondary transfers the zone from the "
-							       "primary (NOTIFY, IXFR/AXFR, ACLs), then check again"
-							     : "serve one copy of the zone from every server: check the "
-							       "zone transfers and the apex records"))
+					  : add(c, pass == 0 ? "CS-02" : "CS-03", c->zone,
+						pass == 2 ? "NS" : "SOA", zw_buf_str(&srv), zw_buf_str(&msg));
+		if (!f ||
+		    zw_finding_set(f, ZW_F_FIX,
+				   pass == 0 ? "check that every secondary transfers the zone from the "
+					       "primary (NOTIFY, IXFR/AXFR, ACLs), then check again"
+					     : "serve one copy of the zone from every server: check the "
+					       "zone transfers and the apex records"))
 			rc = ZW_ENOMEM;
 		zw_buf_free(&msg);
 		zw_buf_free(&srv);
@@ -986,7 +1082,8 @@ static int soa_ns_consistency(struct dctx *c)
 /* ---- per claim ---- */
 
 /* The first usable authoritative answer, preferring one with data. */
-static const struct zw_obs_answer *first_answer(const struct zw_obs *o, const struct zw_obs_question *q, size_t *idx)
+static const struct zw_obs_answer *first_answer(const struct zw_obs *o, const struct zw_obs_question *q,
+						size_t *idx)
 {
 	const struct zw_obs_answer *best = NULL;
 	for (size_t i = 0; q && q->at && i < o->n_servers; i++) {
@@ -1011,7 +1108,8 @@ static int below_cut(struct dctx *c, const struct claim *cl, const struct zw_obs
 	const struct zw_obs *o = c->o;
 	for (size_t i = 0; q && q->at && i < o->n_servers; i++) {
 		const struct zw_obs_answer *a = &q->at[i];
-		if (a->kind != ZW_OBS_REFERRAL || !a->referral_zone || strcmp(a->referral_zone, c->zone) == 0 ||
+		if (a->kind != ZW_OBS_REFERRAL || !a->referral_zone ||
+		    strcmp(a->referral_zone, c->zone) == 0 ||
 		    !zw_name_is_at_or_below(a->referral_zone, c->zone))
 			continue;
 		struct zw_buf msg = ZW_BUF_INIT, ns = ZW_BUF_INIT, lab = ZW_BUF_INIT;
@@ -1019,12 +1117,18 @@ static int below_cut(struct dctx *c, const struct claim *cl, const struct zw_obs
 		if (rc == 0)
 			rc = add_server_label(&lab, &o->servers[i]);
 		if (rc == 0)
-			rc = zw_buf_addf(&msg, "%s is below the zone cut %s (NS %s): %s is not authoritative there and "
-					 "resolvers follow the referral, so a record written in %s is never served "
-					 "(RFC 1034 §4.2.1, §4.3.2)", cl->name, a->referral_zone, zw_buf_str(&ns), c->zone, c->zone);
-		struct zw_finding *f = rc ? NULL : add(c, "NM-05", cl->name, type_str(cl->type), zw_buf_str(&lab), zw_buf_str(&msg));
-		if (!f || zw_finding_setf(f, ZW_F_FIX, "publish %s %s in the zone %s, at its provider (NS %s)", cl->name,
-					  type_str(cl->type), a->referral_zone, zw_buf_str(&ns)))
+			rc = zw_buf_addf(
+				&msg,
+				"%s is below the zone cut %s (NS %s): %s is not authoritative there and "
+				"resolvers follow the referral, so a record written in %s is never served "
+				"(RFC 1034 §4.2.1, §4.3.2)",
+				cl->name, a->referral_zone, zw_buf_str(&ns), c->zone, c->zone);
+		struct zw_finding *f = rc ? NULL
+					  : add(c, "NM-05", cl->name, type_str(cl->type), zw_buf_str(&lab),
+						zw_buf_str(&msg));
+		if (!f ||
+		    zw_finding_setf(f, ZW_F_FIX, "publish %s %s in the zone %s, at its provider (NS %s)",
+				    cl->name, type_str(cl->type), a->referral_zone, zw_buf_str(&ns)))
 			rc = ZW_ENOMEM;
 		zw_buf_free(&msg);
 		zw_buf_free(&ns);
@@ -1051,8 +1155,8 @@ static int servers_disagree(struct dctx *c, const struct claim *cl, const struct
 	if (!differ)
 		return 0;
 	struct zw_buf msg = ZW_BUF_INIT, srv = ZW_BUF_INIT;
-	rc = zw_buf_addf(&msg, "the servers disagree on %s %s, so the answer depends on which one is asked:", cl->name,
-			 type_str(cl->type));
+	rc = zw_buf_addf(&msg, "the servers disagree on %s %s, so the answer depends on which one is asked:",
+			 cl->name, type_str(cl->type));
 	for (size_t i = 0; i < o->n_servers && rc == 0; i++) {
 		if (!zw_deleg_answer_authoritative(&q->at[i]))
 			continue;
@@ -1066,8 +1170,10 @@ static int servers_disagree(struct dctx *c, const struct claim *cl, const struct
 	}
 	if (rc == 0)
 		rc = zw_buf_adds(&msg, " (Zonemaster ZONE11, generalised)");
-	struct zw_finding *f = rc ? NULL : add(c, "CS-01", cl->name, type_str(cl->type), zw_buf_str(&srv), zw_buf_str(&msg));
-	if (!f || zw_finding_set(f, ZW_F_FIX, "publish the same rrset on every server: re-apply the change, then check "
+	struct zw_finding *f =
+		rc ? NULL : add(c, "CS-01", cl->name, type_str(cl->type), zw_buf_str(&srv), zw_buf_str(&msg));
+	if (!f || zw_finding_set(f, ZW_F_FIX,
+				 "publish the same rrset on every server: re-apply the change, then check "
 				 "that the secondaries transferred the zone"))
 		rc = ZW_ENOMEM;
 	zw_buf_free(&msg);
@@ -1095,7 +1201,8 @@ static int desired_rdata(struct zw_buf *b, const struct zw_record *rec)
 static int doubled(struct dctx *c, size_t ci, const struct zw_obs_answer *live)
 {
 	const struct claim *cl = &c->d->c[ci];
-	const struct zw_obs_question *q = cl->doubled ? zw_deleg_find_question(c->o, cl->doubled, cl->type) : NULL;
+	const struct zw_obs_question *q =
+		cl->doubled ? zw_deleg_find_question(c->o, cl->doubled, cl->type) : NULL;
 	size_t idx = 0;
 	const char *dname = cl->doubled;
 	const struct zw_obs_answer *a = first_answer(c->o, q, &idx);
@@ -1110,9 +1217,12 @@ static int doubled(struct dctx *c, size_t ci, const struct zw_obs_answer *live)
 		return 0;
 	struct zw_buf msg = ZW_BUF_INIT, fix = ZW_BUF_INIT, obs = ZW_BUF_INIT, lab = ZW_BUF_INIT;
 	int present = live && live->kind == ZW_OBS_DATA && live->n_rrs > 0;
-	int rc = zw_buf_addf(&msg, "%s %s exists: the zone's name was appended to a name that was already qualified; "
-			     "verifiers ask for %s, which %s", dname, type_str(cl->type), cl->name,
-			     present ? "also has records" : "has no such record (SES and DKIM verifiers stay pending)");
+	int rc = zw_buf_addf(
+		&msg,
+		"%s %s exists: the zone's name was appended to a name that was already qualified; "
+		"verifiers ask for %s, which %s",
+		dname, type_str(cl->type), cl->name,
+		present ? "also has records" : "has no such record (SES and DKIM verifiers stay pending)");
 	for (size_t i = 0; i < a->n_rrs && rc == 0; i++) {
 		rc = zw_buf_addf(&fix, "%sdelete %s %s ", i ? "; " : "", dname, type_str(cl->type));
 		if (rc == 0)
@@ -1131,9 +1241,10 @@ static int doubled(struct dctx *c, size_t ci, const struct zw_obs_answer *live)
 	}
 	if (rc == 0)
 		rc = zlab[0] ? zw_buf_adds(&lab, zlab) : add_server_label(&lab, &c->o->servers[idx]);
-	struct zw_finding *f = rc ? NULL : add(c, "NM-01", dname, type_str(cl->type), zw_buf_str(&lab), zw_buf_str(&msg));
-	if (!f || zw_finding_set(f, ZW_F_FIX, zw_buf_str(&fix)) || zw_finding_set(f, ZW_F_EXPECTED, cl->name) ||
-	    zw_finding_set(f, ZW_F_OBSERVED, zw_buf_str(&obs)))
+	struct zw_finding *f =
+		rc ? NULL : add(c, "NM-01", dname, type_str(cl->type), zw_buf_str(&lab), zw_buf_str(&msg));
+	if (!f || zw_finding_set(f, ZW_F_FIX, zw_buf_str(&fix)) ||
+	    zw_finding_set(f, ZW_F_EXPECTED, cl->name) || zw_finding_set(f, ZW_F_OBSERVED, zw_buf_str(&obs)))
 		rc = ZW_ENOMEM;
 	zw_buf_free(&msg);
 	zw_buf_free(&fix);
@@ -1147,8 +1258,8 @@ static int explained(const struct dctx *c, const char *name, const char *shown)
 {
 	for (size_t i = c->from; i < c->fs->n; i++) {
 		const struct zw_finding *f = &c->fs->v[i];
-		if (f->name && f->observed && strncmp(f->cls->id, "ZW-", 3) != 0 && strcmp(f->name, name) == 0 &&
-		    strcmp(f->observed, shown) == 0)
+		if (f->name && f->observed && strncmp(f->cls->id, "ZW-", 3) != 0 &&
+		    strcmp(f->name, name) == 0 && strcmp(f->observed, shown) == 0)
 			return 1;
 	}
 	return 0;
@@ -1195,7 +1306,8 @@ static int at_provider(const struct dctx *c, size_t ci, enum zw_role role, char 
 			int hit = cl->type == ZW_TYPE_CNAME ||
 				  (rr->type == ZW_TYPE_TXT &&
 				   ((cl->rec && zw_txt_equal(&rr->txt, &cl->rec->txt)) ||
-				    zw_role_detect(NULL, rr->txt.data, rr->txt.len, zw_role_of_owner(cl->name)) == role));
+				    zw_role_detect(NULL, rr->txt.data, rr->txt.len,
+						   zw_role_of_owner(cl->name)) == role));
 			if (hit) {
 				zw_deleg_server_label(where, wsz, d->ps[s].name, &d->ps[s].addr);
 				return 1;
@@ -1212,27 +1324,31 @@ static int invisible(struct dctx *c, const struct claim *cl, const char *where)
 	struct zw_buf msg = ZW_BUF_INIT, pns = ZW_BUF_INIT;
 	int rc = add_names(&pns, o->parent_ns, o->n_parent_ns);
 	if (rc == 0)
-		rc = zw_buf_addf(&msg, "%s %s is present at the provider, invisible to the world: %s has it, but the "
-				 "registry delegates %s to %s, and resolvers ask only those (RFC 1034 §4.3.2)", cl->name,
-				 type_str(cl->type), where, c->d->domain, zw_buf_str(&pns));
-	struct zw_finding *f = rc ? NULL : add(c, "DL-01", cl->name, type_str(cl->type), where, zw_buf_str(&msg));
-	if (!f || zw_finding_setf(f, ZW_F_FIX, "fix the delegation of %s (see the DL-01 finding for %s)", c->d->domain,
-				  c->zone))
+		rc = zw_buf_addf(
+			&msg,
+			"%s %s is present at the provider, invisible to the world: %s has it, but the "
+			"registry delegates %s to %s, and resolvers ask only those (RFC 1034 §4.3.2)",
+			cl->name, type_str(cl->type), where, c->d->domain, zw_buf_str(&pns));
+	struct zw_finding *f =
+		rc ? NULL : add(c, "DL-01", cl->name, type_str(cl->type), where, zw_buf_str(&msg));
+	if (!f || zw_finding_setf(f, ZW_F_FIX, "fix the delegation of %s (see the DL-01 finding for %s)",
+				  c->d->domain, c->zone))
 		rc = ZW_ENOMEM;
 	zw_buf_free(&msg);
 	zw_buf_free(&pns);
 	return rc;
 }
 
-static int missing(struct dctx *c, size_t ci, const struct zw_obs_answer *live, const char *servers, enum zw_role role)
+static int missing(struct dctx *c, size_t ci, const struct zw_obs_answer *live, const char *servers,
+		   enum zw_role role)
 {
 	const struct claim *cl = &c->d->c[ci];
 	char where[ZW_NAME_MAX + ZW_DNS_ADDR_STRLEN + 4];
 	if (c->d->pv_active && at_provider(c, ci, role, where, sizeof(where)))
 		return invisible(c, cl, where);
 	struct zw_buf msg = ZW_BUF_INIT, fix = ZW_BUF_INIT, want = ZW_BUF_INIT;
-	int rc = zw_buf_addf(&msg, "%s %s claimed by the manifest is absent on the delegated servers (", cl->name,
-			     type_str(cl->type));
+	int rc = zw_buf_addf(&msg, "%s %s claimed by the manifest is absent on the delegated servers (",
+			     cl->name, type_str(cl->type));
 	if (rc == 0)
 		rc = describe(&msg, live, cl->type);
 	if (rc == 0)
@@ -1240,10 +1356,12 @@ static int missing(struct dctx *c, size_t ci, const struct zw_obs_answer *live, 
 	if (rc == 0)
 		rc = desired_rdata(&want, cl->rec);
 	if (rc == 0)
-		rc = zw_buf_addf(&fix, "create %s %u %s %s", cl->name, (unsigned)cl->rec->ttl, type_str(cl->type),
-				 zw_buf_str(&want));
-	struct zw_finding *f = rc ? NULL : add(c, "ZW-01", cl->name, type_str(cl->type), servers, zw_buf_str(&msg));
-	if (!f || zw_finding_set(f, ZW_F_FIX, zw_buf_str(&fix)) || zw_finding_set(f, ZW_F_EXPECTED, zw_buf_str(&want)))
+		rc = zw_buf_addf(&fix, "create %s %u %s %s", cl->name, (unsigned)cl->rec->ttl,
+				 type_str(cl->type), zw_buf_str(&want));
+	struct zw_finding *f =
+		rc ? NULL : add(c, "ZW-01", cl->name, type_str(cl->type), servers, zw_buf_str(&msg));
+	if (!f || zw_finding_set(f, ZW_F_FIX, zw_buf_str(&fix)) ||
+	    zw_finding_set(f, ZW_F_EXPECTED, zw_buf_str(&want)))
 		rc = ZW_ENOMEM;
 	zw_buf_free(&msg);
 	zw_buf_free(&fix);
@@ -1251,21 +1369,23 @@ static int missing(struct dctx *c, size_t ci, const struct zw_obs_answer *live, 
 	return rc;
 }
 
-static int differs(struct dctx *c, const struct claim *cl, const char *servers, const char *observed, const char *why)
+static int differs(struct dctx *c, const struct claim *cl, const char *servers, const char *observed,
+		   const char *why)
 {
 	struct zw_buf fix = ZW_BUF_INIT, want = ZW_BUF_INIT;
 	int rc = desired_rdata(&want, cl->rec);
 	if (rc == 0)
-		rc = zw_buf_addf(&fix, "set %s %u %s %s", cl->name, (unsigned)cl->rec->ttl, type_str(cl->type), zw_buf_str(&want));
+		rc = zw_buf_addf(&fix, "set %s %u %s %s", cl->name, (unsigned)cl->rec->ttl,
+				 type_str(cl->type), zw_buf_str(&want));
 	struct zw_finding *f = NULL;
 	if (rc == 0) {
 		char msg[1024];
-		snprintf(msg, sizeof(msg), "%s %s differs from the manifest%s%s", cl->name, type_str(cl->type), why ? ": " : "",
-			 why ? why : "");
+		snprintf(msg, sizeof(msg), "%s %s differs from the manifest%s%s", cl->name,
+			 type_str(cl->type), why ? ": " : "", why ? why : "");
 		f = add(c, "ZW-02", cl->name, type_str(cl->type), servers, msg);
 	}
-	if (!f || zw_finding_set(f, ZW_F_FIX, zw_buf_str(&fix)) || zw_finding_set(f, ZW_F_EXPECTED, zw_buf_str(&want)) ||
-	    zw_finding_set(f, ZW_F_OBSERVED, observed))
+	if (!f || zw_finding_set(f, ZW_F_FIX, zw_buf_str(&fix)) ||
+	    zw_finding_set(f, ZW_F_EXPECTED, zw_buf_str(&want)) || zw_finding_set(f, ZW_F_OBSERVED, observed))
 		rc = ZW_ENOMEM;
 	zw_buf_free(&fix);
 	zw_buf_free(&want);
@@ -1277,12 +1397,13 @@ static int ttl_drift(struct dctx *c, const struct claim *cl, const char *servers
 	if (ttl == cl->rec->ttl)
 		return 0;
 	char msg[512];
-	snprintf(msg, sizeof(msg), "%s %s has ttl %u on the servers, %u in the manifest", cl->name, type_str(cl->type),
-		 (unsigned)ttl, (unsigned)cl->rec->ttl);
+	snprintf(msg, sizeof(msg), "%s %s has ttl %u on the servers, %u in the manifest", cl->name,
+		 type_str(cl->type), (unsigned)ttl, (unsigned)cl->rec->ttl);
 	struct zw_finding *f = add(c, "TT-02", cl->name, type_str(cl->type), servers, msg);
 	if (!f || zw_finding_setf(f, ZW_F_OBSERVED, "%u", (unsigned)ttl) ||
 	    zw_finding_setf(f, ZW_F_EXPECTED, "%u", (unsigned)cl->rec->ttl) ||
-	    zw_finding_setf(f, ZW_F_FIX, "set the ttl of %s %s to %u", cl->name, type_str(cl->type), (unsigned)cl->rec->ttl))
+	    zw_finding_setf(f, ZW_F_FIX, "set the ttl of %s %s to %u", cl->name, type_str(cl->type),
+			    (unsigned)cl->rec->ttl))
 		return ZW_ENOMEM;
 	return 0;
 }
@@ -1299,7 +1420,8 @@ static int target_explained(const struct dctx *c, const char *t, const char *wan
 		/* canonical comparison: case-insensitive, trailing dot optional */
 		size_t n = norm.len;
 		const char *s = zw_buf_str(&norm);
-		hit = strncasecmp(s, want, n) == 0 && (want[n] == '\0' || (want[n] == '.' && want[n + 1] == '\0'));
+		hit = strncasecmp(s, want, n) == 0 &&
+		      (want[n] == '\0' || (want[n] == '.' && want[n + 1] == '\0'));
 		t = s;
 	}
 	if (rc == 0 && !hit) {
@@ -1329,7 +1451,8 @@ static int drift(struct dctx *c, size_t ci, const struct zw_obs_answer *live, si
 	int rc = add_server_label(&lab, &c->o->servers[idx]);
 	const char *servers = zw_buf_str(&lab);
 	enum zw_role hint = zw_role_of_owner(cl->name);
-	enum zw_role want = rec->type == ZW_TYPE_TXT ? zw_role_detect(NULL, rec->txt.data, rec->txt.len, hint) : ZW_ROLE_NONE;
+	enum zw_role want = rec->type == ZW_TYPE_TXT ? zw_role_detect(NULL, rec->txt.data, rec->txt.len, hint)
+						     : ZW_ROLE_NONE;
 
 	if (rc)
 		goto out;
@@ -1339,7 +1462,8 @@ static int drift(struct dctx *c, size_t ci, const struct zw_obs_answer *live, si
 		goto out;
 	}
 	/* the owner is an alias */
-	const struct zw_rr *cn = live->n_cnames && strcmp(live->cnames[0].owner, cl->name) == 0 ? &live->cnames[0] : NULL;
+	const struct zw_rr *cn =
+		live->n_cnames && strcmp(live->cnames[0].owner, cl->name) == 0 ? &live->cnames[0] : NULL;
 	if (rec->type == ZW_TYPE_CNAME) {
 		const struct zw_rr *rr = cn;
 		for (size_t k = 0; !rr && k < live->n_rrs; k++)
@@ -1364,7 +1488,8 @@ static int drift(struct dctx *c, size_t ci, const struct zw_obs_answer *live, si
 	}
 	if (cn) {
 		char why[600];
-		snprintf(why, sizeof(why), "a CNAME to %s sits where the manifest claims a TXT record", cn->target ? cn->target : "?");
+		snprintf(why, sizeof(why), "a CNAME to %s sits where the manifest claims a TXT record",
+			 cn->target ? cn->target : "?");
 		rc = differs(c, cl, servers, cn->target ? cn->target : "?", why);
 		goto out;
 	}
@@ -1410,7 +1535,8 @@ static int drift(struct dctx *c, size_t ci, const struct zw_obs_answer *live, si
 			struct zw_buf pres = ZW_BUF_INIT;
 			char msg[1024];
 			rc = zw_txt_print_presentation(&pres, &rr->txt);
-			snprintf(msg, sizeof(msg), "%s TXT also holds a value the manifest does not claim (%s); it is kept",
+			snprintf(msg, sizeof(msg),
+				 "%s TXT also holds a value the manifest does not claim (%s); it is kept",
 				 cl->name, role == ZW_ROLE_NONE ? "foreign text" : zw_role_name(role));
 			struct zw_finding *f = rc ? NULL : add(c, "ZW-03", cl->name, "TXT", servers, msg);
 			if (!f || zw_finding_set(f, ZW_F_OBSERVED, zw_buf_str(&pres)) ||
@@ -1428,12 +1554,14 @@ static int drift(struct dctx *c, size_t ci, const struct zw_obs_answer *live, si
 		rc = zw_txt_display(&shown, same->txt.data, same->txt.len);
 		if (rc == 0)
 			rc = zw_txt_print_presentation(&pres, &same->txt);
-		int norm_is_wanted = same_norm.len == rec->txt.len && memcmp(zw_buf_str(&same_norm), rec->txt.data,
-									      rec->txt.len) == 0;
+		int norm_is_wanted = same_norm.len == rec->txt.len &&
+				     memcmp(zw_buf_str(&same_norm), rec->txt.data, rec->txt.len) == 0;
 		if (rc == 0 && !(norm_is_wanted && explained(c, cl->name, zw_buf_str(&shown))))
 			rc = differs(c, cl, servers, zw_buf_str(&pres),
-				     same->txt.len == rec->txt.len && memcmp(same->txt.data, rec->txt.data, rec->txt.len) == 0
-					     ? "the same text, split into other strings (drift is compared string by string)"
+				     same->txt.len == rec->txt.len &&
+						     memcmp(same->txt.data, rec->txt.data, rec->txt.len) == 0
+					     ? "the same text, split into other strings (drift is compared "
+					       "string by string)"
 					     : NULL);
 		if (rc == 0)
 			rc = ttl_drift(c, cl, servers, same->ttl);
@@ -1453,7 +1581,8 @@ static int provider_view(struct dctx *c)
 {
 	const struct zw_obs *o = c->o;
 	const struct zw_strlist *pns = provider_ns(c->d);
-	struct zw_buf msg = ZW_BUF_INIT, fix = ZW_BUF_INIT, par = ZW_BUF_INIT, prov = ZW_BUF_INIT, srv = ZW_BUF_INIT;
+	struct zw_buf msg = ZW_BUF_INIT, fix = ZW_BUF_INIT, par = ZW_BUF_INIT, prov = ZW_BUF_INIT,
+		      srv = ZW_BUF_INIT;
 	size_t serving = 0;
 	int rc = add_names(&par, o->parent_ns, o->n_parent_ns);
 	if (rc == 0)
@@ -1471,19 +1600,25 @@ static int provider_view(struct dctx *c)
 		}
 	}
 	if (rc == 0)
-		rc = zw_buf_addf(&msg, "the registry delegates %s to %s, but the manifest's provider serves it on %s: records "
-				 "written at the provider are invisible to the world (RFC 1034 §4.3.2)", c->d->domain,
-				 zw_buf_str(&par), zw_buf_str(&prov));
+		rc = zw_buf_addf(&msg,
+				 "the registry delegates %s to %s, but the manifest's provider serves it on "
+				 "%s: records "
+				 "written at the provider are invisible to the world (RFC 1034 §4.3.2)",
+				 c->d->domain, zw_buf_str(&par), zw_buf_str(&prov));
 	if (rc == 0 && c->d->nps == 0)
-		rc = zw_buf_adds(&msg, "; the provider's servers have no address, so they could not be asked");
+		rc = zw_buf_adds(&msg,
+				 "; the provider's servers have no address, so they could not be asked");
 	else if (rc == 0 && serving == 0)
 		rc = zw_buf_adds(&msg, "; the provider's servers do not answer for the zone either");
 	if (rc == 0)
-		rc = zw_buf_addf(&fix, "The registry delegates %s to {%s}. Change NS at the registrar to {%s}, or point the "
-				 "manifest at the provider that holds {%s}", c->d->domain, zw_buf_str(&par), zw_buf_str(&prov),
-				 zw_buf_str(&par));
+		rc = zw_buf_addf(
+			&fix,
+			"The registry delegates %s to {%s}. Change NS at the registrar to {%s}, or point the "
+			"manifest at the provider that holds {%s}",
+			c->d->domain, zw_buf_str(&par), zw_buf_str(&prov), zw_buf_str(&par));
 	struct zw_finding *f = rc ? NULL : add(c, "DL-01", c->zone, "NS", zw_buf_str(&srv), zw_buf_str(&msg));
-	if (!f || zw_finding_set(f, ZW_F_FIX, zw_buf_str(&fix)) || zw_finding_set(f, ZW_F_OBSERVED, zw_buf_str(&par)) ||
+	if (!f || zw_finding_set(f, ZW_F_FIX, zw_buf_str(&fix)) ||
+	    zw_finding_set(f, ZW_F_OBSERVED, zw_buf_str(&par)) ||
 	    zw_finding_set(f, ZW_F_EXPECTED, zw_buf_str(&prov)))
 		rc = ZW_ENOMEM;
 	zw_buf_free(&msg);

@@ -70,8 +70,7 @@ void zw_deleg_claims(const struct zw_deleg *d, const struct zw_question **qs, si
  * the addresses of spec.nameservers, then every claim at every address). 1 when it
  * submitted lookups (run the resolver again, then step again), 0 when done, <0 on error.
  */
-int zw_deleg_step(struct zw_deleg *d, struct zw_resolver *r, const struct zw_obs *obs,
-		  struct zw_error *err);
+int zw_deleg_step(struct zw_deleg *d, struct zw_resolver *r, const struct zw_obs *obs, struct zw_error *err);
 
 /*
  * Append the findings listed above to fs, each with domain, owner name, type, the servers
@@ -80,16 +79,15 @@ int zw_deleg_step(struct zw_deleg *d, struct zw_resolver *r, const struct zw_obs
  * drift one of them explains is not reported again (the most specific finding wins), and
  * a foreign value one of them names is not reported as ZW-03. 0 or ZW_ENOMEM.
  */
-int zw_deleg_diagnose(struct zw_findings *fs, size_t from, struct zw_deleg *d,
-		      const struct zw_obs *obs, struct zw_error *err);
+int zw_deleg_diagnose(struct zw_findings *fs, size_t from, struct zw_deleg *d, const struct zw_obs *obs,
+		      struct zw_error *err);
 
 void zw_deleg_free(struct zw_deleg *d);
 
 /* ---- helpers shared with check.c (and the tests) ---- */
 
 /* The question (name, type) of an observation; NULL if it was not asked. `name` canonical. */
-const struct zw_obs_question *zw_deleg_find_question(const struct zw_obs *o, const char *name,
-						     uint16_t type);
+const struct zw_obs_question *zw_deleg_find_question(const struct zw_obs *o, const char *name, uint16_t type);
 /* A usable authoritative answer: transport OK, AA=1, DATA, NODATA, NXDOMAIN or CNAME. */
 int zw_deleg_answer_authoritative(const struct zw_obs_answer *a);
 /* Two answers say the same: kind, rcode, CNAME chain, and the records (TXT compared as

@@ -1687,7 +1687,7 @@ struct lkjob {
 	char *name;
 	uint16_t type;
 	int started;
-	int direct;		 /* zw_resolver_query: ask `addr` only */
+	int direct; /* zw_resolver_query: ask `addr` only */
 	struct zw_dns_addr addr;
 };
 
@@ -1885,8 +1885,7 @@ static void direct_answer(struct ask *a, const struct zw_dns_result *res)
 }
 
 int zw_resolver_query(struct zw_resolver *r, struct zw_lookup **out, const char *server_name,
-		      const struct zw_dns_addr *server, const char *name, uint16_t type,
-		      struct zw_error *err)
+		      const struct zw_dns_addr *server, const char *name, uint16_t type, struct zw_error *err)
 {
 	int rc = zw_resolver_lookup(r, out, name, type, err);
 	if (rc < 0)

@@ -98,7 +98,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (with_ds && (zw_manifests_load_buffer(&ms, "f.yaml", manifest, sizeof(manifest) - 1, NULL) != 0 ||
 			zw_desired_build(&ds, &ms->domains[0], NULL) != 0))
 		goto out;
-	const struct zw_question dq[] = {{"good.test.", 16}, {"_dmarc.good.test.", 16}, {"s1._domainkey.good.test.", 5}};
+	const struct zw_question dq[] = {
+		{"good.test.", 16}, {"_dmarc.good.test.", 16}, {"s1._domainkey.good.test.", 5}};
 	if (zw_deleg_new(&d, "good.test", with_ds ? &ds : NULL, dq, 3, NULL) != 0 || zw_arena_new(&ar) != 0)
 		goto out;
 	zw_deleg_questions(d, &qs, &nq);

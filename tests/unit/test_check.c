@@ -65,8 +65,9 @@ static char *lines(const struct zw_findings *fs, size_t from)
 	size_t n = 0;
 	out[0] = '\0';
 	for (size_t i = from; i < fs->n && n < sizeof(out); i++)
-		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s %s %s %s %s\n", fs->v[i].domain ? fs->v[i].domain : "-",
-				      fs->v[i].cls->id, zw_severity_name(fs->v[i].sev), fs->v[i].name ? fs->v[i].name : "-",
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s %s %s %s %s\n",
+				      fs->v[i].domain ? fs->v[i].domain : "-", fs->v[i].cls->id,
+				      zw_severity_name(fs->v[i].sev), fs->v[i].name ? fs->v[i].name : "-",
 				      fs->v[i].type ? fs->v[i].type : "-");
 	return out;
 }
@@ -98,7 +99,9 @@ static int run_manifests(struct zw_findings *fs, struct zw_check_stats *st, size
 		t[2].domain = "c.test";
 		t[2].selectors = sels;
 		t[2].nsel = 2;
-		struct zw_check_opts o = {.root_hints = hints_path, .batch = batch, .progress = p ? on_progress : NULL,
+		struct zw_check_opts o = {.root_hints = hints_path,
+					  .batch = batch,
+					  .progress = p ? on_progress : NULL,
 					  .progress_arg = p};
 		o.dns.timeout_ms = 200;
 		o.dns.udp_tries = 1;

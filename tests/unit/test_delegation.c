@@ -370,10 +370,12 @@ static void lame_one_and_all(void **state)
 	for (size_t q = 0; q < x->f.o.n_questions; q++)
 		rcode(&x->f.at[q][1], 5);
 	assert_string_equal(run(x, &fs), "DL-05 ERROR good.test. SOA\n");
-	assert_string_equal(fs.v[0].message,
-			    "ns2.good.test/192.0.2.2 answers REFUSED for good.test. SOA: it is delegated the zone but does "
-			    "not serve it (lame delegation, RFC 2181 §6.1; Zonemaster BASIC02 NS_FAILED, CONSISTENCY05 "
-			    "CHILD_ZONE_LAME)");
+	assert_string_equal(
+		fs.v[0].message,
+		"ns2.good.test/192.0.2.2 answers REFUSED for good.test. SOA: it is delegated the zone but "
+		"does "
+		"not serve it (lame delegation, RFC 2181 §6.1; Zonemaster BASIC02 NS_FAILED, CONSISTENCY05 "
+		"CHILD_ZONE_LAME)");
 	assert_string_equal(fs.v[0].servers, "ns2.good.test/192.0.2.2");
 	zw_findings_free(&fs);
 	/* both lame (the first without AA): CRITICAL, and nothing about the records */
@@ -383,8 +385,9 @@ static void lame_one_and_all(void **state)
 		x->f.at[q][0].aa = 0;
 	assert_string_equal(run(x, &fs), "DL-05 CRITICAL good.test. SOA\nDL-05 CRITICAL good.test. SOA\n");
 	assert_non_null(strstr(fs.v[0].message, "an answer without AA (not authoritative)"));
-	assert_non_null(strstr(fs.v[1].message, "no delegated server answers authoritatively, so the domain is "
-						"unreachable: CRITICAL (Zonemaster B02_NO_WORKING_NS)"));
+	assert_non_null(strstr(fs.v[1].message,
+			       "no delegated server answers authoritatively, so the domain is "
+			       "unreachable: CRITICAL (Zonemaster B02_NO_WORKING_NS)"));
 	zw_findings_free(&fs);
 }
 
@@ -400,10 +403,12 @@ static void parent_child_both_ways_and_total(void **state)
 	x->f.o.child_ns = child;
 	x->f.o.n_child_ns = 3;
 	assert_string_equal(run(x, &fs), "DL-02 ERROR good.test. NS\nDL-03 NOTICE good.test. NS\n");
-	assert_string_equal(fs.v[0].message, "the parent has name server not listed at the child apex: ns3.good.test "
-					     "(RIPE-114 §2.3; Zonemaster DELEGATION07 EXTRA_NAME_PARENT)");
-	assert_string_equal(fs.v[1].fix, "add ns4.good.test to the delegation at the registrar, or remove it from the "
-					 "apex NS of good.test.");
+	assert_string_equal(fs.v[0].message,
+			    "the parent has name server not listed at the child apex: ns3.good.test "
+			    "(RIPE-114 §2.3; Zonemaster DELEGATION07 EXTRA_NAME_PARENT)");
+	assert_string_equal(fs.v[1].fix,
+			    "add ns4.good.test to the delegation at the registrar, or remove it from the "
+			    "apex NS of good.test.");
 	zw_findings_free(&fs);
 	static char *other[] = {"ada.ns.cf.test.", "bob.ns.cf.test."};
 	x->f.o.child_ns = other;
@@ -423,14 +428,16 @@ static void not_delegated_and_unknown(void **state)
 	x->f.o.delegation = ZW_DELEG_NXDOMAIN;
 	assert_string_equal(run(x, &fs), "DL-11 CRITICAL good.test. NS\n");
 	assert_string_equal(fs.v[0].servers, "a.tld.test/198.51.100.1;b.tld.test/198.51.100.2");
-	assert_string_equal(fs.v[0].fix, "register or renew good.test at the registrar and set its NS records");
+	assert_string_equal(fs.v[0].fix,
+			    "register or renew good.test at the registrar and set its NS records");
 	zw_findings_free(&fs);
 	x->f.o.delegation = ZW_DELEG_UNKNOWN;
 	x->f.o.zone = NULL;
 	x->f.o.walk_error = "cannot reach the parent of good.test.: timeout";
 	assert_string_equal(run(x, &fs), "DL-11 CRITICAL good.test. NS\n");
-	assert_string_equal(fs.v[0].message, "the delegation of good.test. cannot be determined: cannot reach the parent "
-					     "of good.test.: timeout (Zonemaster BASIC01/02)");
+	assert_string_equal(fs.v[0].message,
+			    "the delegation of good.test. cannot be determined: cannot reach the parent "
+			    "of good.test.: timeout (Zonemaster BASIC01/02)");
 	zw_findings_free(&fs);
 }
 
@@ -442,9 +449,11 @@ static void parent_servers_disagree(void **state)
 	x->f.ref[1].ans.kind = ZW_OBS_NXDOMAIN;
 	x->f.ref[1].n_ns = 0;
 	assert_string_equal(run(x, &fs), "ZW-05 ERROR good.test. NS\n");
-	assert_string_equal(fs.v[0].message, "the servers of test. give different delegations for good.test.: "
-					     "a.tld.test/198.51.100.1: ns1.good.test, ns2.good.test; "
-					     "b.tld.test/198.51.100.2: NXDOMAIN (Zonemaster BASIC01 B01_INCONSISTENT_DELEGATION)");
+	assert_string_equal(
+		fs.v[0].message,
+		"the servers of test. give different delegations for good.test.: "
+		"a.tld.test/198.51.100.1: ns1.good.test, ns2.good.test; "
+		"b.tld.test/198.51.100.2: NXDOMAIN (Zonemaster BASIC01 B01_INCONSISTENT_DELEGATION)");
 	zw_findings_free(&fs);
 }
 
@@ -458,8 +467,9 @@ static void nsnames_problems(void **state)
 	nine = ip("192.0.2.9");
 	x->f.nsn[1].addrs = &nine;
 	assert_string_equal(run(x, &fs), "DL-14 ERROR good.test. NS\n");
-	assert_string_equal(fs.v[0].message, "the parent's glue for ns2.good.test. says 192.0.2.2 but its authoritative "
-					     "data says 192.0.2.9 (Zonemaster CONSISTENCY05 IN_BAILIWICK_ADDR_MISMATCH)");
+	assert_string_equal(fs.v[0].message,
+			    "the parent's glue for ns2.good.test. says 192.0.2.2 but its authoritative "
+			    "data says 192.0.2.9 (Zonemaster CONSISTENCY05 IN_BAILIWICK_ADDR_MISMATCH)");
 	assert_string_equal(fs.v[0].fix, "set the glue of ns2.good.test. at the registrar to 192.0.2.9");
 	zw_findings_free(&fs);
 	/* ns2 without any address, ns1 a CNAME */
@@ -469,8 +479,10 @@ static void nsnames_problems(void **state)
 	x->f.nsn[1].aaaa.ans.kind = ZW_OBS_NXDOMAIN;
 	x->f.nsn[0].is_cname = 1;
 	assert_string_equal(run(x, &fs), "DL-13 ERROR good.test. NS\nDL-06 ERROR good.test. NS\n");
-	assert_string_equal(fs.v[1].message, "name server ns2.good.test. (listed at the parent and the child) has no "
-					     "address: A NXDOMAIN, AAAA NXDOMAIN (Zonemaster NAMESERVER06 CAN_NOT_BE_RESOLVED)");
+	assert_string_equal(
+		fs.v[1].message,
+		"name server ns2.good.test. (listed at the parent and the child) has no "
+		"address: A NXDOMAIN, AAAA NXDOMAIN (Zonemaster NAMESERVER06 CAN_NOT_BE_RESOLVED)");
 	zw_findings_free(&fs);
 }
 
@@ -483,17 +495,21 @@ static void one_ns_and_one_ip(void **state)
 	x->f.nsaddr[1][0] = x->f.nsaddr[0][0];
 	x->f.glue[1].addr = x->f.glue[0].addr;
 	assert_string_equal(run(x, &fs), "DL-08 ERROR good.test. NS\n");
-	assert_string_equal(fs.v[0].message, "the name servers of good.test. have one address between them, 192.0.2.1: "
-					     "no redundancy (Zonemaster DELEGATION01/02 NOT_ENOUGH_IPV4_NS_DEL, DEL_NS_SAME_IP)");
+	assert_string_equal(
+		fs.v[0].message,
+		"the name servers of good.test. have one address between them, 192.0.2.1: "
+		"no redundancy (Zonemaster DELEGATION01/02 NOT_ENOUGH_IPV4_NS_DEL, DEL_NS_SAME_IP)");
 	zw_findings_free(&fs);
 	x->f.o.n_parent_ns = 1;
 	x->f.o.n_child_ns = 1;
 	x->f.o.n_servers = 1;
 	x->f.o.n_nsnames = 1;
 	assert_string_equal(run(x, &fs), "DL-08 ERROR good.test. NS\n");
-	assert_string_equal(fs.v[0].message, "the parent lists one name server for good.test. (ns1.good.test.): at least "
-					     "two are needed (Zonemaster DELEGATION01 NOT_ENOUGH_NS_DEL); the child apex "
-					     "lists one name server (ns1.good.test.) (Zonemaster DELEGATION01 NOT_ENOUGH_NS_CHILD)");
+	assert_string_equal(
+		fs.v[0].message,
+		"the parent lists one name server for good.test. (ns1.good.test.): at least "
+		"two are needed (Zonemaster DELEGATION01 NOT_ENOUGH_NS_DEL); the child apex "
+		"lists one name server (ns1.good.test.) (Zonemaster DELEGATION01 NOT_ENOUGH_NS_CHILD)");
 	zw_findings_free(&fs);
 }
 
@@ -511,13 +527,15 @@ static void unreachable_and_malformed(void **state)
 	failed(&x->f.at[4][0], ZW_DNS_MALFORMED, ZW_DNS_UDP, "compression pointer loop");
 	assert_string_equal(run(x, &fs), "ZW-04 ERROR good.test. TXT\nDL-07 ERROR good.test. SOA\n"
 					 "DL-07 ERROR good.test. SOA\n");
-	assert_string_equal(fs.v[0].message, "ns1.good.test/192.0.2.1 sends answers that are malformed or do not match "
-					     "the question (_dmarc.good.test.good.test. TXT: malformed: compression pointer "
-					     "loop) (RFC 1035 §4.1; RFC 5452)");
+	assert_string_equal(fs.v[0].message,
+			    "ns1.good.test/192.0.2.1 sends answers that are malformed or do not match "
+			    "the question (_dmarc.good.test.good.test. TXT: malformed: compression pointer "
+			    "loop) (RFC 1035 §4.1; RFC 5452)");
 	assert_non_null(strstr(fs.v[1].message, "answers over UDP but not over TCP: the answer to "
 						"s1._domainkey.good.test.good.test. CNAME was truncated"));
-	assert_string_equal(fs.v[2].message, "ns2.good.test/192.0.2.2 does not answer over UDP (timeout: 3 datagrams, no "
-					     "answer) (RFC 7766; Zonemaster CONNECTIVITY01 NAMESERVER_NO_UDP_53)");
+	assert_string_equal(fs.v[2].message,
+			    "ns2.good.test/192.0.2.2 does not answer over UDP (timeout: 3 datagrams, no "
+			    "answer) (RFC 7766; Zonemaster CONNECTIVITY01 NAMESERVER_NO_UDP_53)");
 	zw_findings_free(&fs);
 }
 
@@ -532,14 +550,18 @@ static void serials_fields_and_ns_sets(void **state)
 	data(&x->f.srv[1].ns, ns, 1);
 	assert_string_equal(run(x, &fs), "CS-02 WARNING good.test. SOA\nCS-03 NOTICE good.test. SOA\n"
 					 "CS-03 NOTICE good.test. NS\n");
-	assert_string_equal(fs.v[0].message, "the servers give different SOA serials: ns1.good.test/192.0.2.1 2024010101; "
-					     "ns2.good.test/192.0.2.2 2024010105 (Zonemaster CONSISTENCY01 MULTIPLE_SOA_SERIALS)");
-	assert_string_equal(fs.v[1].message, "the servers give different SOA RNAME: ns1.good.test/192.0.2.1 "
-					     "hostmaster.good.test.; ns2.good.test/192.0.2.2 dns.good.test. (Zonemaster "
-					     "CONSISTENCY02/03/06)");
-	assert_string_equal(fs.v[2].message, "the servers give different NS sets for the apex: ns1.good.test/192.0.2.1 "
-					     "ns1.good.test.,ns2.good.test.; ns2.good.test/192.0.2.2 ns1.good.test. "
-					     "(Zonemaster CONSISTENCY04 MULTIPLE_NS_SET)");
+	assert_string_equal(
+		fs.v[0].message,
+		"the servers give different SOA serials: ns1.good.test/192.0.2.1 2024010101; "
+		"ns2.good.test/192.0.2.2 2024010105 (Zonemaster CONSISTENCY01 MULTIPLE_SOA_SERIALS)");
+	assert_string_equal(fs.v[1].message,
+			    "the servers give different SOA RNAME: ns1.good.test/192.0.2.1 "
+			    "hostmaster.good.test.; ns2.good.test/192.0.2.2 dns.good.test. (Zonemaster "
+			    "CONSISTENCY02/03/06)");
+	assert_string_equal(fs.v[2].message,
+			    "the servers give different NS sets for the apex: ns1.good.test/192.0.2.1 "
+			    "ns1.good.test.,ns2.good.test.; ns2.good.test/192.0.2.2 ns1.good.test. "
+			    "(Zonemaster CONSISTENCY04 MULTIPLE_NS_SET)");
 	zw_findings_free(&fs);
 }
 
@@ -550,10 +572,12 @@ static void servers_disagree_on_a_claim(void **state)
 	clean_records(&x->f, 0);
 	data(&x->f.at[0][1], txt(&x->f, "good.test.", 300, "v=spf1 include:old-esp.test -all", 0), 1);
 	assert_string_equal(run(x, &fs), "CS-01 ERROR good.test. TXT\n");
-	assert_string_equal(fs.v[0].message, "the servers disagree on good.test. TXT, so the answer depends on which one is "
-					     "asked: ns1.good.test/192.0.2.1: \"v=spf1 include:_spf.other.test -all\"; "
-					     "ns2.good.test/192.0.2.2: \"v=spf1 include:old-esp.test -all\" (Zonemaster ZONE11, "
-					     "generalised)");
+	assert_string_equal(
+		fs.v[0].message,
+		"the servers disagree on good.test. TXT, so the answer depends on which one is "
+		"asked: ns1.good.test/192.0.2.1: \"v=spf1 include:_spf.other.test -all\"; "
+		"ns2.good.test/192.0.2.2: \"v=spf1 include:old-esp.test -all\" (Zonemaster ZONE11, "
+		"generalised)");
 	zw_findings_free(&fs);
 	/* the same bytes split differently are a different rrset (byte-string lists) */
 	data(&x->f.at[0][1], txt(&x->f, "good.test.", 300, "v=spf1 include:_spf.other.test -all", 10), 1);
@@ -570,25 +594,31 @@ static void drift_missing_differs_ttl(void **state)
 	negative(&x->f.at[1][1], ZW_OBS_NXDOMAIN);
 	both(&x->f, 0, txt(&x->f, "good.test.", 86400, "v=spf1 include:_spf.other.test ~all", 0), 1);
 	both(&x->f, 2, target_rr(&x->f, "s1._domainkey.good.test.", 5, "s1.dkim.elsewhere.net."), 1);
-	assert_string_equal(run(x, &fs), "ZW-02 ERROR good.test. TXT\nTT-02 NOTICE good.test. TXT\n"
-					 "ZW-01 ERROR _dmarc.good.test. TXT\nZW-02 ERROR s1._domainkey.good.test. CNAME\n");
+	assert_string_equal(
+		run(x, &fs),
+		"ZW-02 ERROR good.test. TXT\nTT-02 NOTICE good.test. TXT\n"
+		"ZW-01 ERROR _dmarc.good.test. TXT\nZW-02 ERROR s1._domainkey.good.test. CNAME\n");
 	assert_string_equal(fs.v[0].observed, "\"v=spf1 include:_spf.other.test ~all\"");
 	assert_string_equal(fs.v[0].expected, "\"v=spf1 include:_spf.other.test -all\"");
 	assert_string_equal(fs.v[0].fix, "set good.test. 300 TXT \"v=spf1 include:_spf.other.test -all\"");
-	assert_string_equal(fs.v[1].message, "good.test. TXT has ttl 86400 on the servers, 300 in the manifest");
-	assert_string_equal(fs.v[2].message, "_dmarc.good.test. TXT claimed by the manifest is absent on the delegated "
-					     "servers (NXDOMAIN)");
+	assert_string_equal(fs.v[1].message,
+			    "good.test. TXT has ttl 86400 on the servers, 300 in the manifest");
+	assert_string_equal(fs.v[2].message,
+			    "_dmarc.good.test. TXT claimed by the manifest is absent on the delegated "
+			    "servers (NXDOMAIN)");
 	assert_string_equal(fs.v[2].fix, "create _dmarc.good.test. 300 TXT \"v=DMARC1; p=reject\"");
-	assert_string_equal(fs.v[3].message, "s1._domainkey.good.test. CNAME differs from the manifest: the cname points "
-					     "elsewhere");
+	assert_string_equal(fs.v[3].message,
+			    "s1._domainkey.good.test. CNAME differs from the manifest: the cname points "
+			    "elsewhere");
 	zw_findings_free(&fs);
 	/* the same text split differently is drift, said so */
 	both(&x->f, 0, txt(&x->f, "good.test.", 300, "v=spf1 include:_spf.other.test -all", 6), 1);
 	both(&x->f, 2, target_rr(&x->f, "s1._domainkey.good.test.", 5, "s1.dkim.example.net."), 1);
 	both(&x->f, 1, txt(&x->f, "_dmarc.good.test.", 300, "v=DMARC1; p=reject", 0), 1);
 	assert_string_equal(run(x, &fs), "ZW-02 ERROR good.test. TXT\n");
-	assert_string_equal(fs.v[0].message, "good.test. TXT differs from the manifest: the same text, split into other "
-					     "strings (drift is compared string by string)");
+	assert_string_equal(fs.v[0].message,
+			    "good.test. TXT differs from the manifest: the same text, split into other "
+			    "strings (drift is compared string by string)");
 	zw_findings_free(&fs);
 }
 
@@ -626,12 +656,15 @@ static void doubled_apex_probe(void **state)
 	both(&x->f, 5, target_rr(&x->f, "s1._domainkey.good.test.good.test.", 5, "s1.dkim.example.net."), 1);
 	assert_string_equal(run(x, &fs), "NM-01 ERROR s1._domainkey.good.test.good.test. CNAME\n");
 	assert_string_equal(fs.v[0].expected, "s1._domainkey.good.test.");
-	assert_string_equal(fs.v[0].fix, "delete s1._domainkey.good.test.good.test. CNAME s1.dkim.example.net.; create "
-					 "s1._domainkey.good.test. CNAME s1.dkim.example.net. (an absolute name: with the "
-					 "trailing dot)");
-	assert_string_equal(fs.v[0].message, "s1._domainkey.good.test.good.test. CNAME exists: the zone's name was appended "
-					     "to a name that was already qualified; verifiers ask for s1._domainkey.good.test., "
-					     "which has no such record (SES and DKIM verifiers stay pending)");
+	assert_string_equal(fs.v[0].fix,
+			    "delete s1._domainkey.good.test.good.test. CNAME s1.dkim.example.net.; create "
+			    "s1._domainkey.good.test. CNAME s1.dkim.example.net. (an absolute name: with the "
+			    "trailing dot)");
+	assert_string_equal(
+		fs.v[0].message,
+		"s1._domainkey.good.test.good.test. CNAME exists: the zone's name was appended "
+		"to a name that was already qualified; verifiers ask for s1._domainkey.good.test., "
+		"which has no such record (SES and DKIM verifiers stay pending)");
 	zw_findings_free(&fs);
 }
 
@@ -650,8 +683,10 @@ static void below_a_zone_cut(void **state)
 		a->n_referral_ns = 1;
 	}
 	assert_string_equal(run(x, &fs), "NM-05 ERROR _dmarc.good.test. TXT\n");
-	assert_string_equal(fs.v[0].fix, "publish _dmarc.good.test. TXT in the zone _dmarc.good.test., at its provider (NS "
-					 "ns.other.test)");
+	assert_string_equal(
+		fs.v[0].fix,
+		"publish _dmarc.good.test. TXT in the zone _dmarc.good.test., at its provider (NS "
+		"ns.other.test)");
 	zw_findings_free(&fs);
 }
 
@@ -694,10 +729,13 @@ static void provider_view_without_addresses(void **state)
 	assert_int_equal(zw_deleg_step(d, r, &x->f.o, NULL), 0);
 	assert_int_equal(zw_deleg_diagnose(&fs, 0, d, &x->f.o, NULL), 0);
 	assert_string_equal(lines(&fs), "DL-01 CRITICAL good.test. NS\n");
-	assert_string_equal(fs.v[0].fix, "The registry delegates good.test to {ns1.good.test, ns2.good.test}. Change NS at "
-					 "the registrar to {ada.ns.cf.test, bob.ns.cf.test}, or point the manifest at the "
-					 "provider that holds {ns1.good.test, ns2.good.test}");
-	assert_non_null(strstr(fs.v[0].message, "the provider's servers have no address, so they could not be asked"));
+	assert_string_equal(
+		fs.v[0].fix,
+		"The registry delegates good.test to {ns1.good.test, ns2.good.test}. Change NS at "
+		"the registrar to {ada.ns.cf.test, bob.ns.cf.test}, or point the manifest at the "
+		"provider that holds {ns1.good.test, ns2.good.test}");
+	assert_non_null(strstr(fs.v[0].message,
+			       "the provider's servers have no address, so they could not be asked"));
 	zw_findings_free(&fs);
 	zw_deleg_free(d);
 	zw_resolver_free(r);
@@ -731,12 +769,14 @@ static void allocation_failures(void **state)
 	ZW_FOR_EACH_ALLOC_FAILURE(sweep_once(x));
 	struct zw_findings fs = {0};
 	assert_int_equal(diagnose(&fs, &x->ds, &x->f.o, 0), 0);
-	assert_string_equal(lines(&fs), "ZW-05 ERROR good.test. NS\nDL-13 ERROR good.test. NS\nDL-02 ERROR good.test. NS\n"
-					"CS-02 WARNING good.test. SOA\nCS-03 NOTICE good.test. SOA\n"
-					"CS-01 ERROR good.test. TXT\nZW-03 INFO good.test. TXT\n"
-					"CS-01 ERROR _dmarc.good.test. TXT\n"
-					"NM-01 ERROR s1._domainkey.good.test.good.test. CNAME\n"
-					"ZW-02 ERROR s1._domainkey.good.test. CNAME\n");
+	assert_string_equal(
+		lines(&fs),
+		"ZW-05 ERROR good.test. NS\nDL-13 ERROR good.test. NS\nDL-02 ERROR good.test. NS\n"
+		"CS-02 WARNING good.test. SOA\nCS-03 NOTICE good.test. SOA\n"
+		"CS-01 ERROR good.test. TXT\nZW-03 INFO good.test. TXT\n"
+		"CS-01 ERROR _dmarc.good.test. TXT\n"
+		"NM-01 ERROR s1._domainkey.good.test.good.test. CNAME\n"
+		"ZW-02 ERROR s1._domainkey.good.test. CNAME\n");
 	zw_findings_free(&fs);
 }
 

@@ -449,10 +449,11 @@ static int query_dead(const struct zw_roothints *h, char **dumped)
 	struct zw_buf b = ZW_BUF_INIT;
 	int rc = zw_resolver_new(&r, h, NULL, NULL);
 	if (rc == 0)
-		rc = zw_resolver_query(r, &lk, "ns1.provider.test.", &h->v[0].addrs[0], "Sel._domainkey.Example.Test",
-				       LDNS_RR_TYPE_CNAME, NULL);
+		rc = zw_resolver_query(r, &lk, "ns1.provider.test.", &h->v[0].addrs[0],
+				       "Sel._domainkey.Example.Test", LDNS_RR_TYPE_CNAME, NULL);
 	if (rc == 0)
-		rc = zw_resolver_query(r, &lk2, NULL, &h->v[0].addrs[0], "example.test", LDNS_RR_TYPE_TXT, NULL);
+		rc = zw_resolver_query(r, &lk2, NULL, &h->v[0].addrs[0], "example.test", LDNS_RR_TYPE_TXT,
+				       NULL);
 	if (rc == 0)
 		rc = zw_resolver_run(r, NULL);
 	if (rc == 0)
@@ -487,11 +488,13 @@ static void resolver_direct_query(void **state)
 	ZW_FOR_EACH_ALLOC_FAILURE(query_dead(h, NULL));
 	/* the server name and address are kept; a bad name is refused */
 	assert_int_equal(zw_resolver_new(&r, h, NULL, &err), 0);
-	assert_int_equal(zw_resolver_query(r, &lk, "ns.p.test.", &h->v[0].addrs[0], "a..b", LDNS_RR_TYPE_TXT, &err),
-			 ZW_EINVAL);
+	assert_int_equal(
+		zw_resolver_query(r, &lk, "ns.p.test.", &h->v[0].addrs[0], "a..b", LDNS_RR_TYPE_TXT, &err),
+		ZW_EINVAL);
 	assert_null(lk);
-	assert_int_equal(zw_resolver_query(r, &lk, "ns.p.test.", &h->v[0].addrs[0], "a.test", LDNS_RR_TYPE_TXT, &err),
-			 0);
+	assert_int_equal(
+		zw_resolver_query(r, &lk, "ns.p.test.", &h->v[0].addrs[0], "a.test", LDNS_RR_TYPE_TXT, &err),
+		0);
 	assert_string_equal(lk->res.server, "ns.p.test.");
 	assert_int_equal(zw_dns_addr_cmp(&lk->res.addr, &h->v[0].addrs[0]), 0);
 	assert_null(lk->res.zone);
