@@ -36,7 +36,8 @@
  * botocore's model and count the calls; $ZW_R53_TEST_REFRESH_BEFORE (seconds) moves the
  * web identity refresh margin so a test can see the credentials renewed.
  *
- * Owns: its state (struct r53), freed in r53_close.
+ * Owns: its state (struct r53), freed in r53_close. One state serves one thread at a
+ * time (the name-server cache, the credentials and their renewal live in it).
  */
 #include <errno.h>
 #include <stdarg.h>
