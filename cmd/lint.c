@@ -14,6 +14,65 @@
 #include "reconcile/lintzone.h"
 #include "reconcile/zonefile.h"
 
+/*
+ * ldns refuses a quoted string longer than 255 octets with a bare "could not parse the RR's
+ * rdata". That is TX-09, the mistake of a DKIM key pasted as one string: find the string on
+ * the failing line and say so. Octets are counted as RFC 1035 §5.1 reads them (\DDD and \X
+ * are one each).
+ */
+static void explain_long_string(struct zw_error *err)
+{
+	if (err->code != ZW_EINVAL || err->line == 0 || !strstr(err->msg, "rdata"))
+		return;
+	FILE *fp = fopen(err->file, "r");
+	if (!fp)
+		return;
+	unsigned line = 1, col = 0, start = 0, max_col = 0;
+	size_t n = 0, max = 0;
+	int in = 0, esc = 0, c;
+	while ((c = getc(fp)) != EOF && line <= err->line) {
+		col++;
+		if (c == '\n') {
+			line++;
+			col = 0;
+			in = esc = 0;
+			continue;
+		}
+		if (line != err->line)
+			continue;
+		if (!in) {
+			if (c == ';')
+				break; /* a comment */
+			if (c == '"')
+				in = 1, n = 0, start = col;
+		} else if (esc == 1) {
+			esc = c >= '0' && c <= '9' ? 2 : 0; /* \DDD: two digits to go; \X: one octet */
+			n += esc == 0;
+		} else if (esc >= 2) {
+			if (++esc == 4)
+				esc = 0, n++;
+		} else if (c == '\\') {
+			esc = 1;
+		} else if (c == '"') {
+			in = 0;
+			if (n > max)
+				max = n, max_col = start;
+		} else {
+			n++;
+		}
+	}
+	fclose(fp);
+	if (max <= 255)
+		return;
+	char file[sizeof(err->file)];
+	unsigned at = err->line;
+	memcpy(file, err->file, sizeof(file));
+	zw_error_clear(err);
+	zw_error_set_at(err, ZW_EINVAL, file, at, max_col, NULL,
+			"zone file: a quoted string of %zu octets: a character-string holds at most 255 "
+			"(RFC 1035 §3.3), so split it into several quoted strings (TX-09)", max);
+}
+
 /* Is the zone `origin` (absolute, trailing dot) already among the domains (no dot)? */
 static int listed(const char *const *domains, size_t n, const char *origin)
 {
@@ -74,6 +133,7 @@ int zw_cmd_lint(struct zw_opts *o)
 		}
 		if (rc) {
 			char line[ZW_ERR_MSG_MAX + ZW_ERR_FILE_MAX + 32];
+			explain_long_string(&err);
 			zw_error_format(line, sizeof(line), &err);
 			fprintf(stderr, "%s\n", line);
 			errors[nerrors++] = err;
