@@ -907,6 +907,37 @@ done:
 	return rc;
 }
 
+/* Pack the name groups of ord[0..m) (sorted by name) into batches under the per-request
+ * limits, a name's changes always together: bat[x] is the batch of ord[x], or -1 when
+ * its name's changes alone exceed one request. Returns the number of batches. */
+static unsigned pack(const struct r53_change *c, const struct order *ord, size_t m, long *bat)
+{
+	unsigned nb = 0;
+	size_t rrs = 0, chars = 0;
+	for (size_t g = 0, ge; g < m; g = ge) {
+		size_t grr = 0, gch = 0;
+		for (ge = g; ge < m && strcmp(ord[ge].name, ord[g].name) == 0; ge++) {
+			size_t a, b;
+			r53_change_cost(&c[ord[ge].idx], &a, &b);
+			grr += a;
+			gch += b;
+		}
+		long id = -1;
+		if (grr <= R53_MAX_RRS && gch <= R53_MAX_CHARS) {
+			if (nb == 0 || rrs + grr > R53_MAX_RRS || chars + gch > R53_MAX_CHARS) {
+				nb++;
+				rrs = chars = 0;
+			}
+			rrs += grr;
+			chars += gch;
+			id = (long)nb - 1;
+		}
+		for (size_t x = g; x < ge; x++)
+			bat[x] = id;
+	}
+	return nb;
+}
+
 static int r53_apply(void *state, const char *zone_id, struct zw_prov_change *changes, size_t n,
 		     struct zw_prov_error *err)
 {
@@ -928,8 +959,9 @@ static int r53_apply(void *state, const char *zone_id, struct zw_prov_change *ch
 	struct order *ord = h->alloc((n ? n : 1) * sizeof(*ord));
 	size_t *idx = h->alloc((n ? n : 1) * sizeof(*idx));
 	size_t *noff = h->alloc((n ? n : 1) * sizeof(*noff));
+	long *bat = h->alloc((n ? n : 1) * sizeof(*bat));
 	r53_buf_init(&vals, h, 256u * 1024 * 1024);
-	if (!c || !vp || !voff || !ord || !idx || !noff) {
+	if (!c || !vp || !voff || !ord || !idx || !noff || !bat) {
 		rc = fail(err, ZW_PROV_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -982,65 +1014,40 @@ static int r53_apply(void *state, const char *zone_id, struct zw_prov_change *ch
 		if (c[i].name)
 			ord[m++] = (struct order){c[i].name, i};
 	qsort(ord, m, sizeof(*ord), cmp_order);
-	/* first pass counts the batches (for "batch k/N"), second sends them */
-	unsigned batches = 0, batch = 0;
-	for (int pass = 0; pass < 2 && rc == 0; pass++) {
-		size_t k = 0, rrs = 0, chars = 0;
-		int stop = 0;
-		for (size_t g = 0; g <= m;) {
-			size_t ge = g, grr = 0, gch = 0;
-			while (ge < m && strcmp(ord[ge].name, ord[g].name) == 0) {
-				size_t a, b;
-				r53_change_cost(&c[ord[ge].idx], &a, &b);
-				grr += a;
-				gch += b;
-				ge++;
-			}
-			int end = g == m;
-			if (!end && (grr > R53_MAX_RRS || gch > R53_MAX_CHARS)) {
-				if (pass == 1)
-					for (size_t x = g; x < ge; x++)
-						set_result(&changes[ord[x].idx], ZW_PROV_PERMANENT,
-							   "the changes of this name exceed one request "
-							   "(1000 records, "
-							   "32000 characters)");
-				if (!first && pass == 1) {
-					first = fail(&e, ZW_PROV_EINVAL,
-						     "changes of %.200s exceed one request", ord[g].name);
-				}
-				g = ge;
-				continue;
-			}
-			if (end || rrs + grr > R53_MAX_RRS || chars + gch > R53_MAX_CHARS) {
-				if (k > 0) {
-					if (pass == 0) {
-						batches++;
-					} else if (!stop) {
-						int brc = send_batch(r, zone_id, c, idx, k, changes, ++batch,
-								     batches, &e);
-						if (brc && !first)
-							first = brc, *err = e;
-						stop = brc == ZW_PROV_ERATE || brc == ZW_PROV_ETRANSIENT ||
-						       brc == ZW_PROV_EAUTH || brc == ZW_PROV_ENOMEM;
-					}
-				}
-				k = 0;
-				rrs = chars = 0;
-				if (end)
-					break;
-			}
-			for (size_t x = g; x < ge; x++)
+	unsigned nb = pack(c, ord, m, bat);
+	for (size_t x = 0; x < m; x++) {
+		if (bat[x] >= 0)
+			continue;
+		set_result(&changes[ord[x].idx], ZW_PROV_PERMANENT,
+			   "the changes of this name exceed one request (1000 records, 32000 characters)");
+		if (!first)
+			first = fail(err, ZW_PROV_EINVAL, "changes of %.200s exceed one request",
+				     ord[x].name);
+	}
+	int stop = 0;
+	for (unsigned b = 0; b < nb; b++) {
+		size_t k = 0;
+		for (size_t x = 0; x < m; x++)
+			if (bat[x] == (long)b)
 				idx[k++] = ord[x].idx;
-			rrs += grr;
-			chars += gch;
-			g = ge;
+		if (stop) {
+			for (size_t x = 0; x < k; x++)
+				set_result(&changes[idx[x]], ZW_PROV_NOT_APPLIED,
+					   "not sent: an earlier batch failed and the next run plans again");
+			continue;
 		}
-	}
-	if (first && !rc) {
-		rc = first;
-		if (!err->msg[0])
+		int brc = send_batch(r, zone_id, c, idx, k, changes, b + 1, nb, &e);
+		if (brc && !first) {
+			first = brc;
 			*err = e;
+		}
+		/* rate, transport and credential failures would repeat: stop; a refused batch
+		 * (conflict, invalid) says nothing about the others */
+		stop = brc == ZW_PROV_ERATE || brc == ZW_PROV_ETRANSIENT || brc == ZW_PROV_EAUTH ||
+		       brc == ZW_PROV_ENOMEM;
 	}
+	if (first && !rc)
+		rc = first;
 	for (size_t i = 0; i < n && rc == 0; i++)
 		if (changes[i].result != ZW_PROV_APPLIED)
 			rc = fail(err, ZW_PROV_EINVAL, "%s", changes[i].message);
@@ -1061,6 +1068,8 @@ out:
 		h->free(idx);
 	if (noff)
 		h->free(noff);
+	if (bat)
+		h->free(bat);
 	r53_buf_free(&vals);
 	return rc;
 }

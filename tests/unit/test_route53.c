@@ -889,6 +889,39 @@ static void apply_batches(void **state)
 	assert_int_equal(zw_provider_route53.apply(st, "ZPUB", p.ch, 1, &err), ZW_PROV_EINVAL);
 	assert_int_equal(p.ch[0].result, ZW_PROV_PERMANENT);
 	plan_free(&p);
+
+	/* a throttled first batch stops the rest: not sent, and said so */
+	fake_reset();
+	fake_answer(400,
+		    "<ErrorResponse><Error><Code>Throttling</Code><Message>Rate exceeded</Message></Error>"
+		    "</ErrorResponse>");
+	plan_make(&p, 501, ZW_PROV_UPDATE, 10);
+	assert_int_equal(zw_provider_route53.apply(st, "ZPUB", p.ch, 501, &err), ZW_PROV_ERATE);
+	assert_int_equal(fake.seen, 1);
+	assert_int_equal(p.ch[0].result, ZW_PROV_RETRYABLE);
+	assert_int_equal(p.ch[500].result, ZW_PROV_NOT_APPLIED);
+	assert_string_equal(p.ch[500].message,
+			    "not sent: an earlier batch failed and the next run plans again");
+	plan_free(&p);
+
+	/* one name whose changes alone exceed a request: that name refused, the others sent */
+	fake_reset();
+	fake_answer(200, CHANGED);
+	plan_make(&p, 3, ZW_PROV_UPDATE, 10);
+	struct zw_prov_rdata *many = calloc(501, sizeof(*many));
+	for (size_t i = 0; i < 501; i++)
+		many[i] = p.rd[1];
+	p.sets[1].rd = many;
+	p.sets[1].nrd = 501; /* 501 values, UPSERT: 1002 records */
+	assert_int_equal(zw_provider_route53.apply(st, "ZPUB", p.ch, 3, &err), ZW_PROV_EINVAL);
+	assert_int_equal(fake.seen, 1);
+	assert_int_equal(count(fake.bodies[0], "<Change>"), 2);
+	assert_int_equal(p.ch[0].result, ZW_PROV_APPLIED);
+	assert_int_equal(p.ch[1].result, ZW_PROV_PERMANENT);
+	assert_int_equal(p.ch[2].result, ZW_PROV_APPLIED);
+	assert_string_equal(err.msg, "changes of n00001.example.com. exceed one request");
+	free(many);
+	plan_free(&p);
 	zw_provider_route53.close(st);
 	fake_reset();
 }
