@@ -70,7 +70,8 @@ static void explain_long_string(struct zw_error *err)
 	zw_error_clear(err);
 	zw_error_set_at(err, ZW_EINVAL, file, at, max_col, NULL,
 			"zone file: a quoted string of %zu octets: a character-string holds at most 255 "
-			"(RFC 1035 §3.3), so split it into several quoted strings (TX-09)", max);
+			"(RFC 1035 §3.3), so split it into several quoted strings (TX-09)",
+			max);
 }
 
 /* Does the file open with a UTF-8 byte order mark (Windows editors)? ldns would read the
@@ -124,11 +125,13 @@ int zw_cmd_lint(struct zw_opts *o)
 		/* a directory opens and then never reaches end of file: refuse it up front */
 		int rc = stat(o->args[i], &st) == 0 && S_ISDIR(st.st_mode)
 				 ? zw_error_set_at(&err, ZW_EINVAL, o->args[i], 0, 0, NULL,
-						   "is a directory: lint takes zone files (validate takes directories)")
+						   "is a directory: lint takes zone files (validate takes "
+						   "directories)")
 			 : has_bom(o->args[i])
-				 ? zw_error_set_at(&err, ZW_EINVAL, o->args[i], 1, 1, NULL,
-						   "the file starts with a utf-8 byte order mark (U+FEFF), which "
-						   "would be read as part of the first name: save it without one")
+				 ? zw_error_set_at(
+					   &err, ZW_EINVAL, o->args[i], 1, 1, NULL,
+					   "the file starts with a utf-8 byte order mark (U+FEFF), which "
+					   "would be read as part of the first name: save it without one")
 				 : zw_zonefile_load(&z, o->args[i], o->domain, &err);
 		if (rc == 0 && !z->origin) {
 			zw_error_set_at(&err, ZW_EINVAL, o->args[i], 1, 1, NULL,
