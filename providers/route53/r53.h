@@ -53,6 +53,7 @@ struct r53_sigreq {
 	const char *amzdate;		   /* "YYYYMMDDTHHMMSSZ" */
 	const char *akid, *secret, *token; /* token NULL or "": none */
 	const char *region, *service;
+	const char *target; /* X-Amz-Target (JSON 1.1 APIs), signed; NULL: none */
 };
 
 /* The Authorization header's value into out. ZW_PROV_EINVAL when the URL cannot be
@@ -173,6 +174,20 @@ int r53_parse_sts(struct r53_creds *c, const char *body, size_t len, struct zw_p
 
 /* The ChangeInfo of ChangeResourceRecordSets or GetChange: id (bare) and status. */
 int r53_parse_change_info(char *id, size_t idsz, char *status, size_t statussz, const char *body, size_t len);
+
+/* ---- Route 53 Domains ------------------------------------------------------------------- */
+
+/* The UpdateDomainNameservers body: {"DomainName":"example.com","Nameservers":[{"Name":
+ * "ns-1.awsdns-01.org"},...]}, trailing dots dropped. */
+int r53_domains_body(struct r53_buf *out, const char *domain, const char (*ns)[256], size_t n);
+
+/* Point the registration of domain (at Route 53 Domains) at the DelegationSet of hosted
+ * zone zone_id; operation gets the OperationId to poll with GetOperationDetail. state is
+ * the provider's (from zw_provider_route53.open). Waiting for an ABI operation (the
+ * manifest's fixDelegation, --fix-delegation) to be called; until then only the tests
+ * call it. */
+int r53_fix_delegation(void *state, const char *domain, const char *zone_id, char *operation, size_t opsz,
+		       struct zw_prov_error *err);
 
 /* ---- credentials ------------------------------------------------------------------------ */
 

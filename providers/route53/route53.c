@@ -36,6 +36,11 @@
  * botocore's model and count the calls; $ZW_R53_TEST_REFRESH_BEFORE (seconds) moves the
  * web identity refresh margin so a test can see the credentials renewed.
  *
+ * Opt-in delegation fix (r53_fix_delegation): Route 53 Domains UpdateDomainNameservers
+ * (JSON 1.1, SigV4 service route53domains, X-Amz-Target signed) sets the registration's
+ * name servers to the hosted zone's DelegationSet. Nothing calls it yet: the provider
+ * ABI has no operation for it (see r53.h).
+ *
  * Owns: its state (struct r53), freed in r53_close. One state serves one thread at a
  * time (the name-server cache, the credentials and their renewal live in it).
  */
@@ -46,6 +51,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "providers/route53/r53.h"
 
@@ -62,6 +69,7 @@ struct r53 {
 	const struct zw_prov_http *http;
 	char endpoint[512];
 	char sts_endpoint[512];
+	char domains_endpoint[512];
 	char account[192];
 	char zone_id[64];	  /* route53.hostedZoneId */
 	struct r53_creds creds;	  /* the chain's */
@@ -200,7 +208,7 @@ static int call(struct r53 *r, const char *method, const char *op, const char *u
 	const struct r53_creds *k = r->assume_arn[0] ? &r->assumed : &r->creds;
 	r53_amzdate(amzdate, time(NULL));
 	struct r53_sigreq sr = {method,	 url,	    body,     len,	   "text/xml", amzdate,
-				k->akid, k->secret, k->token, "us-east-1", "route53"};
+				k->akid, k->secret, k->token, "us-east-1", "route53",  NULL};
 	if (r53_sigv4(auth, sizeof(auth), &sr))
 		return fail(err, ZW_PROV_EINVAL, "%s: cannot sign the request", op);
 	snprintf(h_date, sizeof(h_date), "X-Amz-Date: %s", amzdate);
@@ -322,10 +330,18 @@ static int assume_role(struct r53 *r, struct zw_prov_error *err)
 		goto out;
 	}
 	r53_amzdate(amzdate, time(NULL));
-	struct r53_sigreq sr = {
-		"POST",	 r->sts_endpoint, body.p,    body.len, "application/x-www-form-urlencoded",
-		amzdate, b->akid,	  b->secret, b->token, r->sts_region,
-		"sts"};
+	struct r53_sigreq sr = {"POST",
+				r->sts_endpoint,
+				body.p,
+				body.len,
+				"application/x-www-form-urlencoded",
+				amzdate,
+				b->akid,
+				b->secret,
+				b->token,
+				r->sts_region,
+				"sts",
+				NULL};
 	if (r53_sigv4(auth, sizeof(auth), &sr)) {
 		rc = fail(err, ZW_PROV_EINVAL, "assume role: cannot sign the request");
 		goto out;
@@ -488,6 +504,8 @@ static int r53_open(void **state, const struct zw_prov_host *host, const struct 
 	endpoint_of(r->endpoint, sizeof(r->endpoint), "AWS_ENDPOINT_URL_ROUTE_53",
 		    "https://route53.amazonaws.com");
 	endpoint_of(r->sts_endpoint, sizeof(r->sts_endpoint), "AWS_ENDPOINT_URL_STS", sts_def);
+	endpoint_of(r->domains_endpoint, sizeof(r->domains_endpoint), "AWS_ENDPOINT_URL_ROUTE_53_DOMAINS",
+		    "https://route53domains.us-east-1.amazonaws.com");
 	size_t n = strlen(r->sts_endpoint);
 	if (n + 1 < sizeof(r->sts_endpoint)) {
 		r->sts_endpoint[n] = '/';
@@ -1071,6 +1089,135 @@ out:
 	if (bat)
 		h->free(bat);
 	r53_buf_free(&vals);
+	return rc;
+}
+
+/* ---- Route 53 Domains: the opt-in delegation fix ---------------------------------------- */
+
+/* A JSON 1.1 error ({"__type": "...", "message": "..."}) -> the ABI's code. */
+static int classify_json(void *cctx, const struct zw_prov_http_resp *resp, uint64_t *retry_after_ms)
+{
+	const struct r53 *r = cctx;
+	(void)retry_after_ms;
+	if (resp->status >= 200 && resp->status < 300)
+		return 0;
+	int rc = r->http->status_error(resp->status);
+	cJSON *j = resp->status >= 400 && resp->status < 500
+			   ? cJSON_ParseWithLength(resp->body, resp->body_len)
+			   : NULL;
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "__type");
+	if (cJSON_IsString(t)) {
+		const char *type =
+			strrchr(t->valuestring, '#') ? strrchr(t->valuestring, '#') + 1 : t->valuestring;
+		for (size_t i = 0; i < sizeof(error_codes) / sizeof(error_codes[0]); i++)
+			if (strcmp(type, error_codes[i].code) == 0)
+				rc = error_codes[i].err;
+	}
+	cJSON_Delete(j);
+	return rc;
+}
+
+int r53_domains_body(struct r53_buf *out, const char *domain, const char (*ns)[256], size_t n)
+{
+	cJSON *root = cJSON_CreateObject(), *list = NULL;
+	char name[256];
+	int rc = ZW_PROV_ENOMEM;
+	snprintf(name, sizeof(name), "%s", domain);
+	if (name[0] && name[strlen(name) - 1] == '.')
+		name[strlen(name) - 1] = '\0';
+	if (!root || !cJSON_AddStringToObject(root, "DomainName", name) ||
+	    !(list = cJSON_AddArrayToObject(root, "Nameservers")))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+		snprintf(name, sizeof(name), "%s", ns[i]);
+		if (name[0] && name[strlen(name) - 1] == '.')
+			name[strlen(name) - 1] = '\0';
+		if (!o)
+			goto out;
+		if (!cJSON_AddItemToArray(list, o)) {
+			cJSON_Delete(o);
+			goto out;
+		}
+		if (!cJSON_AddStringToObject(o, "Name", name)) /* o is the root's now */
+			goto out;
+	}
+	char *text = cJSON_PrintUnformatted(root);
+	if (text) {
+		rc = r53_buf_adds(out, text);
+		cJSON_free(text);
+	}
+out:
+	cJSON_Delete(root);
+	return rc;
+}
+
+int r53_fix_delegation(void *state, const char *domain, const char *zone_id, char *operation, size_t opsz,
+		       struct zw_prov_error *err)
+{
+	static const char target[] = "Route53Domains_v20140515.UpdateDomainNameservers";
+	struct r53 *r = state;
+	struct r53_buf body;
+	struct zw_prov_http_resp resp;
+	char url[600], amzdate[17], auth[1024], h_date[64], h_auth[1100], h_token[4200], h_target[96];
+	const char *headers[5] = {"Content-Type: application/x-amz-json-1.1", h_target, h_date, h_auth,
+				  h_token};
+	int rc;
+	operation[0] = '\0';
+	memset(&resp, 0, sizeof(resp));
+	r53_buf_init(&body, r->host, 64 * 1024);
+	if (strcmp(r->ns_zone, zone_id) != 0) {
+		struct r53_zone z;
+		if ((rc = get_zone(r, zone_id, &z, err)))
+			goto out;
+	}
+	if (r->nns == 0) {
+		rc = fail(err, ZW_PROV_ENOTFOUND, "hosted zone %s has no delegation set", zone_id);
+		goto out;
+	}
+	if ((rc = fresh(r, err)))
+		goto out;
+	if ((rc = r53_domains_body(&body, domain, (const char(*)[256])r->ns, r->nns))) {
+		fail(err, rc, "UpdateDomainNameservers: out of memory");
+		goto out;
+	}
+	const struct r53_creds *k = r->assume_arn[0] ? &r->assumed : &r->creds;
+	snprintf(url, sizeof(url), "%s/", r->domains_endpoint);
+	r53_amzdate(amzdate, time(NULL));
+	struct r53_sigreq sr = {"POST",		  url,	   body.p,    body.len, "application/x-amz-json-1.1",
+				amzdate,	  k->akid, k->secret, k->token, "us-east-1",
+				"route53domains", target};
+	if (r53_sigv4(auth, sizeof(auth), &sr)) {
+		rc = fail(err, ZW_PROV_EINVAL, "UpdateDomainNameservers: cannot sign the request");
+		goto out;
+	}
+	snprintf(h_target, sizeof(h_target), "X-Amz-Target: %s", target);
+	snprintf(h_date, sizeof(h_date), "X-Amz-Date: %s", amzdate);
+	snprintf(h_auth, sizeof(h_auth), "Authorization: %s", auth);
+	snprintf(h_token, sizeof(h_token), "X-Amz-Security-Token: %s", k->token);
+	/* setting the list again is harmless: safe to resend */
+	struct zw_prov_http_req req = {"POST",	 url,	     headers, k->token[0] ? 5 : 4, body.p,
+				       body.len, r->account, 1,	      classify_json,	   r};
+	capture(r, "UpdateDomainNameservers", NULL, body.p, body.len);
+	rc = r->http->request(r->http->ctx, &req, &resp, err);
+	memset(h_token, 0, sizeof(h_token));
+	cJSON *j = resp.status ? cJSON_ParseWithLength(resp.body, resp.body_len) : NULL;
+	if (rc) {
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "__type");
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
+		if (resp.status)
+			fail(err, rc, "UpdateDomainNameservers %.200s: %s%s%.200s (http %ld)", domain,
+			     cJSON_IsString(t) ? t->valuestring : "error", cJSON_IsString(m) ? ": " : "",
+			     cJSON_IsString(m) ? m->valuestring : "", resp.status);
+	} else {
+		const cJSON *op = cJSON_GetObjectItemCaseSensitive(j, "OperationId");
+		snprintf(operation, opsz, "%s", cJSON_IsString(op) ? op->valuestring : "");
+	}
+	cJSON_Delete(j);
+out:
+	if (resp.impl)
+		r->http->release(r->http->ctx, &resp);
+	r53_buf_free(&body);
 	return rc;
 }
 

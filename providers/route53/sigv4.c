@@ -5,7 +5,8 @@
  * hex(sha256(body)); string to sign = AWS4-HMAC-SHA256 \n date \n scope \n
  * hex(sha256(canonical)); key = HMAC chain "AWS4"+secret -> date -> region -> service ->
  * "aws4_request". Signed headers: content-type (with a body), host, x-amz-date and
- * x-amz-security-token (with session credentials): exactly what route53.c sends.
+ * x-amz-security-token (with session credentials) and x-amz-target (JSON protocols:
+ * Route 53 Domains): exactly what route53.c sends.
  * Matches botocore byte for byte (tests/unit/test_route53.c has vectors from it).
  *
  * Everything lives in fixed stack buffers: no allocation, nothing to leak; a secret is
@@ -200,6 +201,7 @@ int r53_sigv4(char *out, size_t outsz, const struct r53_sigreq *r)
 	unsigned char k[32];
 	struct fixbuf c = {canon, 0, sizeof(canon), 0};
 	int has_body = r->body && r->body_len > 0, has_token = r->token && *r->token, rc;
+	int has_target = r->target && *r->target;
 	canon[0] = '\0';
 
 	/* split the URL: scheme://host[:port]/path?query */
@@ -246,10 +248,14 @@ int r53_sigv4(char *out, size_t outsz, const struct r53_sigreq *r)
 		fb_adds(&c, r->token);
 		fb_adds(&c, "\n");
 	}
-	const char *signed_headers =
-		has_body ? (has_token ? "content-type;host;x-amz-date;x-amz-security-token"
-				      : "content-type;host;x-amz-date")
-			 : (has_token ? "host;x-amz-date;x-amz-security-token" : "host;x-amz-date");
+	if (has_target) {
+		fb_adds(&c, "x-amz-target:");
+		fb_adds(&c, r->target);
+		fb_adds(&c, "\n");
+	}
+	char signed_headers[96];
+	snprintf(signed_headers, sizeof(signed_headers), "%shost;x-amz-date%s%s", has_body ? "content-type;" : "",
+		 has_token ? ";x-amz-security-token" : "", has_target ? ";x-amz-target" : "");
 	fb_adds(&c, "\n");
 	fb_adds(&c, signed_headers);
 	fb_adds(&c, "\n");

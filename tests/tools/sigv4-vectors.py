@@ -31,3 +31,13 @@ for method, url, body, token in CASES:
     with mock.patch('botocore.auth.get_current_datetime', return_value=FIXED):
         SigV4Auth(Credentials(AK, SK, token), 'route53', 'us-east-1').add_auth(req)
     print(req.headers['Authorization'])
+
+# Route 53 Domains (JSON 1.1): X-Amz-Target is signed too
+DOMAINS_BODY = ('{"DomainName":"example.com","Nameservers":[{"Name":"ns-2048.awsdns-64.com"},'
+                '{"Name":"ns-2049.awsdns-65.net"}]}')
+req = AWSRequest(method='POST', url='https://route53domains.us-east-1.amazonaws.com/', data=DOMAINS_BODY.encode(),
+                 headers={'Content-Type': 'application/x-amz-json-1.1',
+                          'X-Amz-Target': 'Route53Domains_v20140515.UpdateDomainNameservers'})
+with mock.patch('botocore.auth.get_current_datetime', return_value=FIXED):
+    SigV4Auth(Credentials(AK, SK), 'route53domains', 'us-east-1').add_auth(req)
+print(req.headers['Authorization'])

@@ -82,6 +82,10 @@ static const struct {
 	 "Signature=e50846c11cd74c0be9a3404a428f755d915504ba359e5efcff77d66f138228ad"},
 };
 
+#define DOMAINS_BODY                                                                                         \
+	"{\"DomainName\":\"example.com\",\"Nameservers\":[{\"Name\":\"ns-2048.awsdns-64.com\"},{\"Name\":"   \
+	"\"ns-2049.awsdns-65.net\"}]}"
+
 static void sigv4_known_answers(void **state)
 {
 	(void)state;
@@ -97,7 +101,8 @@ static void sigv4_known_answers(void **state)
 				       SK,
 				       vectors[i].token,
 				       "us-east-1",
-				       "route53"};
+				       "route53",
+				       NULL};
 		assert_int_equal(r53_sigv4(auth, sizeof(auth), &r), 0);
 		assert_string_equal(auth, vectors[i].auth);
 	}
@@ -113,9 +118,29 @@ static void sigv4_known_answers(void **state)
 			       SK,
 			       NULL,
 			       "us-east-1",
-			       "route53"};
+			       "route53",
+			       NULL};
 	assert_int_equal(r53_sigv4(auth, sizeof(auth), &r), 0);
 	assert_string_equal(auth, vectors[0].auth);
+	/* Route 53 Domains (JSON 1.1): X-Amz-Target signed as botocore does */
+	struct r53_sigreq d = {"POST",
+			       "https://route53domains.us-east-1.amazonaws.com/",
+			       DOMAINS_BODY,
+			       strlen(DOMAINS_BODY),
+			       "application/x-amz-json-1.1",
+			       "20261123T102030Z",
+			       AK,
+			       SK,
+			       NULL,
+			       "us-east-1",
+			       "route53domains",
+			       "Route53Domains_v20140515.UpdateDomainNameservers"};
+	assert_int_equal(r53_sigv4(auth, sizeof(auth), &d), 0);
+	assert_string_equal(
+		auth,
+		"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261123/us-east-1/route53domains/aws4_request, "
+		"SignedHeaders=content-type;host;x-amz-date;x-amz-target, "
+		"Signature=aa8c81217495f98950c955e5709e9df3a0c04dc911c0c08862c41819d0bb2421");
 	/* a bad URL and a too small output are errors */
 	r.url = "route53.amazonaws.com/x";
 	assert_int_equal(r53_sigv4(auth, sizeof(auth), &r), ZW_PROV_EINVAL);
@@ -1030,6 +1055,49 @@ static void assume_role(void **state)
 	fake_reset();
 }
 
+/* The opt-in delegation fix: UpdateDomainNameservers with the zone's DelegationSet. */
+static void fix_delegation(void **state)
+{
+	(void)state;
+	struct zw_prov_error err = {0};
+	struct r53_buf b;
+	char ns[2][256] = {"ns-2048.awsdns-64.com.", "ns-2049.awsdns-65.net."}, op[64];
+	r53_buf_init(&b, &host, 1 << 16);
+	assert_int_equal(r53_domains_body(&b, "example.com.", (const char(*)[256])ns, 2), 0);
+	assert_string_equal(b.p, DOMAINS_BODY);
+	r53_buf_free(&b);
+
+	fake_reset();
+	fake_answer(200, GZ("ZPUB", "ns-2048.awsdns-64.com"));
+	fake_answer(200, "{\"OperationId\":\"op-123\"}");
+	setenv("AWS_ENDPOINT_URL_ROUTE_53_DOMAINS", "http://domains.test", 1);
+	void *st = open_provider();
+	assert_int_equal(r53_fix_delegation(st, "example.com.", "ZPUB", op, sizeof(op), &err), 0);
+	assert_string_equal(op, "op-123");
+	assert_int_equal(fake.seen, 2);
+	assert_string_equal(fake.urls[1], "http://domains.test/");
+	assert_string_equal(
+		fake.bodies[1],
+		"{\"DomainName\":\"example.com\",\"Nameservers\":[{\"Name\":\"ns-2048.awsdns-64.com\"}]}");
+	assert_int_equal(fake.replay_safe[1], 1);
+	assert_non_null(strstr(fake.auth[1], "/us-east-1/route53domains/aws4_request, "
+					     "SignedHeaders=content-type;host;x-amz-date;x-amz-target,"));
+	/* a JSON error in one line; throttling is a rate error */
+	fake_reset();
+	fake_answer(400, "{\"__type\":\"TLDRulesViolation\",\"message\":\"not for this tld\"}");
+	assert_int_equal(r53_fix_delegation(st, "example.com.", "ZPUB", op, sizeof(op), &err),
+			 ZW_PROV_EINVAL);
+	assert_string_equal(
+		err.msg,
+		"UpdateDomainNameservers example.com.: TLDRulesViolation: not for this tld (http 400)");
+	fake_reset();
+	fake_answer(400, "{\"__type\":\"com.amazonaws#ThrottlingException\",\"message\":\"slow down\"}");
+	assert_int_equal(r53_fix_delegation(st, "example.com.", "ZPUB", op, sizeof(op), &err), ZW_PROV_ERATE);
+	zw_provider_route53.close(st);
+	unsetenv("AWS_ENDPOINT_URL_ROUTE_53_DOMAINS");
+	fake_reset();
+}
+
 /* Every allocation of open, list and apply failing in turn: an error, never a crash or leak. */
 static int alloc_run(void)
 {
@@ -1117,8 +1185,8 @@ int main(void)
 		cmocka_unit_test(batch_body),	       cmocka_unit_test(shared_files),
 		cmocka_unit_test(zone_choice),	       cmocka_unit_test(list_pages),
 		cmocka_unit_test(apply_batches),       cmocka_unit_test(insync_wait),
-		cmocka_unit_test(assume_role),	       cmocka_unit_test(allocation_failures),
-		cmocka_unit_test(missing_credentials),
+		cmocka_unit_test(assume_role),	       cmocka_unit_test(fix_delegation),
+		cmocka_unit_test(allocation_failures), cmocka_unit_test(missing_credentials),
 	};
 	return cmocka_run_group_tests_name("route53", tests, NULL, NULL);
 }
