@@ -74,18 +74,6 @@ static void explain_long_string(struct zw_error *err)
 			max);
 }
 
-/* Does the file open with a UTF-8 byte order mark (Windows editors)? ldns would read the
- * first line's `$ORIGIN` as an owner name and lint a zone that does not exist. */
-static int has_bom(const char *path)
-{
-	unsigned char b[3] = {0};
-	FILE *fp = fopen(path, "rb");
-	size_t n = fp ? fread(b, 1, sizeof(b), fp) : 0;
-	if (fp)
-		fclose(fp);
-	return n == 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf;
-}
-
 /* Is the zone `origin` (absolute, trailing dot) already among the domains (no dot)? */
 static int listed(const char *const *domains, size_t n, const char *origin)
 {
@@ -127,12 +115,7 @@ int zw_cmd_lint(struct zw_opts *o)
 				 ? zw_error_set_at(&err, ZW_EINVAL, o->args[i], 0, 0, NULL,
 						   "is a directory: lint takes zone files (validate takes "
 						   "directories)")
-			 : has_bom(o->args[i])
-				 ? zw_error_set_at(
-					   &err, ZW_EINVAL, o->args[i], 1, 1, NULL,
-					   "the file starts with a utf-8 byte order mark (U+FEFF), which "
-					   "would be read as part of the first name: save it without one")
-				 : zw_zonefile_load(&z, o->args[i], o->domain, &err);
+			 : zw_zonefile_load(&z, o->args[i], o->domain, &err);
 		if (rc == 0 && !z->origin) {
 			zw_error_set_at(&err, ZW_EINVAL, o->args[i], 1, 1, NULL,
 					"no soa and no $ORIGIN: give the zone with --domain");

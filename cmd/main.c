@@ -131,7 +131,7 @@ static int parse(const struct zw_command *c, int argc, char **argv, struct zw_op
 	char *end;
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+o:vh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "o:vh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'o':
 			if ((f = zw_format_parse(optarg)) < 0) {

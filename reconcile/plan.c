@@ -58,6 +58,21 @@ static void add_reason(char reasons[96], const char *id)
 	snprintf(reasons + len, 96 - len, "%s%s", len ? "," : "", id);
 }
 
+/* Remove one id from the list (the more specific reason replaces it). */
+static void remove_reason(char reasons[96], const char *id)
+{
+	char kept[96] = "", one[16];
+	const char *p = reasons;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		snprintf(one, sizeof(one), "%.*s", (int)n, p);
+		if (strcmp(one, id) != 0)
+			add_reason(kept, one);
+		p += n + (p[n] == ',');
+	}
+	memcpy(reasons, kept, 96);
+}
+
 /* Add each id of a comma-separated list. */
 static void add_reasons(char reasons[96], const char *list)
 {
@@ -138,6 +153,27 @@ static int value_role(enum zw_role *role, char reasons[96], const struct zw_txt 
 	return rc;
 }
 
+/* The stray-character classes of a provider's CNAME target (TX-01 for a leading space). */
+static int name_reasons(char reasons[96], const char *target, struct zw_error *err)
+{
+	struct zw_findings tmp = {0};
+	struct zw_buf norm = ZW_BUF_INIT;
+	struct zw_txt raw = {0};
+	struct zw_error ignored = {0};
+	/* a provider may give the target in presentation form (\032 for a space): its bytes */
+	int rc = zw_txt_parse_presentation(&raw, target, strlen(target), &ignored) == 0 && raw.n == 1
+			 ? zw_stray_check_name(&tmp, &norm, raw.data, raw.len, err)
+			 : zw_stray_check_name(&tmp, &norm, target, strlen(target), err);
+	zw_txt_free(&raw);
+	if (rc == ZW_EINVAL)
+		rc = 0;
+	for (size_t i = 0; rc == 0 && i < tmp.n; i++)
+		add_reason(reasons, tmp.v[i].cls->id);
+	zw_findings_free(&tmp);
+	zw_buf_free(&norm);
+	return rc;
+}
+
 static int desired_rdata(struct zw_rdata *rd, const struct zw_record *r)
 {
 	memset(rd, 0, sizeof(*rd));
@@ -171,6 +207,8 @@ static int claim(struct ctx *c, const struct zw_record *r)
 		char found[96] = "";
 		if (r->type == TYPE_TXT)
 			rc = value_role(&role, found, &t->rr.rd[i].txt, roles[r->claim], c->err);
+		else if (t->rr.rd[i].text)
+			rc = name_reasons(found, t->rr.rd[i].text, c->err);
 		if (rc || (!whole_name && role != roles[r->claim])) {
 			i++; /* a foreign value: kept byte for byte */
 			continue;
@@ -229,6 +267,14 @@ static int mistakes(struct ctx *c)
 			const struct zw_rrset *o = &c->zs->v[i];
 			if (strcmp(o->name, twin) != 0)
 				continue;
+			/* the desired record is missing because it was written at the twin */
+			struct target *want = target(c, r->name, r->type);
+			if (!want)
+				return ZW_ENOMEM;
+			if (!want->before) {
+				remove_reason(want->reasons, "ZW-01");
+				add_reason(want->reasons, "NM-01");
+			}
 			if (!delete) {
 				struct zw_finding *f = zw_findings_add(
 					&c->plan->notes, "NM-01", -1,

@@ -51,6 +51,13 @@ static struct zw_conn *conn_for(struct conns *cs, const struct zw_registry *reg,
 	return cs->conn[i];
 }
 
+/* What a run keeps open from plan to apply: the registry and its connections, so apply
+ * writes through the very connection (and provider state) that listed the zone. */
+struct zw_run_state {
+	struct zw_registry *reg;
+	struct conns cs;
+};
+
 static void conns_close(struct conns *cs)
 {
 	for (size_t i = 0; i < cs->n; i++)
@@ -251,27 +258,22 @@ out:
 int zw_run_plan(struct zw_run *run, const struct zw_manifests *ms, const struct zw_run_opts *o,
 		struct zw_error *err)
 {
-	struct zw_registry *reg = NULL;
-	struct conns cs;
 	int rc;
 	memset(run, 0, sizeof(*run));
-	cs.n = 0;
-	if ((rc = zw_registry_new(&reg, err)))
+	if (!(run->state = zw_calloc(1, sizeof(*run->state))))
+		return zw_error_set(err, ZW_ENOMEM, "out of memory");
+	struct zw_run_state *st = run->state;
+	if ((rc = zw_registry_new(&st->reg, err)))
 		return rc;
-	if (o->plugin_dir && (rc = zw_registry_load_dir(reg, o->plugin_dir, err)))
-		goto out;
-	if (!(run->plans = zw_calloc(ms->ndomains + 1, sizeof(*run->plans)))) {
-		rc = zw_error_set(err, ZW_ENOMEM, "out of memory");
-		goto out;
-	}
+	if (o->plugin_dir && (rc = zw_registry_load_dir(st->reg, o->plugin_dir, err)))
+		return rc;
+	if (!(run->plans = zw_calloc(ms->ndomains + 1, sizeof(*run->plans))))
+		return zw_error_set(err, ZW_ENOMEM, "out of memory");
 	for (size_t b = 0; b < ms->ndomains && rc == 0; b += PLAN_BATCH)
-		rc = plan_batch(run, ms, o, reg, &cs, b, b + PLAN_BATCH < ms->ndomains ? b + PLAN_BATCH : ms->ndomains,
-				err);
+		rc = plan_batch(run, ms, o, st->reg, &st->cs, b,
+				b + PLAN_BATCH < ms->ndomains ? b + PLAN_BATCH : ms->ndomains, err);
 	if (rc == 0)
 		rc = zw_plan_checksum(run->checksum, run->plans, run->n, err);
-out:
-	conns_close(&cs);
-	zw_registry_free(reg);
 	return rc;
 }
 
@@ -367,16 +369,11 @@ static double now_s(void)
 int zw_run_apply(struct zw_run *run, const struct zw_manifests *ms, const struct zw_run_opts *o,
 		 struct zw_error *err)
 {
-	struct zw_registry *reg = NULL;
-	struct conns cs;
-	int rc, any = 0;
-	cs.n = 0;
-	if ((rc = zw_registry_new(&reg, err)))
-		return rc;
-	if (o->plugin_dir && (rc = zw_registry_load_dir(reg, o->plugin_dir, err))) {
-		zw_registry_free(reg);
-		return rc;
-	}
+	int rc = 0, any = 0;
+	if (!run->state)
+		return zw_error_set(err, ZW_EINVAL, "apply without a plan");
+	struct zw_registry *reg = run->state->reg;
+	struct conns *cs = &run->state->cs;
 	for (size_t i = 0; i < run->n && rc == 0; i++) {
 		struct zw_plan *p = &run->plans[i];
 		if (p->error) {
@@ -394,7 +391,7 @@ int zw_run_apply(struct zw_run *run, const struct zw_manifests *ms, const struct
 			if (ms->domains[k].domain && strcmp(ms->domains[k].domain, p->domain) == 0)
 				d = &ms->domains[k];
 		const char *why = "";
-		struct zw_conn *c = d ? conn_for(&cs, reg, zw_manifests_provider(ms, d->provider_ref), &why) : NULL;
+		struct zw_conn *c = d ? conn_for(cs, reg, zw_manifests_provider(ms, d->provider_ref), &why) : NULL;
 		enum zw_prov_result *results = zw_calloc(p->n, sizeof(*results));
 		char **messages = zw_calloc(p->n, sizeof(*messages));
 		struct zw_error e = {0};
@@ -420,8 +417,6 @@ int zw_run_apply(struct zw_run *run, const struct zw_manifests *ms, const struct
 		zw_free(results);
 		zw_free(messages);
 	}
-	conns_close(&cs);
-	zw_registry_free(reg);
 	if (rc || !any)
 		return rc;
 	/* verify: poll the delegated servers until every change is visible everywhere */
@@ -448,5 +443,10 @@ void zw_run_free(struct zw_run *run)
 		zw_plan_free(&run->plans[i]);
 	zw_free(run->plans);
 	zw_findings_free(&run->findings);
+	if (run->state) {
+		conns_close(&run->state->cs);
+		zw_registry_free(run->state->reg);
+		zw_free(run->state);
+	}
 	memset(run, 0, sizeof(*run));
 }

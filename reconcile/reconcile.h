@@ -25,6 +25,8 @@ struct zw_run_opts {
 	const unsigned char *selected;
 };
 
+struct zw_run_state; /* the providers opened while planning, reused by apply */
+
 struct zw_run {
 	struct zw_plan *plans;     /* one per planned domain */
 	size_t n;
@@ -32,6 +34,7 @@ struct zw_run {
 	char checksum[65];
 	int verify_timed_out;
 	int apply_failed;          /* some change failed or a provider call failed */
+	struct zw_run_state *state;
 };
 
 /* Plan every (selected) domain. A provider that cannot be opened or listed is a failed

@@ -377,8 +377,10 @@ static int render_json(FILE *out, const struct zw_report *r)
 		cJSON *o = cJSON_CreateObject();
 		if (!o)
 			break;
-		if (e->file[0])
+		if (e->file[0] && e->line)
 			cJSON_AddItemToObject(o, "location", json_loc(e->file, e->line, e->col));
+		else if (e->file[0])
+			cJSON_AddStringToObject(o, "file", e->file);
 		add_str(o, "path", e->path[0] ? e->path : NULL);
 		cJSON_AddStringToObject(o, "message", e->msg);
 		cJSON_AddItemToArray(errs, o);

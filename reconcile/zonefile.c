@@ -72,7 +72,7 @@ static int convert(struct zw_zrr *z, ldns_rr *rr, unsigned line)
 		const char *strs[256];
 		size_t lens[256];
 		if (n > 256)
-			n = 256;
+			return ZW_EINVAL; /* no 64 KiB record holds more; refused, never cut */
 		for (size_t i = 0; i < n; i++) {
 			const ldns_rdf *rdf = ldns_rr_rdf(rr, i);
 			const uint8_t *d = ldns_rdf_data(rdf);
@@ -139,7 +139,11 @@ int zw_zonefile_load(struct zw_zone **out, const char *path, const char *origin,
 			goto out;
 		}
 	}
-	while (!feof(fp)) {
+	/* a UTF-8 byte order mark (Windows editors) is not part of the first name */
+	unsigned char bom[3];
+	if (fread(bom, 1, 3, fp) != 3 || bom[0] != 0xef || bom[1] != 0xbb || bom[2] != 0xbf)
+		rewind(fp);
+	while (!feof(fp) && !ferror(fp)) {
 		ldns_rr *rr = NULL;
 		int before = line;
 		ldns_status st = ldns_rr_new_frm_fp_l(&rr, fp, &ttl, &orig, &prev, &line);
@@ -159,7 +163,7 @@ int zw_zonefile_load(struct zw_zone **out, const char *path, const char *origin,
 			int at = line > before ? line - 1 : line;
 			rc = zw_error_set_at(err, ZW_EINVAL, path, (unsigned)at, 1, NULL, "zone file: %s%s",
 					     ldns_get_errorstr_by_id(st),
-					     strchr(ldns_get_errorstr_by_id(st), '\\') ? "" : " (\\DDD escapes are decimal)");
+					     st == LDNS_STATUS_SYNTAX_RDATA_ERR ? " (\\DDD escapes are decimal)" : "");
 			goto out;
 		}
 		if (z->n >= ZW_ZONEFILE_MAX_RECORDS) {
@@ -185,6 +189,11 @@ int zw_zonefile_load(struct zw_zone **out, const char *path, const char *origin,
 		if (rc == 0 && ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA && !z->origin)
 			rc = (z->origin = zw_strdup(z->v[z->n - 1].owner)) ? 0 : ZW_ENOMEM;
 		ldns_rr_free(rr);
+		if (rc == ZW_EINVAL) {
+			zw_error_set_at(err, rc, path, (unsigned)(line > 1 ? line - 1 : 1), 1, NULL,
+					"zone file: a txt record of more than 256 strings");
+			goto out;
+		}
 		if (rc) {
 			zw_error_set(err, rc, "out of memory");
 			goto out;
@@ -197,6 +206,8 @@ int zw_zonefile_load(struct zw_zone **out, const char *path, const char *origin,
 			rc = zw_error_set(err, ZW_ENOMEM, "out of memory");
 	}
 out:
+	if (rc == 0 && ferror(fp))
+		rc = zw_error_set_at(err, ZW_EIO, path, 0, 0, NULL, "read error: %s", strerror(errno));
 	fclose(fp);
 	ldns_rdf_deep_free(orig);
 	ldns_rdf_deep_free(prev);

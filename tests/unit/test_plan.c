@@ -186,6 +186,15 @@ static void mistakes_follow_the_policy(void **state)
 	assert_true(c->mistake);
 	assert_string_equal(c->reasons, "NM-01");
 	assert_int_equal(change(&fx.plan, "s1._domainkey.example.com.", 5)->op, ZW_OP_CREATE);
+	/* the missing selector is explained by its twin, not reported as plain drift */
+	assert_string_equal(change(&fx.plan, "s1._domainkey.example.com.", 5)->reasons, "NM-01");
+	done(&fx);
+
+	/* a CNAME target with a leading space, as a provider presents it: replaced for TX-01 */
+	load(&fx, "  cnames:\n    - {name: em1, target: u1.links.example.net.}\n");
+	zw_zonestate_add(&fx.zs, "em1.example.com.", 5, 300, NULL, "\\032u1.links.example.net.", &err);
+	plan(&fx, 0, 0);
+	assert_string_equal(change(&fx.plan, "em1.example.com.", 5)->reasons, "TX-01");
 	done(&fx);
 
 	load(&fx, "  policy: create-only\n  spf: {all: fail}\n");
