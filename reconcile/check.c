@@ -297,8 +297,19 @@ static int inspect_claims(struct zw_findings *fs, const struct dom *x, const cha
 		int seen = 0;
 		for (size_t k = 0; k < i && !seen; k++)
 			seen = strcmp(cq[k].name, cq[i].name) == 0;
-		if (!seen && zw_name_is_at_or_below(cq[i].name, apex))
-			rc = inspect_owner(fs, x->obs, cq[i].name, apex, x->t->domain, err);
+		if (seen || !zw_name_is_at_or_below(cq[i].name, apex))
+			continue;
+		size_t before = fs->n;
+		rc = inspect_owner(fs, x->obs, cq[i].name, apex, x->t->domain, err);
+		/* point at the manifest entry that claims the owner */
+		for (size_t r = 0; rc == 0 && x->has_ds && r < x->ds.n; r++) {
+			if (strcmp(x->ds.v[r].name, cq[i].name) != 0)
+				continue;
+			for (size_t k = before; k < fs->n; k++)
+				if (!fs->v[k].loc.file)
+					fs->v[k].loc = x->ds.v[r].loc;
+			break;
+		}
 	}
 	return rc;
 }

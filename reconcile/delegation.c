@@ -1635,23 +1635,28 @@ static int claims(struct dctx *c, struct zw_error *err)
 	for (size_t i = 0; i < c->d->nc && rc == 0; i++) {
 		const struct claim *cl = &c->d->c[i];
 		const struct zw_obs_question *q = zw_deleg_find_question(c->o, cl->name, cl->type);
+		size_t before = c->fs->n;
 		if (!q)
 			continue;
 		int cut = below_cut(c, cl, q);
 		if (cut < 0)
 			return cut;
-		if (cut)
-			continue; /* below a cut: nothing else to say about it here */
-		size_t idx = 0;
-		const struct zw_obs_answer *live = first_answer(c->o, q, &idx);
-		rc = servers_disagree(c, cl, q);
-		int hit = 0;
-		if (rc == 0)
-			hit = doubled(c, i, live);
-		if (hit < 0)
-			rc = hit;
-		if (rc == 0 && cl->rec && live)
-			rc = drift(c, i, live, idx, hit, err);
+		if (cut == 0) {
+			size_t idx = 0;
+			const struct zw_obs_answer *live = first_answer(c->o, q, &idx);
+			rc = servers_disagree(c, cl, q);
+			int hit = 0;
+			if (rc == 0)
+				hit = doubled(c, i, live);
+			if (hit < 0)
+				rc = hit;
+			if (rc == 0 && cl->rec && live)
+				rc = drift(c, i, live, idx, hit, err);
+		}
+		/* a claimed record's findings point at the manifest entry that claims it */
+		for (size_t k = before; cl->rec && k < c->fs->n; k++)
+			if (!c->fs->v[k].loc.file)
+				c->fs->v[k].loc = cl->rec->loc;
 	}
 	return rc;
 }
@@ -1660,6 +1665,7 @@ int zw_deleg_diagnose(struct zw_findings *fs, size_t from, struct zw_deleg *d, c
 		      struct zw_error *err)
 {
 	struct dctx c = {fs, from, d, obs, obs->zone ? obs->zone : d->apex};
+	size_t start = fs->n;
 	int rc;
 
 	if (obs->delegation != ZW_DELEG_DELEGATED) {
@@ -1684,6 +1690,15 @@ int zw_deleg_diagnose(struct zw_findings *fs, size_t from, struct zw_deleg *d, c
 	if (rc == 0)
 		rc = claims(&c, err);
 out:
+	/* the domain's findings point at its MailDomain (DL-01 at spec.nameservers) */
+	for (size_t k = start; rc == 0 && d->ds && k < fs->n; k++) {
+		struct zw_finding *f = &fs->v[k];
+		const struct zw_domain *dom = d->ds->domain;
+		if (f->loc.file || !f->domain || strcmp(f->domain, d->domain) != 0)
+			continue;
+		f->loc = strcmp(f->cls->id, "DL-01") == 0 && dom->nameservers.n ? dom->nameservers.loc[0]
+										: dom->domain_loc;
+	}
 	if (rc == ZW_ENOMEM)
 		return zw_error_set(err, ZW_ENOMEM, "out of memory");
 	return rc;

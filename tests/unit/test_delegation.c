@@ -377,6 +377,8 @@ static void lame_one_and_all(void **state)
 		"not serve it (lame delegation, RFC 2181 §6.1; Zonemaster BASIC02 NS_FAILED, CONSISTENCY05 "
 		"CHILD_ZONE_LAME)");
 	assert_string_equal(fs.v[0].servers, "ns2.good.test/192.0.2.2");
+	assert_string_equal(fs.v[0].loc.file, "t.yaml");
+	assert_int_equal(fs.v[0].loc.line, 10);
 	zw_findings_free(&fs);
 	/* both lame (the first without AA): CRITICAL, and nothing about the records */
 	x->f.srv[0].soa.aa = 0;
@@ -601,6 +603,9 @@ static void drift_missing_differs_ttl(void **state)
 	assert_string_equal(fs.v[0].observed, "\"v=spf1 include:_spf.other.test ~all\"");
 	assert_string_equal(fs.v[0].expected, "\"v=spf1 include:_spf.other.test -all\"");
 	assert_string_equal(fs.v[0].fix, "set good.test. 300 TXT \"v=spf1 include:_spf.other.test -all\"");
+	/* drift points at the manifest entry of the claim (spf: line 13), a domain's finding at spec.domain */
+	assert_string_equal(fs.v[0].loc.file, "t.yaml");
+	assert_int_equal(fs.v[0].loc.line, 13);
 	assert_string_equal(fs.v[1].message,
 			    "good.test. TXT has ttl 86400 on the servers, 300 in the manifest");
 	assert_string_equal(fs.v[2].message,
