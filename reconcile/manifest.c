@@ -97,6 +97,8 @@ static const struct field cloudflare_fields[] = {
 	{"apiTokenFile", F_STR, 0, NULL, NULL, 0, 0, NULL},
 	{"apiTokenSecretRef", F_MAP, 0, NULL, secret_ref_fields, 0, 0, NULL},
 	{"accountId", F_STR, 0, NULL, NULL, 0, 0, NULL},
+	{"perPage", F_INT, 0, NULL, NULL, 5, 5000000, NULL},
+	{"batchSize", F_INT, 0, NULL, NULL, 1, 3500, NULL},
 	{"apiToken", F_STR, 0, NULL, NULL, 0, 0,
 	 "use apiTokenFile, apiTokenSecretRef or CLOUDFLARE_API_TOKEN"},
 	{"apiKey", F_STR, 0, NULL, NULL, 0, 0,
