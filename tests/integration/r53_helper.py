@@ -6,6 +6,8 @@ points at moto).
   create NAME [private]        create a hosted zone, print its bare id
   seed ZONEID APEX N           the mistakes of the loop plus N filler A records
   change ZONEID ACTION NAME TYPE TTL VALUE...   one change (the "someone else" writer)
+  register DOMAIN              register DOMAIN at moto's Route 53 Domains
+  domain-ns DOMAIN             the registration's name servers, sorted, one line
   dump ZONEID                  every rrset, one line each: NAME TYPE TTL VALUE|VALUE (sorted)
   mirror ZONEID APEX ZONEFILE SOCKET   forever: copy the listing into a Knot zone file and
                                reload it when it changed (SPEC §12: moto serves no DNS);
@@ -127,6 +129,18 @@ def main():
         c.change_resource_record_sets(HostedZoneId=zid, ChangeBatch={"Changes": [{
             "Action": action, "ResourceRecordSet": {"Name": name, "Type": typ, "TTL": ttl,
                                                     "ResourceRecords": [{"Value": v} for v in vals]}}]})
+    elif cmd == "register":
+        d = boto3.client("route53domains", region_name="us-east-1",
+                         endpoint_url=os.environ.get("AWS_ENDPOINT_URL_ROUTE_53"))
+        contact = {"FirstName": "Zone", "LastName": "Warden", "ContactType": "PERSON", "AddressLine1": "1 Test St",
+                   "City": "Testville", "State": "NY", "CountryCode": "US", "ZipCode": "10001",
+                   "PhoneNumber": "+1.5555550100", "Email": "hostmaster@example.test"}
+        d.register_domain(DomainName=a[0], DurationInYears=2, AdminContact=contact, RegistrantContact=contact,
+                          TechContact=contact)
+    elif cmd == "domain-ns":
+        d = boto3.client("route53domains", region_name="us-east-1",
+                         endpoint_url=os.environ.get("AWS_ENDPOINT_URL_ROUTE_53"))
+        print(" ".join(sorted(n["Name"] for n in d.get_domain_detail(DomainName=a[0])["Nameservers"])))
     elif cmd == "dump":
         lines = []
         for s in rrsets(c, a[0]):
