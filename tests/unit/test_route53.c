@@ -1210,7 +1210,8 @@ static void moto_fix_delegation(void **state)
 	unsetenv("AWS_ENDPOINT_URL_ROUTE_53_DOMAINS");
 }
 
-/* Every allocation of open, list and apply failing in turn: an error, never a crash or leak. */
+/* Every allocation of open, find_zone, nameservers, list, apply and the delegation fix
+ * failing in turn: an error, never a crash or leak. */
 static int alloc_run(void)
 {
 	struct zw_prov_error err = {0};
@@ -1218,15 +1219,20 @@ static int alloc_run(void)
 	struct plan p;
 	void *st = NULL;
 	fake.next = 0;
+	char op[64];
 	int rc = zw_provider_route53.open(&st, &phost, &settings, &err);
 	if (rc)
 		return rc;
-	rc = zw_provider_route53.list(st, "ZPUB", on_rrset, &g, &err);
+	if ((rc = zw_provider_route53.find_zone(st, "example.com", on_zone, NULL, &err)) == 0 &&
+	    (rc = zw_provider_route53.nameservers(st, "ZPUB", on_ns, NULL, &err)) == 0)
+		rc = zw_provider_route53.list(st, "ZPUB", on_rrset, &g, &err);
 	if (rc == 0) {
 		plan_make(&p, 3, ZW_PROV_UPDATE, 300);
 		rc = zw_provider_route53.apply(st, "ZPUB", p.ch, 3, &err);
 		plan_free(&p);
 	}
+	if (rc == 0)
+		rc = r53_fix_delegation(st, "example.com", "ZPUB", op, sizeof(op), &err);
 	zw_provider_route53.close(st);
 	return rc;
 }
@@ -1235,9 +1241,12 @@ static void allocation_failures(void **state)
 {
 	(void)state;
 	fake_reset();
+	fake_answer(200, ZONES_HEAD HZ("ZPUB", "example.com.", "false") ZONES_TAIL);
+	fake_answer(200, GZ("ZPUB", "ns-1.awsdns-01.org"));
 	fake_answer(200, PAGE1);
 	fake_answer(200, PAGE2);
 	fake_answer(200, CHANGED);
+	fake_answer(200, "{\"OperationId\":\"op-1\"}");
 	void *st = open_provider(); /* sets the environment */
 	zw_provider_route53.close(st);
 	ZW_FOR_EACH_ALLOC_FAILURE(alloc_run());
