@@ -553,9 +553,14 @@ static int not_delegated(struct dctx *c)
 		zw_deleg_server_label(lab, sizeof(lab), o->referrals[i].server, &o->referrals[i].addr);
 		rc = zw_buf_addf(&srv, "%s%s", i ? ";" : "", lab);
 	}
+	/* NXDOMAIN at the parent is DL-11; a parent nobody could ask is DL-07 (unreachable),
+	 * never "not delegated": that would send the user to the registrar for a network fault */
+	int nx = o->delegation == ZW_DELEG_NXDOMAIN;
 	struct zw_finding *f = rc ? NULL
-				  : add(c, "DL-11", o->zone ? o->zone : c->d->apex, "NS", zw_buf_str(&srv),
-					zw_buf_str(&msg));
+				  : add(c, nx ? "DL-11" : "DL-07", o->zone ? o->zone : c->d->apex, "NS",
+					zw_buf_str(&srv), zw_buf_str(&msg));
+	if (f && !nx)
+		f->sev = ZW_SEV_CRITICAL; /* no server of the domain can be tested at all */
 	if (!f || zw_finding_set(f, ZW_F_FIX, zw_buf_str(&fix)))
 		rc = ZW_ENOMEM;
 	zw_buf_free(&msg);

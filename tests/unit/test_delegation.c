@@ -436,7 +436,8 @@ static void not_delegated_and_unknown(void **state)
 	x->f.o.delegation = ZW_DELEG_UNKNOWN;
 	x->f.o.zone = NULL;
 	x->f.o.walk_error = "cannot reach the parent of good.test.: timeout";
-	assert_string_equal(run(x, &fs), "DL-11 CRITICAL good.test. NS\n");
+	/* unreachable is DL-07, never "not delegated" (that would send the user to the registrar) */
+	assert_string_equal(run(x, &fs), "DL-07 CRITICAL good.test. NS\n");
 	assert_string_equal(fs.v[0].message,
 			    "the delegation of good.test. cannot be determined: cannot reach the parent "
 			    "of good.test.: timeout (Zonemaster BASIC01/02)");
