@@ -19,17 +19,6 @@
 
 #define PROGRESS_MIN_DOMAINS 20
 
-static void print_errors(const struct zw_manifests *ms)
-{
-	char line[ZW_ERR_MSG_MAX + ZW_ERR_FILE_MAX + ZW_ERR_PATH_MAX + 32];
-	for (size_t i = 0; i < ms->nerrors; i++) {
-		zw_error_format(line, sizeof(line), &ms->errors[i]);
-		fprintf(stderr, "%s\n", line);
-	}
-	if (ms->errors_dropped)
-		fprintf(stderr, "zonewarden: %zu more errors not shown\n", ms->errors_dropped);
-}
-
 static void progress(void *arg, size_t done, size_t total)
 {
 	(void)arg;
@@ -80,7 +69,7 @@ int zw_cmd_check(struct zw_opts *o)
 			goto out;
 		}
 		if (ms->nerrors) {
-			print_errors(ms);
+			zw_cmd_print_input_errors(ms);
 			if (o->format != ZW_OUT_TEXT) {
 				struct zw_report report = {.command = "check",
 							   .findings = &fs,

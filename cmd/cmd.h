@@ -46,6 +46,9 @@ struct zw_command {
 
 /* Exit code for a finished report: 2 when a finding is at or above --fail-on. */
 int zw_cmd_exit_for(const struct zw_findings *fs, const struct zw_opts *o);
+struct zw_manifests;
+/* The manifests' input errors on stderr, one `file:line:col: path: message` line each. */
+void zw_cmd_print_input_errors(const struct zw_manifests *ms);
 /* Print one line "zonewarden: <msg>" on stderr. */
 void zw_cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

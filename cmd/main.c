@@ -15,6 +15,7 @@
 
 #include "cmd/cmd.h"
 #include "reconcile/alloc.h"
+#include "reconcile/manifest.h"
 
 static const struct zw_command commands[] = {
 	{"validate", "PATH...", "offline: schema and record syntax of manifests, no network",
@@ -72,6 +73,17 @@ void zw_cmd_fail(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+void zw_cmd_print_input_errors(const struct zw_manifests *ms)
+{
+	char line[ZW_ERR_MSG_MAX + ZW_ERR_FILE_MAX + ZW_ERR_PATH_MAX + 32];
+	for (size_t i = 0; i < ms->nerrors; i++) {
+		zw_error_format(line, sizeof(line), &ms->errors[i]);
+		fprintf(stderr, "%s\n", line);
+	}
+	if (ms->errors_dropped)
+		fprintf(stderr, "zonewarden: %zu more errors not shown\n", ms->errors_dropped);
 }
 
 int zw_cmd_exit_for(const struct zw_findings *fs, const struct zw_opts *o)

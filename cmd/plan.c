@@ -19,15 +19,6 @@
 #include "reconcile/reconcile.h"
 #include "reconcile/values.h"
 
-static void print_errors(const struct zw_manifests *ms)
-{
-	char line[ZW_ERR_MSG_MAX + ZW_ERR_FILE_MAX + ZW_ERR_PATH_MAX + 32];
-	for (size_t i = 0; i < ms->nerrors; i++) {
-		zw_error_format(line, sizeof(line), &ms->errors[i]);
-		fprintf(stderr, "%s\n", line);
-	}
-}
-
 /* The files git says changed since `ref` (committed or not), as real paths. */
 static int changed_files(char ***out, size_t *n, const char *ref)
 {
@@ -145,7 +136,7 @@ static int run(struct zw_opts *o, int apply)
 		goto out;
 	}
 	if (ms->nerrors) {
-		print_errors(ms);
+		zw_cmd_print_input_errors(ms);
 		zw_cmd_fail("%s: the manifests are invalid; nothing was planned", name);
 		goto out;
 	}

@@ -20,17 +20,6 @@ int zw_cmd_version(struct zw_opts *o)
 	return ZW_EXIT_OK;
 }
 
-static void print_errors(const struct zw_manifests *ms)
-{
-	char line[ZW_ERR_MSG_MAX + ZW_ERR_FILE_MAX + ZW_ERR_PATH_MAX + 32];
-	for (size_t i = 0; i < ms->nerrors; i++) {
-		zw_error_format(line, sizeof(line), &ms->errors[i]);
-		fprintf(stderr, "%s\n", line);
-	}
-	if (ms->errors_dropped)
-		fprintf(stderr, "zonewarden: %zu more errors not shown\n", ms->errors_dropped);
-}
-
 int zw_cmd_validate(struct zw_opts *o)
 {
 	struct zw_manifests *ms = NULL;
@@ -51,7 +40,7 @@ int zw_cmd_validate(struct zw_opts *o)
 		zw_cmd_fail("%s", err.msg);
 		goto out;
 	}
-	print_errors(ms);
+	zw_cmd_print_input_errors(ms);
 	if (ms->ndomains && !(domains = zw_calloc(ms->ndomains, sizeof(*domains)))) {
 		zw_cmd_fail("out of memory");
 		goto out;
