@@ -120,9 +120,9 @@ static void targets_batches_progress(void **state)
 	assert_int_equal(run_manifests(&fs, &st, 2, &p), 0);
 	/* every domain: the delegation is unknown; the mail-auth lookups failed too */
 	const char *got = lines(&fs, 0);
-	assert_non_null(strstr(got, "a.test DL-11 CRITICAL a.test. NS\n"));
-	assert_non_null(strstr(got, "b.test DL-11 CRITICAL b.test. NS\n"));
-	assert_non_null(strstr(got, "c.test DL-11 CRITICAL c.test. NS\n"));
+	assert_non_null(strstr(got, "a.test DL-07 CRITICAL a.test. NS\n"));
+	assert_non_null(strstr(got, "b.test DL-07 CRITICAL b.test. NS\n"));
+	assert_non_null(strstr(got, "c.test DL-07 CRITICAL c.test. NS\n"));
 	for (size_t i = 0; i < fs.n; i++)
 		assert_non_null(fs.v[i].domain);
 	assert_int_equal(st.domains, 3);
