@@ -19,8 +19,10 @@
 #ifndef ZW_PROVIDER_H
 #define ZW_PROVIDER_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define ZW_PROVIDER_ABI 1
 
@@ -41,6 +43,19 @@ struct zw_prov_error {
 	int code;
 	char msg[512];
 };
+
+/* Set err (one line) and return its code: `return zw_prov_fail(err, ZW_PROV_EAUTH, ...);` */
+static inline int zw_prov_fail(struct zw_prov_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static inline int zw_prov_fail(struct zw_prov_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	err->code = code;
+	return code;
+}
 
 /* ---- HTTP lent by the core (struct zw_prov_host.http) ------------------------------------ */
 

@@ -41,18 +41,6 @@ static const struct zw_prov_option rfc2136_options[] = {
 	{NULL, ZW_POPT_STRING, NULL, 0, 0, 0},
 };
 
-static int fail(struct zw_prov_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(struct zw_prov_error *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	err->code = code;
-	return code;
-}
-
 /* The port setting, already checked by the core against the option table (1..65535). */
 static int atoi_bounded(const char *s)
 {
@@ -67,13 +55,13 @@ static int read_secret(char *out, size_t outsz, const char *path, struct zw_prov
 	if (path) {
 		FILE *f = fopen(path, "r");
 		if (!f)
-			return fail(err, ZW_PROV_EAUTH, "tsigSecretFile %s: %s", path, strerror(errno));
+			return zw_prov_fail(err, ZW_PROV_EAUTH, "tsigSecretFile %s: %s", path, strerror(errno));
 		n = fread(out, 1, outsz - 1, f);
 		fclose(f);
 	} else {
 		const char *env = getenv(SECRET_ENV);
 		if (!env || !*env)
-			return fail(err, ZW_PROV_EAUTH, "tsigKeyName is set but no secret: give tsigSecretFile or set %s",
+			return zw_prov_fail(err, ZW_PROV_EAUTH, "tsigKeyName is set but no secret: give tsigSecretFile or set %s",
 				    SECRET_ENV);
 		n = strlen(env) < outsz - 1 ? strlen(env) : outsz - 1;
 		memcpy(out, env, n);
@@ -82,10 +70,10 @@ static int read_secret(char *out, size_t outsz, const char *path, struct zw_prov
 	while (n && (out[n - 1] == '\n' || out[n - 1] == '\r' || out[n - 1] == ' '))
 		out[--n] = '\0';
 	if (n == 0)
-		return fail(err, ZW_PROV_EAUTH, "the tsig secret is empty");
+		return zw_prov_fail(err, ZW_PROV_EAUTH, "the tsig secret is empty");
 	for (size_t i = 0; i < n; i++)
 		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=", out[i]))
-			return fail(err, ZW_PROV_EAUTH, "the tsig secret is not base64");
+			return zw_prov_fail(err, ZW_PROV_EAUTH, "the tsig secret is not base64");
 	return 0;
 }
 
@@ -101,11 +89,11 @@ static int rfc2136_open(void **state, const struct zw_prov_host *host, const str
 	*state = NULL;
 	if (!(addr = ldns_rdf_new_frm_str(LDNS_RDF_TYPE_A, server)) &&
 	    !(addr = ldns_rdf_new_frm_str(LDNS_RDF_TYPE_AAAA, server)))
-		return fail(err, ZW_PROV_EINVAL, "server '%s' is not an ip address", server);
+		return zw_prov_fail(err, ZW_PROV_EINVAL, "server '%s' is not an ip address", server);
 	struct rfc2136 *r = host->alloc(sizeof(*r));
 	if (!r) {
 		ldns_rdf_deep_free(addr);
-		return fail(err, ZW_PROV_ENOMEM, "out of memory");
+		return zw_prov_fail(err, ZW_PROV_ENOMEM, "out of memory");
 	}
 	memset(r, 0, sizeof(*r));
 	r->host = host;
@@ -113,7 +101,7 @@ static int rfc2136_open(void **state, const struct zw_prov_host *host, const str
 	snprintf(r->server, sizeof(r->server), "%s", server);
 	if (!(r->res = ldns_resolver_new()) || ldns_resolver_push_nameserver(r->res, addr) != LDNS_STATUS_OK) {
 		ldns_rdf_deep_free(addr);
-		rc = fail(err, ZW_PROV_ENOMEM, "out of memory");
+		rc = zw_prov_fail(err, ZW_PROV_ENOMEM, "out of memory");
 		goto bad;
 	}
 	ldns_rdf_deep_free(addr);
@@ -156,14 +144,14 @@ static ldns_pkt *ask(struct rfc2136 *r, const char *name, ldns_rr_type type, str
 	ldns_rdf *dname = ldns_dname_new_frm_str(name);
 	ldns_pkt *pkt = NULL;
 	if (!dname) {
-		fail(err, ZW_PROV_EINVAL, "invalid name '%s'", name);
+		zw_prov_fail(err, ZW_PROV_EINVAL, "invalid name '%s'", name);
 		return NULL;
 	}
 	ldns_status st = ldns_resolver_send(&pkt, r->res, dname, type, LDNS_RR_CLASS_IN, 0);
 	ldns_rdf_deep_free(dname);
 	if (st != LDNS_STATUS_OK || !pkt) {
 		ldns_pkt_free(pkt);
-		fail(err, ZW_PROV_ETRANSIENT, "%s port %d: %s", r->server, r->port, ldns_get_errorstr_by_id(st));
+		zw_prov_fail(err, ZW_PROV_ETRANSIENT, "%s port %d: %s", r->server, r->port, ldns_get_errorstr_by_id(st));
 		return NULL;
 	}
 	return pkt;
@@ -196,7 +184,7 @@ static int rfc2136_find_zone(void *state, const char *domain, int (*emit)(void *
 	if (!soa)
 		soa = ldns_pkt_rr_list_by_type(pkt, LDNS_RR_TYPE_SOA, LDNS_SECTION_AUTHORITY);
 	if (!ldns_pkt_aa(pkt) || !soa || (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN)) {
-		rc = fail(err, ZW_PROV_ENOTFOUND, "%s is not authoritative for %s (rcode %d)", r->server, domain,
+		rc = zw_prov_fail(err, ZW_PROV_ENOTFOUND, "%s is not authoritative for %s (rcode %d)", r->server, domain,
 			  (int)rcode);
 	} else {
 		dname_text(zone, sizeof(zone), ldns_rr_owner(ldns_rr_list_rr(soa, 0)));
@@ -222,7 +210,7 @@ static int rfc2136_nameservers(void *state, const char *zone_id, int (*emit)(voi
 		rc = emit(ctx, ns);
 	}
 	if (rc == 0 && !l)
-		rc = fail(err, ZW_PROV_ENOTFOUND, "%s gives no NS for %s", r->server, zone_id);
+		rc = zw_prov_fail(err, ZW_PROV_ENOTFOUND, "%s gives no NS for %s", r->server, zone_id);
 	ldns_rr_list_deep_free(l);
 	ldns_pkt_free(pkt);
 	return rc;
@@ -285,11 +273,11 @@ static int rfc2136_list(void *state, const char *zone_id, int (*emit)(void *, co
 	ldns_rdf *zone = ldns_dname_new_frm_str(zone_id);
 	int rc = 0, soas = 0;
 	if (!zone)
-		return fail(err, ZW_PROV_EINVAL, "invalid zone '%s'", zone_id);
+		return zw_prov_fail(err, ZW_PROV_EINVAL, "invalid zone '%s'", zone_id);
 	ldns_status st = ldns_axfr_start(r->res, zone, LDNS_RR_CLASS_IN);
 	ldns_rdf_deep_free(zone);
 	if (st != LDNS_STATUS_OK)
-		return fail(err, ZW_PROV_ETRANSIENT, "axfr of %s from %s: %s", zone_id, r->server,
+		return zw_prov_fail(err, ZW_PROV_ETRANSIENT, "axfr of %s from %s: %s", zone_id, r->server,
 			    ldns_get_errorstr_by_id(st));
 	ldns_rr *rr;
 	while (rc == 0 && (rr = ldns_axfr_next(r->res)) != NULL) {
@@ -303,7 +291,7 @@ static int rfc2136_list(void *state, const char *zone_id, int (*emit)(void *, co
 	if (rc == 0 && !ldns_axfr_complete(r->res)) {
 		const ldns_pkt *last = ldns_axfr_last_pkt(r->res);
 		int rcode = last ? (int)ldns_pkt_get_rcode(last) : -1;
-		rc = fail(err, rcode == LDNS_RCODE_REFUSED || rcode == LDNS_RCODE_NOTAUTH ? ZW_PROV_EAUTH : ZW_PROV_ETRANSIENT,
+		rc = zw_prov_fail(err, rcode == LDNS_RCODE_REFUSED || rcode == LDNS_RCODE_NOTAUTH ? ZW_PROV_EAUTH : ZW_PROV_ETRANSIENT,
 			  "axfr of %s from %s did not complete (rcode %d): check the transfer acl and the tsig key",
 			  zone_id, r->server, rcode);
 	}
@@ -409,12 +397,12 @@ static int rfc2136_apply(void *state, const char *zone_id, struct zw_prov_change
 	ldns_pkt *pkt = NULL, *answer = NULL;
 	int rc = 0;
 	if (!pre || !up || !zone) {
-		rc = fail(err, ZW_PROV_ENOMEM, "out of memory");
+		rc = zw_prov_fail(err, ZW_PROV_ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < n && rc == 0; i++)
 		if ((rc = encode(&changes[i], pre, up)))
-			fail(err, rc, "cannot encode the change of %s", changes[i].after ? changes[i].after->name
+			zw_prov_fail(err, rc, "cannot encode the change of %s", changes[i].after ? changes[i].after->name
 										      : changes[i].before->name);
 	if (rc) {
 		set_all(changes, n, ZW_PROV_PERMANENT, err->msg);
@@ -423,13 +411,13 @@ static int rfc2136_apply(void *state, const char *zone_id, struct zw_prov_change
 	pkt = ldns_update_pkt_new(zone, LDNS_RR_CLASS_IN, pre, up, NULL); /* copies the lists */
 	zone = NULL; /* the packet owns it now */
 	if (!pkt) {
-		rc = fail(err, ZW_PROV_ENOMEM, "out of memory");
+		rc = zw_prov_fail(err, ZW_PROV_ENOMEM, "out of memory");
 		set_all(changes, n, ZW_PROV_NOT_APPLIED, err->msg);
 		goto out;
 	}
 	ldns_pkt_set_rd(pkt, false);
 	if (ldns_resolver_tsig_keyname(r->res) && ldns_update_pkt_tsig_add(pkt, r->res) != LDNS_STATUS_OK) {
-		rc = fail(err, ZW_PROV_EAUTH, "cannot sign the update with tsig key %s", ldns_resolver_tsig_keyname(r->res));
+		rc = zw_prov_fail(err, ZW_PROV_EAUTH, "cannot sign the update with tsig key %s", ldns_resolver_tsig_keyname(r->res));
 		set_all(changes, n, ZW_PROV_PERMANENT, err->msg);
 		goto out;
 	}
@@ -438,7 +426,7 @@ static int rfc2136_apply(void *state, const char *zone_id, struct zw_prov_change
 	ldns_resolver_set_usevc(r->res, false);
 	if (st != LDNS_STATUS_OK || !answer) {
 		/* the outcome is unknown: the next run lists the zone again before writing */
-		rc = fail(err, ZW_PROV_ETRANSIENT, "update of %s at %s: %s (outcome unknown: re-plan)", zone_id,
+		rc = zw_prov_fail(err, ZW_PROV_ETRANSIENT, "update of %s at %s: %s (outcome unknown: re-plan)", zone_id,
 			  r->server, ldns_get_errorstr_by_id(st));
 		set_all(changes, n, ZW_PROV_RETRYABLE, err->msg);
 		goto out;
@@ -453,17 +441,17 @@ static int rfc2136_apply(void *state, const char *zone_id, struct zw_prov_change
 	case LDNS_RCODE_NXRRSET:
 	case LDNS_RCODE_YXDOMAIN:
 	case LDNS_RCODE_NXDOMAIN:
-		rc = fail(err, ZW_PROV_ECONFLICT,
+		rc = zw_prov_fail(err, ZW_PROV_ECONFLICT,
 			  "the zone changed since the plan (%s: a prerequisite failed); nothing was written: re-plan",
 			  rname ? rname : "?");
 		set_all(changes, n, ZW_PROV_NOT_APPLIED, err->msg);
 		break;
 	case LDNS_RCODE_SERVFAIL:
-		rc = fail(err, ZW_PROV_ETRANSIENT, "update of %s at %s: SERVFAIL", zone_id, r->server);
+		rc = zw_prov_fail(err, ZW_PROV_ETRANSIENT, "update of %s at %s: SERVFAIL", zone_id, r->server);
 		set_all(changes, n, ZW_PROV_RETRYABLE, err->msg);
 		break;
 	default:
-		rc = fail(err, rcode == LDNS_RCODE_REFUSED || rcode == LDNS_RCODE_NOTAUTH ? ZW_PROV_EAUTH : ZW_PROV_EINVAL,
+		rc = zw_prov_fail(err, rcode == LDNS_RCODE_REFUSED || rcode == LDNS_RCODE_NOTAUTH ? ZW_PROV_EAUTH : ZW_PROV_EINVAL,
 			  "update of %s refused by %s (%s): check the update acl and the tsig key", zone_id, r->server,
 			  rname ? rname : "?");
 		set_all(changes, n, ZW_PROV_PERMANENT, err->msg);

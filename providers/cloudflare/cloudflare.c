@@ -64,18 +64,6 @@ static const struct zw_prov_option cf_options[] = {
 	{NULL, ZW_POPT_STRING, NULL, 0, 0, 0},
 };
 
-static int fail(struct zw_prov_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(struct zw_prov_error *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	err->code = code;
-	return code;
-}
-
 /* ---- open / close ------------------------------------------------------------------------ */
 
 static int read_token(char *out, size_t outsz, const struct zw_prov_settings *s, struct zw_prov_error *err)
@@ -85,28 +73,28 @@ static int read_token(char *out, size_t outsz, const struct zw_prov_settings *s,
 	if (path) {
 		FILE *f = fopen(path, "r");
 		if (!f)
-			return fail(err, ZW_PROV_EAUTH, "apiTokenFile %s: %s", path, strerror(errno));
+			return zw_prov_fail(err, ZW_PROV_EAUTH, "apiTokenFile %s: %s", path, strerror(errno));
 		n = fread(out, 1, outsz - 1, f);
 		fclose(f);
 	} else if (env && *env) {
 		n = strlen(env) < outsz - 1 ? strlen(env) : outsz - 1;
 		memcpy(out, env, n);
 	} else if (s->get(s, "apiTokenSecretRef.name")) {
-		return fail(err, ZW_PROV_EAUTH,
+		return zw_prov_fail(err, ZW_PROV_EAUTH,
 			    "apiTokenSecretRef names a kubernetes secret, readable only in a cluster: "
 			    "give apiTokenFile or set %s",
 			    TOKEN_ENV);
 	} else {
-		return fail(err, ZW_PROV_EAUTH, "no api token: give apiTokenFile or set %s", TOKEN_ENV);
+		return zw_prov_fail(err, ZW_PROV_EAUTH, "no api token: give apiTokenFile or set %s", TOKEN_ENV);
 	}
 	out[n] = '\0';
 	while (n && (out[n - 1] == '\n' || out[n - 1] == '\r' || out[n - 1] == ' '))
 		out[--n] = '\0';
 	if (n < 4)
-		return fail(err, ZW_PROV_EAUTH, "the api token is empty or too short");
+		return zw_prov_fail(err, ZW_PROV_EAUTH, "the api token is empty or too short");
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)out[i] <= 0x20 || (unsigned char)out[i] >= 0x7f)
-			return fail(err, ZW_PROV_EAUTH,
+			return zw_prov_fail(err, ZW_PROV_EAUTH,
 				    "the api token holds a character a header cannot carry");
 	return 0;
 }
@@ -146,13 +134,13 @@ static int cf_open(void **state, const struct zw_prov_host *host, const struct z
 	int rc;
 	*state = NULL;
 	if (!host->http)
-		return fail(err, ZW_PROV_EUNSUPPORTED, "the core lends no http client");
+		return zw_prov_fail(err, ZW_PROV_EUNSUPPORTED, "the core lends no http client");
 	if ((rc = read_token(token, sizeof(token), s, err)))
 		return rc;
 	struct cf *c = host->alloc(sizeof(*c));
 	if (!c) {
 		memset(token, 0, sizeof(token));
-		return fail(err, ZW_PROV_ENOMEM, "out of memory");
+		return zw_prov_fail(err, ZW_PROV_ENOMEM, "out of memory");
 	}
 	memset(c, 0, sizeof(*c));
 	c->host = host;
@@ -171,7 +159,7 @@ static int cf_open(void **state, const struct zw_prov_host *host, const struct z
 		snprintf(c->account, sizeof(c->account), "cloudflare:token-%016llx", fnv(token));
 	size_t alen = strlen(token) + 32;
 	if (!(c->auth = host->alloc(alen))) {
-		rc = fail(err, ZW_PROV_ENOMEM, "out of memory");
+		rc = zw_prov_fail(err, ZW_PROV_ENOMEM, "out of memory");
 		goto bad;
 	}
 	snprintf(c->auth, alen, "Authorization: Bearer %s", token);
@@ -273,16 +261,16 @@ static int api(struct cf *c, const char *method, const char *path, const char *b
 	if (ambiguous)
 		*ambiguous = rc != ZW_PROV_ENOMEM && (status == 0 || (status >= 500 && status != 503));
 	if (status == 403 || status == 401)
-		return fail(
+		return zw_prov_fail(
 			err, ZW_PROV_EAUTH,
 			"cloudflare refused %s %s (http %ld): the api token lacks the '%s' permission%s%s",
 			method, path, status, perm, why[0] ? ": " : "", why);
 	if (rc == ZW_PROV_ERATE)
-		return fail(err, rc, "cloudflare rate limit (http %ld%s%s): retry later", status,
+		return zw_prov_fail(err, rc, "cloudflare rate limit (http %ld%s%s): retry later", status,
 			    why[0] ? ": " : "", why);
 	if (why[0])
-		return fail(err, rc, "cloudflare %s %s: http %ld: %s", method, path, status, why);
-	return fail(err, rc, "%s", e.msg[0] ? e.msg : "cloudflare request failed");
+		return zw_prov_fail(err, rc, "cloudflare %s %s: http %ld: %s", method, path, status, why);
+	return zw_prov_fail(err, rc, "%s", e.msg[0] ? e.msg : "cloudflare request failed");
 }
 
 /* ---- zones ------------------------------------------------------------------------------- */
@@ -357,14 +345,14 @@ static int zone_lookup(struct cf *c, const char *name, int (*emit)(void *, const
 	const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(found, "status"));
 	ns_text(nstext, sizeof(nstext), found);
 	if (!id_ok(id)) {
-		rc = fail(err, ZW_PROV_EIO, "cloudflare returned zone %s without a usable id", name);
+		rc = zw_prov_fail(err, ZW_PROV_EIO, "cloudflare returned zone %s without a usable id", name);
 	} else if (!status || strcmp(status, "active") != 0) {
-		rc = fail(err, ZW_PROV_EINVAL,
+		rc = zw_prov_fail(err, ZW_PROV_EINVAL,
 			  "DL-10 zone %s is %s at cloudflare, not active: set its name servers at the "
 			  "registrar to {%s}",
 			  name, status ? status : "of unknown status", nstext);
 	} else if (keep_ns(c, id, found)) {
-		rc = fail(err, ZW_PROV_ENOMEM, "out of memory");
+		rc = zw_prov_fail(err, ZW_PROV_ENOMEM, "out of memory");
 	} else {
 		snprintf(apex, sizeof(apex), "%s.", name);
 		rc = emit(ctx, apex, id);
@@ -390,7 +378,7 @@ static int cf_find_zone(void *state, const char *domain, int (*emit)(void *, con
 			return rc < 0 ? rc : 0;
 		p = strchr(p, '.') + 1;
 	}
-	return fail(err, ZW_PROV_ENOTFOUND, "cloudflare has no zone for %s that this token can read", name);
+	return zw_prov_fail(err, ZW_PROV_ENOTFOUND, "cloudflare has no zone for %s that this token can read", name);
 }
 
 static int cf_nameservers(void *state, const char *zone_id, int (*emit)(void *, const char *), void *ctx,
@@ -399,7 +387,7 @@ static int cf_nameservers(void *state, const char *zone_id, int (*emit)(void *, 
 	struct cf *c = state;
 	int rc = 0;
 	if (!id_ok(zone_id))
-		return fail(err, ZW_PROV_EINVAL, "invalid cloudflare zone id");
+		return zw_prov_fail(err, ZW_PROV_EINVAL, "invalid cloudflare zone id");
 	if (strcmp(c->ns_zone, zone_id) != 0) {
 		char path[128];
 		cJSON *root;
@@ -409,10 +397,10 @@ static int cf_nameservers(void *state, const char *zone_id, int (*emit)(void *, 
 		rc = keep_ns(c, zone_id, cJSON_GetObjectItemCaseSensitive(root, "result"));
 		cJSON_Delete(root);
 		if (rc)
-			return fail(err, rc, "out of memory");
+			return zw_prov_fail(err, rc, "out of memory");
 	}
 	if (c->nns == 0)
-		return fail(err, ZW_PROV_ENOTFOUND, "cloudflare gives no name servers for zone %s", zone_id);
+		return zw_prov_fail(err, ZW_PROV_ENOTFOUND, "cloudflare gives no name servers for zone %s", zone_id);
 	for (size_t i = 0; i < c->nns && rc == 0; i++)
 		rc = emit(ctx, c->ns[i]);
 	return rc;
@@ -453,7 +441,7 @@ static int fetch(struct cf *c, const char *zone_id, int (*emit)(void *, const st
 		char path[256];
 		cJSON *root;
 		if (page > MAX_PAGES)
-			return fail(err, ZW_PROV_EIO, "cloudflare listing of zone %s never ends", zone_id);
+			return zw_prov_fail(err, ZW_PROV_EIO, "cloudflare listing of zone %s never ends", zone_id);
 		snprintf(path, sizeof(path), "/zones/%s/dns_records?page=%ld&per_page=%ld", zone_id, page,
 			 c->per_page);
 		if ((rc = api(c, "GET", path, NULL, 0, "DNS Read", &root, NULL, err)))
@@ -461,7 +449,7 @@ static int fetch(struct cf *c, const char *zone_id, int (*emit)(void *, const st
 		const cJSON *res = cJSON_GetObjectItemCaseSensitive(root, "result"), *e;
 		size_t n = 0;
 		if (!cJSON_IsArray(res))
-			rc = fail(err, ZW_PROV_EIO, "cloudflare listing of zone %s: no result array",
+			rc = zw_prov_fail(err, ZW_PROV_EIO, "cloudflare listing of zone %s: no result array",
 				  zone_id);
 		cJSON_ArrayForEach(e, res)
 		{
@@ -473,7 +461,7 @@ static int fetch(struct cf *c, const char *zone_id, int (*emit)(void *, const st
 			if (prc == ZW_PROV_EUNSUPPORTED)
 				continue;
 			if (prc) {
-				rc = fail(err, prc,
+				rc = zw_prov_fail(err, prc,
 					  prc == ZW_PROV_ENOMEM ? "out of memory"
 								: "cloudflare listing of zone %s: a record "
 								  "without id, name, type or content",
@@ -482,7 +470,7 @@ static int fetch(struct cf *c, const char *zone_id, int (*emit)(void *, const st
 			}
 			if ((rc = recs_push(c, &r))) {
 				cf_rec_free(c->host, &r);
-				fail(err, rc, "out of memory");
+				zw_prov_fail(err, rc, "out of memory");
 				break;
 			}
 			if (emit) {
@@ -490,13 +478,13 @@ static int fetch(struct cf *c, const char *zone_id, int (*emit)(void *, const st
 							   r.text};
 				struct zw_prov_rrset set = {r.name, r.type, r.ttl, &rd, 1};
 				if ((rc = emit(ctx, &set)))
-					fail(err, rc, "cannot keep the records of zone %s", zone_id);
+					zw_prov_fail(err, rc, "cannot keep the records of zone %s", zone_id);
 			}
 		}
 		if (rc == 0) {
 			more = cf_next_page(root, page, n);
 			if (more < 0)
-				rc = fail(err, ZW_PROV_EIO,
+				rc = zw_prov_fail(err, ZW_PROV_EIO,
 					  "cloudflare listing of zone %s: bad result_info on page %ld",
 					  zone_id, page);
 		}
@@ -516,7 +504,7 @@ static int cf_list(void *state, const char *zone_id, int (*emit)(void *, const s
 {
 	struct cf *c = state;
 	if (!id_ok(zone_id))
-		return fail(err, ZW_PROV_EINVAL, "invalid cloudflare zone id");
+		return zw_prov_fail(err, ZW_PROV_EINVAL, "invalid cloudflare zone id");
 	return fetch(c, zone_id, emit, ctx, err);
 }
 
@@ -672,7 +660,7 @@ static int plan_change(struct cf *c, struct plan_ops *o, size_t ci, struct zw_pr
 		return 0;
 	}
 	if (rc)
-		return fail(err, rc, "out of memory");
+		return zw_prov_fail(err, rc, "out of memory");
 	return 0;
 }
 
@@ -713,7 +701,7 @@ static int single(struct cf *c, const char *zone_id, struct cf_op *op, int *ambi
 	else
 		snprintf(path, sizeof(path), "/zones/%s/dns_records/%s", zone_id, op->id);
 	if (op->body && !(body = cJSON_PrintUnformatted(op->body)))
-		return fail(err, ZW_PROV_ENOMEM, "out of memory");
+		return zw_prov_fail(err, ZW_PROV_ENOMEM, "out of memory");
 	int rc = api(c, methods[op->kind], path, body, op->kind == CF_PATCH, "DNS Write", &root, ambiguous,
 		     err);
 	cJSON_free(body);
@@ -758,12 +746,12 @@ static int cf_apply(void *state, const char *zone_id, struct zw_prov_change *cha
 		changes[i].message[0] = '\0';
 	}
 	if (!id_ok(zone_id))
-		return fail(err, ZW_PROV_EINVAL, "invalid cloudflare zone id");
+		return zw_prov_fail(err, ZW_PROV_EINVAL, "invalid cloudflare zone id");
 	if (!c->recs_valid || strcmp(c->rec_zone, zone_id) != 0)
 		if ((rc = fetch(c, zone_id, NULL, NULL, err)))
 			goto out;
 	if (!(claimed = h->alloc(c->nrecs + 1))) {
-		rc = fail(err, ZW_PROV_ENOMEM, "out of memory");
+		rc = zw_prov_fail(err, ZW_PROV_ENOMEM, "out of memory");
 		goto out;
 	}
 	memset(claimed, 0, c->nrecs + 1);
@@ -781,7 +769,7 @@ static int cf_apply(void *state, const char *zone_id, struct zw_prov_change *cha
 		goto out;
 	qsort(o.v, o.n, sizeof(o.v[0]), op_order);
 	if (!(unknown = h->alloc(o.n + 1))) {
-		rc = fail(err, ZW_PROV_ENOMEM, "out of memory");
+		rc = zw_prov_fail(err, ZW_PROV_ENOMEM, "out of memory");
 		goto out;
 	}
 	memset(unknown, 0, o.n + 1);
@@ -795,7 +783,7 @@ static int cf_apply(void *state, const char *zone_id, struct zw_prov_change *cha
 		int amb = 0;
 		struct zw_prov_error e = {0};
 		if (cf_batch_json(&body, o.v + at, cnt)) {
-			rc = fail(err, ZW_PROV_ENOMEM, "out of memory");
+			rc = zw_prov_fail(err, ZW_PROV_ENOMEM, "out of memory");
 			goto out;
 		}
 		snprintf(path, sizeof(path), "/zones/%s/dns_records/batch", zone_id);
@@ -809,7 +797,7 @@ static int cf_apply(void *state, const char *zone_id, struct zw_prov_change *cha
 		}
 		snprintf(batch_why, sizeof(batch_why), "%s", e.msg);
 		if (brc == ZW_PROV_ENOMEM) {
-			rc = fail(err, brc, "out of memory");
+			rc = zw_prov_fail(err, brc, "out of memory");
 			goto out;
 		}
 		if (brc == ZW_PROV_ERATE || brc == ZW_PROV_EAUTH) {
@@ -843,7 +831,7 @@ static int cf_apply(void *state, const char *zone_id, struct zw_prov_change *cha
 			if (src == 0) {
 				op->done = 1;
 			} else if (src == ZW_PROV_ENOMEM) {
-				rc = fail(err, src, "out of memory");
+				rc = zw_prov_fail(err, src, "out of memory");
 				goto out;
 			} else if (amb) {
 				unknown[i] = 1;
@@ -877,7 +865,7 @@ static int cf_apply(void *state, const char *zone_id, struct zw_prov_change *cha
 	}
 	for (size_t i = 0; i < n && rc == 0; i++)
 		if (changes[i].result != ZW_PROV_APPLIED)
-			rc = fail(err,
+			rc = zw_prov_fail(err,
 				  changes[i].result == ZW_PROV_RETRYABLE ? ZW_PROV_ETRANSIENT
 									 : ZW_PROV_EINVAL,
 				  "not every change was applied: %s", changes[i].message);

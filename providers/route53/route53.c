@@ -95,18 +95,6 @@ static const struct zw_prov_option r53_options[] = {
 	{NULL, ZW_POPT_STRING, NULL, 0, 0, 0},
 };
 
-static int fail(struct zw_prov_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(struct zw_prov_error *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	err->code = code;
-	return code;
-}
-
 static const char *env(const char *name)
 {
 	const char *v = getenv(name);
@@ -210,7 +198,7 @@ static int call(struct r53 *r, const char *method, const char *op, const char *u
 	struct r53_sigreq sr = {method,	 url,	    body,     len,	   "text/xml", amzdate,
 				k->akid, k->secret, k->token, "us-east-1", "route53",  NULL};
 	if (r53_sigv4(auth, sizeof(auth), &sr))
-		return fail(err, ZW_PROV_EINVAL, "%s: cannot sign the request", op);
+		return zw_prov_fail(err, ZW_PROV_EINVAL, "%s: cannot sign the request", op);
 	snprintf(h_date, sizeof(h_date), "X-Amz-Date: %s", amzdate);
 	snprintf(h_auth, sizeof(h_auth), "Authorization: %s", auth);
 	headers[nh++] = h_date;
@@ -229,12 +217,12 @@ static int call(struct r53 *r, const char *method, const char *op, const char *u
 	if (rc && resp->status) {
 		char code[128], msg[400];
 		r53_parse_error(code, sizeof(code), msg, sizeof(msg), resp->body, resp->body_len);
-		fail(err, rc, "%s: %s%s%s (http %ld, %u attempt%s)", op, code[0] ? code : "error",
+		zw_prov_fail(err, rc, "%s: %s%s%s (http %ld, %u attempt%s)", op, code[0] ? code : "error",
 		     msg[0] ? ": " : "", msg, resp->status, resp->attempts, resp->attempts == 1 ? "" : "s");
 	} else if (rc) {
 		char inner[sizeof(err->msg)];
 		snprintf(inner, sizeof(inner), "%s", err->msg);
-		fail(err, rc, "%s: %s", op, inner);
+		zw_prov_fail(err, rc, "%s: %s", op, inner);
 	}
 	return rc;
 }
@@ -260,7 +248,7 @@ static int sts_refresh(struct r53 *r, struct zw_prov_error *err)
 	r53_buf_init(&body, r->host, 256 * 1024);
 	memset(&resp, 0, sizeof(resp));
 	if ((rc = read_file(&token, r->token_file))) {
-		fail(err, rc == ZW_PROV_ENOMEM ? rc : ZW_PROV_EAUTH,
+		zw_prov_fail(err, rc == ZW_PROV_ENOMEM ? rc : ZW_PROV_EAUTH,
 		     "web identity: cannot read the token file %s", r->token_file);
 		rc = err->code;
 		goto out;
@@ -269,7 +257,7 @@ static int sts_refresh(struct r53 *r, struct zw_prov_error *err)
 			     token.p[token.len - 1] == ' '))
 		token.p[--token.len] = '\0';
 	if (!token.len) {
-		rc = fail(err, ZW_PROV_EAUTH, "web identity: the token file %s is empty", r->token_file);
+		rc = zw_prov_fail(err, ZW_PROV_EAUTH, "web identity: the token file %s is empty", r->token_file);
 		goto out;
 	}
 	if ((rc = r->http->secret(r->http->ctx, token.p, err)))
@@ -280,7 +268,7 @@ static int sts_refresh(struct r53 *r, struct zw_prov_error *err)
 	r53_uri_encode(&body, r->session_name);
 	r53_buf_adds(&body, "&WebIdentityToken=");
 	if (r53_uri_encode(&body, token.p) || body.oom) {
-		rc = fail(err, ZW_PROV_ENOMEM, "web identity: out of memory");
+		rc = zw_prov_fail(err, ZW_PROV_ENOMEM, "web identity: out of memory");
 		goto out;
 	}
 	struct zw_prov_http_req req = {"POST",	 r->sts_endpoint, headers, 1,	 body.p,
@@ -290,7 +278,7 @@ static int sts_refresh(struct r53 *r, struct zw_prov_error *err)
 		char code[128], msg[300];
 		r53_parse_error(code, sizeof(code), msg, sizeof(msg), resp.body, resp.body_len);
 		if (resp.status)
-			fail(err, rc, "web identity: sts assumerolewithwebidentity for %s: %s %s (http %ld)",
+			zw_prov_fail(err, rc, "web identity: sts assumerolewithwebidentity for %s: %s %s (http %ld)",
 			     r->role_arn, code, msg, resp.status);
 		goto out;
 	}
@@ -326,7 +314,7 @@ static int assume_role(struct r53 *r, struct zw_prov_error *err)
 	r53_uri_encode(&body, r->assume_arn);
 	r53_buf_adds(&body, "&RoleSessionName=zonewarden&DurationSeconds=3600");
 	if (body.oom) {
-		rc = fail(err, ZW_PROV_ENOMEM, "assume role: out of memory");
+		rc = zw_prov_fail(err, ZW_PROV_ENOMEM, "assume role: out of memory");
 		goto out;
 	}
 	r53_amzdate(amzdate, time(NULL));
@@ -343,7 +331,7 @@ static int assume_role(struct r53 *r, struct zw_prov_error *err)
 				"sts",
 				NULL};
 	if (r53_sigv4(auth, sizeof(auth), &sr)) {
-		rc = fail(err, ZW_PROV_EINVAL, "assume role: cannot sign the request");
+		rc = zw_prov_fail(err, ZW_PROV_EINVAL, "assume role: cannot sign the request");
 		goto out;
 	}
 	snprintf(h_date, sizeof(h_date), "X-Amz-Date: %s", amzdate);
@@ -359,7 +347,7 @@ static int assume_role(struct r53 *r, struct zw_prov_error *err)
 		char code[128], msg[300];
 		r53_parse_error(code, sizeof(code), msg, sizeof(msg), resp.body, resp.body_len);
 		if (resp.status)
-			fail(err, rc, "assume role %.200s: sts: %s %s (http %ld)", r->assume_arn, code, msg,
+			zw_prov_fail(err, rc, "assume role %.200s: sts: %s %s (http %ld)", r->assume_arn, code, msg,
 			     resp.status);
 		goto out;
 	}
@@ -402,7 +390,7 @@ static int load_creds(struct r53 *r, struct zw_prov_error *err)
 	if (ak && sk) {
 		if (strlen(ak) >= sizeof(r->creds.akid) || strlen(sk) >= sizeof(r->creds.secret) ||
 		    (env("AWS_SESSION_TOKEN") && strlen(env("AWS_SESSION_TOKEN")) >= sizeof(r->creds.token)))
-			return fail(err, ZW_PROV_EAUTH,
+			return zw_prov_fail(err, ZW_PROV_EAUTH,
 				    "the aws credentials in the environment are too long");
 		snprintf(r->creds.akid, sizeof(r->creds.akid), "%s", ak);
 		snprintf(r->creds.secret, sizeof(r->creds.secret), "%s", sk);
@@ -425,7 +413,7 @@ static int load_creds(struct r53 *r, struct zw_prov_error *err)
 	r53_buf_init(&conf, r->host, MAX_FILE);
 	int rc1 = read_file(&cred, cpath), rc2 = read_file(&conf, fpath);
 	if (rc1 == ZW_PROV_ENOMEM || rc2 == ZW_PROV_ENOMEM) {
-		rc = fail(err, ZW_PROV_ENOMEM, "out of memory");
+		rc = zw_prov_fail(err, ZW_PROV_ENOMEM, "out of memory");
 		goto out;
 	}
 	const char *role = env("AWS_ROLE_ARN"), *tfile = env("AWS_WEB_IDENTITY_TOKEN_FILE");
@@ -450,7 +438,7 @@ static int load_creds(struct r53 *r, struct zw_prov_error *err)
 		rc = register_secrets(r, &r->creds, err);
 		goto out;
 	}
-	rc = fail(err, ZW_PROV_EAUTH,
+	rc = zw_prov_fail(err, ZW_PROV_EAUTH,
 		  "no aws credentials: tried the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), web "
 		  "identity "
 		  "(AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE) and the shared files %.200s and %.200s "
@@ -485,10 +473,10 @@ static int r53_open(void **state, const struct zw_prov_host *host, const struct 
 	int rc;
 	*state = NULL;
 	if (!host->http)
-		return fail(err, ZW_PROV_EUNSUPPORTED, "the core lends no http client");
+		return zw_prov_fail(err, ZW_PROV_EUNSUPPORTED, "the core lends no http client");
 	struct r53 *r = host->alloc(sizeof(*r));
 	if (!r)
-		return fail(err, ZW_PROV_ENOMEM, "out of memory");
+		return zw_prov_fail(err, ZW_PROV_ENOMEM, "out of memory");
 	memset(r, 0, sizeof(*r));
 	r->host = host;
 	r->http = host->http;
@@ -566,7 +554,7 @@ static int get_zone(struct r53 *r, const char *id, struct r53_zone *z, struct zw
 	snprintf(url, sizeof(url), "%s/2013-04-01/hostedzone/%s", r->endpoint, id);
 	int rc = call(r, "GET", "GetHostedZone", url, NULL, 0, 0, &resp, err);
 	if (rc == 0 && r53_parse_hosted_zone(z, r->ns, MAX_NS, &r->nns, resp.body, resp.body_len))
-		rc = fail(err, ZW_PROV_EIO, "GetHostedZone %s: the answer is not a hosted zone", id);
+		rc = zw_prov_fail(err, ZW_PROV_EIO, "GetHostedZone %s: the answer is not a hosted zone", id);
 	if (rc == 0)
 		snprintf(r->ns_zone, sizeof(r->ns_zone), "%s", id);
 	r->http->release(r->http->ctx, &resp);
@@ -596,7 +584,7 @@ static int ambiguous(struct r53 *r, const char *name, const struct r53_zone *v, 
 		}
 	}
 	r->ns_zone[0] = '\0';
-	return fail(
+	return zw_prov_fail(
 		err, ZW_PROV_ECONFLICT,
 		"%zu public hosted zones are named %s: %s; set route53.hostedZoneId to the one the parent "
 		"delegates to (DL-09)",
@@ -618,7 +606,7 @@ static int r53_find_zone(void *state, const char *domain, int (*emit)(void *, co
 		return emit(ctx, z.name, z.id);
 	}
 	if (r53_name_decode(name, sizeof(name), domain))
-		return fail(err, ZW_PROV_EINVAL, "invalid domain '%.200s'", domain);
+		return zw_prov_fail(err, ZW_PROV_EINVAL, "invalid domain '%.200s'", domain);
 	for (const char *cand = name; *cand && strcmp(cand, ".") != 0;) {
 		struct r53_buf q;
 		struct zw_prov_http_resp resp;
@@ -630,7 +618,7 @@ static int r53_find_zone(void *state, const char *domain, int (*emit)(void *, co
 		r53_buf_addf(&q, "&maxitems=%d", MAX_ZONES);
 		if (q.oom) {
 			r53_buf_free(&q);
-			return fail(err, ZW_PROV_ENOMEM, "out of memory");
+			return zw_prov_fail(err, ZW_PROV_ENOMEM, "out of memory");
 		}
 		snprintf(url, sizeof(url), "%s", q.p);
 		r53_buf_free(&q);
@@ -641,7 +629,7 @@ static int r53_find_zone(void *state, const char *domain, int (*emit)(void *, co
 		rc = r53_parse_zones(found, MAX_ZONES, &n, &truncated, resp.body, resp.body_len);
 		r->http->release(r->http->ctx, &resp);
 		if (rc)
-			return fail(err, ZW_PROV_EIO, "ListHostedZonesByName: the answer is not a zone list");
+			return zw_prov_fail(err, ZW_PROV_EIO, "ListHostedZonesByName: the answer is not a zone list");
 		for (size_t i = 0; i < n; i++) {
 			if (strcmp(found[i].name, cand) != 0)
 				continue;
@@ -657,7 +645,7 @@ static int r53_find_zone(void *state, const char *domain, int (*emit)(void *, co
 		const char *dot = strchr(cand, '.');
 		cand = dot ? dot + 1 : "";
 	}
-	return fail(err, ZW_PROV_ENOTFOUND, "no public hosted zone holds %.200s%s", name,
+	return zw_prov_fail(err, ZW_PROV_ENOTFOUND, "no public hosted zone holds %.200s%s", name,
 		    privates ? " (private zones are skipped)" : "");
 }
 
@@ -672,7 +660,7 @@ static int r53_nameservers(void *state, const char *zone_id, int (*emit)(void *,
 			return rc;
 	}
 	if (r->nns == 0)
-		return fail(err, ZW_PROV_ENOTFOUND, "hosted zone %s has no delegation set", zone_id);
+		return zw_prov_fail(err, ZW_PROV_ENOTFOUND, "hosted zone %s has no delegation set", zone_id);
 	for (size_t i = 0; i < r->nns; i++)
 		if ((rc = emit(ctx, r->ns[i])))
 			return rc;
@@ -710,7 +698,7 @@ static int take_set(void *vctx, const struct r53_set *s)
 	r53_buf_init(&lens, h, 8u * 1024 * 1024);
 	r53_buf_init(&names, h, 8u * 1024 * 1024);
 	if (!rd || !offs) {
-		rc = fail(lc->err, ZW_PROV_ENOMEM, "out of memory");
+		rc = zw_prov_fail(lc->err, ZW_PROV_ENOMEM, "out of memory");
 		goto out;
 	}
 	memset(rd, 0, s->nvalues * sizeof(*rd));
@@ -719,7 +707,7 @@ static int take_set(void *vctx, const struct r53_set *s)
 			size_t d0 = data.len, l0 = lens.len / sizeof(size_t);
 			rc = r53_txt_decode(&data, &lens, s->values[i]);
 			if (rc == ZW_PROV_EINVAL)
-				fail(lc->err, rc,
+				zw_prov_fail(lc->err, rc,
 				     "%s TXT: a value Route 53 lists is not a quoted string list: %.100s",
 				     s->name, s->values[i]);
 			rd[i].len = data.len - d0;
@@ -742,11 +730,11 @@ static int take_set(void *vctx, const struct r53_set *s)
 			r53_buf_add(&names, "", 1); /* the terminating NUL stays */
 			offs[2 * i] = n0;
 			if (names.oom)
-				rc = fail(lc->err, ZW_PROV_ENOMEM, "out of memory");
+				rc = zw_prov_fail(lc->err, ZW_PROV_ENOMEM, "out of memory");
 		}
 	}
 	if (rc == ZW_PROV_ENOMEM && !lc->err->msg[0])
-		fail(lc->err, rc, "out of memory");
+		zw_prov_fail(lc->err, rc, "out of memory");
 	if (rc == 0) {
 		for (size_t i = 0; i < s->nvalues; i++) {
 			if (s->type == 16 || s->type == 99) {
@@ -758,7 +746,7 @@ static int take_set(void *vctx, const struct r53_set *s)
 		}
 		struct zw_prov_rrset set = {s->name, s->type, s->ttl, rd, s->nvalues};
 		if ((rc = lc->emit(lc->ctx, &set)) && !lc->err->msg[0])
-			fail(lc->err, rc, "cannot take the rrset %s", s->name);
+			zw_prov_fail(lc->err, rc, "cannot take the rrset %s", s->name);
 	}
 out:
 	if (rd)
@@ -795,7 +783,7 @@ static int r53_list(void *state, const char *zone_id, int (*emit)(void *, const 
 		}
 		if (q.oom) {
 			r53_buf_free(&q);
-			return fail(err, ZW_PROV_ENOMEM, "out of memory");
+			return zw_prov_fail(err, ZW_PROV_ENOMEM, "out of memory");
 		}
 		rc = call(r, "GET", "ListResourceRecordSets", q.p, NULL, 0, 0, &resp, err);
 		r53_buf_free(&q);
@@ -808,14 +796,14 @@ static int r53_list(void *state, const char *zone_id, int (*emit)(void *, const 
 			return 0;
 		if (at.has_next && strcmp(next.name, at.name) == 0 && strcmp(next.type, at.type) == 0 &&
 		    strcmp(next.identifier, at.identifier) == 0)
-			return fail(err, ZW_PROV_EIO,
+			return zw_prov_fail(err, ZW_PROV_EIO,
 				    "ListResourceRecordSets of %s repeats the page at %.200s %s: the listing "
 				    "does not "
 				    "advance",
 				    zone_id, next.name, next.type);
 		at = next;
 	}
-	return fail(err, ZW_PROV_EIO, "ListResourceRecordSets of %s: over %d pages", zone_id, MAX_PAGES);
+	return zw_prov_fail(err, ZW_PROV_EIO, "ListResourceRecordSets of %s: over %d pages", zone_id, MAX_PAGES);
 }
 
 /* ---- apply ------------------------------------------------------------------------------- */
@@ -885,7 +873,7 @@ static int send_batch(struct r53 *r, const char *zone_id, const struct r53_chang
 	memset(&resp, 0, sizeof(resp));
 	r53_buf_init(&body, r->host, 64u * 1024 * 1024);
 	if (!v) {
-		rc = fail(err, ZW_PROV_ENOMEM, "out of memory");
+		rc = zw_prov_fail(err, ZW_PROV_ENOMEM, "out of memory");
 		goto done;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -893,7 +881,7 @@ static int send_batch(struct r53 *r, const char *zone_id, const struct r53_chang
 		upserts_only &= v[i].action == R53_UPSERT;
 	}
 	if ((rc = r53_batch_xml(&body, v, n))) {
-		fail(err, rc, "batch %u/%u: cannot build the request", batch, batches);
+		zw_prov_fail(err, rc, "batch %u/%u: cannot build the request", batch, batches);
 		goto done;
 	}
 	snprintf(url, sizeof(url), "%s/2013-04-01/hostedzone/%s/rrset/", r->endpoint, zone_id);
@@ -908,7 +896,7 @@ static int send_batch(struct r53 *r, const char *zone_id, const struct r53_chang
 	if (rc) {
 		char inner[sizeof(err->msg)];
 		snprintf(inner, sizeof(inner), "%s", err->msg);
-		fail(err, rc, "batch %u/%u: %s", batch, batches, inner);
+		zw_prov_fail(err, rc, "batch %u/%u: %s", batch, batches, inner);
 	}
 done:
 	for (size_t i = 0; i < n; i++) {
@@ -980,7 +968,7 @@ static int r53_apply(void *state, const char *zone_id, struct zw_prov_change *ch
 	long *bat = h->alloc((n ? n : 1) * sizeof(*bat));
 	r53_buf_init(&vals, h, 256u * 1024 * 1024);
 	if (!c || !vp || !voff || !ord || !idx || !noff || !bat) {
-		rc = fail(err, ZW_PROV_ENOMEM, "out of memory");
+		rc = zw_prov_fail(err, ZW_PROV_ENOMEM, "out of memory");
 		goto out;
 	}
 	/* encode every change's name and values into one buffer (offsets, then pointers) */
@@ -1012,7 +1000,7 @@ static int r53_apply(void *state, const char *zone_id, struct zw_prov_change *ch
 		}
 		at += s->nrd;
 		if (vals.oom)
-			rc = fail(err, ZW_PROV_ENOMEM, "out of memory");
+			rc = zw_prov_fail(err, ZW_PROV_ENOMEM, "out of memory");
 	}
 	if (rc)
 		goto out;
@@ -1039,7 +1027,7 @@ static int r53_apply(void *state, const char *zone_id, struct zw_prov_change *ch
 		set_result(&changes[ord[x].idx], ZW_PROV_PERMANENT,
 			   "the changes of this name exceed one request (1000 records, 32000 characters)");
 		if (!first)
-			first = fail(err, ZW_PROV_EINVAL, "changes of %.200s exceed one request",
+			first = zw_prov_fail(err, ZW_PROV_EINVAL, "changes of %.200s exceed one request",
 				     ord[x].name);
 	}
 	int stop = 0;
@@ -1068,7 +1056,7 @@ static int r53_apply(void *state, const char *zone_id, struct zw_prov_change *ch
 		rc = first;
 	for (size_t i = 0; i < n && rc == 0; i++)
 		if (changes[i].result != ZW_PROV_APPLIED)
-			rc = fail(err, ZW_PROV_EINVAL, "%s", changes[i].message);
+			rc = zw_prov_fail(err, ZW_PROV_EINVAL, "%s", changes[i].message);
 out:
 	if (rc == ZW_PROV_ENOMEM)
 		for (size_t i = 0; i < n; i++)
@@ -1172,13 +1160,13 @@ int r53_fix_delegation(void *state, const char *domain, const char *zone_id, cha
 			goto out;
 	}
 	if (r->nns == 0) {
-		rc = fail(err, ZW_PROV_ENOTFOUND, "hosted zone %s has no delegation set", zone_id);
+		rc = zw_prov_fail(err, ZW_PROV_ENOTFOUND, "hosted zone %s has no delegation set", zone_id);
 		goto out;
 	}
 	if ((rc = fresh(r, err)))
 		goto out;
 	if ((rc = r53_domains_body(&body, domain, (const char(*)[256])r->ns, r->nns))) {
-		fail(err, rc, "UpdateDomainNameservers: out of memory");
+		zw_prov_fail(err, rc, "UpdateDomainNameservers: out of memory");
 		goto out;
 	}
 	const struct r53_creds *k = r->assume_arn[0] ? &r->assumed : &r->creds;
@@ -1188,7 +1176,7 @@ int r53_fix_delegation(void *state, const char *domain, const char *zone_id, cha
 				amzdate,	  k->akid, k->secret, k->token, "us-east-1",
 				"route53domains", target};
 	if (r53_sigv4(auth, sizeof(auth), &sr)) {
-		rc = fail(err, ZW_PROV_EINVAL, "UpdateDomainNameservers: cannot sign the request");
+		rc = zw_prov_fail(err, ZW_PROV_EINVAL, "UpdateDomainNameservers: cannot sign the request");
 		goto out;
 	}
 	snprintf(h_target, sizeof(h_target), "X-Amz-Target: %s", target);
@@ -1206,7 +1194,7 @@ int r53_fix_delegation(void *state, const char *domain, const char *zone_id, cha
 		const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "__type");
 		const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
 		if (resp.status)
-			fail(err, rc, "UpdateDomainNameservers %.200s: %s%s%.200s (http %ld)", domain,
+			zw_prov_fail(err, rc, "UpdateDomainNameservers %.200s: %s%s%.200s (http %ld)", domain,
 			     cJSON_IsString(t) ? t->valuestring : "error", cJSON_IsString(m) ? ": " : "",
 			     cJSON_IsString(m) ? m->valuestring : "", resp.status);
 	} else {
