@@ -34,6 +34,8 @@ struct zw_opts {
 	int force;
 	const char *plan_checksum;
 	double verify_timeout;    /* seconds */
+	int fix_delegation;
+	long wait_insync;         /* seconds; 0: no */
 };
 
 struct zw_command {

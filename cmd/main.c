@@ -56,6 +56,9 @@ static const struct zw_command commands[] = {
 	 "change failed.\n\n"
 	 "      --plan-checksum X   refuse unless the plan's checksum is X (the reviewed plan)\n"
 	 "      --verify-timeout S  seconds to wait for every server to show the changes (120)\n"
+	 "      --wait-insync S     Route 53: wait up to S seconds for each change batch to be INSYNC\n"
+	 "      --fix-delegation    where the parent delegates elsewhere and the registrar is Route 53\n"
+	 "                          Domains, point the delegation at the zone (like fixDelegation: true)\n"
 	 "      --fix-mistakes, --force   as for plan",
 	 zw_cmd_apply},
 	{"findings", "", "print the findings reference (every id, code and level) as markdown", "",
@@ -118,7 +121,8 @@ static void command_help(const struct zw_command *c)
 }
 
 enum { OPT_ROOT_HINTS = 256, OPT_PLUGIN_DIR, OPT_CHANGED_SINCE, OPT_FAIL_ON, OPT_TIMEOUT,
-       OPT_DOMAIN, OPT_SELECTOR, OPT_FIX_MISTAKES, OPT_FORCE, OPT_PLAN_CHECKSUM, OPT_VERIFY_TIMEOUT };
+       OPT_DOMAIN, OPT_SELECTOR, OPT_FIX_MISTAKES, OPT_FORCE, OPT_PLAN_CHECKSUM, OPT_VERIFY_TIMEOUT,
+       OPT_FIX_DELEGATION, OPT_WAIT_INSYNC };
 
 static int parse(const struct zw_command *c, int argc, char **argv, struct zw_opts *o)
 {
@@ -132,6 +136,8 @@ static int parse(const struct zw_command *c, int argc, char **argv, struct zw_op
 		{"domain", required_argument, NULL, OPT_DOMAIN},
 		{"dkim-selector", required_argument, NULL, OPT_SELECTOR},
 		{"fix-mistakes", no_argument, NULL, OPT_FIX_MISTAKES},
+		{"fix-delegation", no_argument, NULL, OPT_FIX_DELEGATION},
+		{"wait-insync", required_argument, NULL, OPT_WAIT_INSYNC},
 		{"force", no_argument, NULL, OPT_FORCE},
 		{"plan-checksum", required_argument, NULL, OPT_PLAN_CHECKSUM},
 		{"verify-timeout", required_argument, NULL, OPT_VERIFY_TIMEOUT},
@@ -172,6 +178,14 @@ static int parse(const struct zw_command *c, int argc, char **argv, struct zw_op
 		case OPT_DOMAIN: o->domain = optarg; break;
 		case OPT_FIX_MISTAKES: o->fix_mistakes = 1; break;
 		case OPT_FORCE: o->force = 1; break;
+		case OPT_FIX_DELEGATION: o->fix_delegation = 1; break;
+		case OPT_WAIT_INSYNC:
+			o->wait_insync = strtol(optarg, &end, 10);
+			if (*end || o->wait_insync <= 0 || o->wait_insync > 3600) {
+				zw_cmd_fail("--wait-insync: '%s' is not a number of seconds in 1..3600", optarg);
+				return -1;
+			}
+			break;
 		case OPT_PLAN_CHECKSUM: o->plan_checksum = optarg; break;
 		case OPT_VERIFY_TIMEOUT:
 			o->verify_timeout = strtod(optarg, &end);

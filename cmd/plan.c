@@ -168,6 +168,8 @@ static int run(struct zw_opts *o, int apply)
 		.root_hints = o->root_hints,
 		.plugin_dir = o->plugin_dir,
 		.verify_timeout = o->verify_timeout,
+		.fix_delegation = o->fix_delegation,
+		.wait_insync = o->wait_insync,
 		.selected = selected,
 	};
 	if ((rc = zw_run_plan(&run, ms, &ro, &err))) {

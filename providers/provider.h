@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define ZW_PROVIDER_ABI 1
+#define ZW_PROVIDER_ABI 2
 
 enum {
 	ZW_PROV_OK = 0,
@@ -209,6 +209,11 @@ struct zw_provider {
 	 * result says what happened. Returns 0 when every change was applied. */
 	int (*apply)(void *state, const char *zone_id, struct zw_prov_change *changes, size_t n,
 		     struct zw_prov_error *err);
+	/* Optional (ABI 2): point the registrar's delegation of `domain` at the zone's name
+	 * servers (Route 53 Domains UpdateDomainNameservers); `operation` gets the
+	 * registrar's operation id. Called only by apply, only when the user opts in. */
+	int (*fix_delegation)(void *state, const char *domain, const char *zone_id, char *operation,
+			      size_t opsz, struct zw_prov_error *err);
 };
 
 /* What a plugin (.so) exports. */

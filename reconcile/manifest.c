@@ -79,6 +79,7 @@ static const struct field route53_fields[] = {
 	{"region", F_STR, 0, NULL, NULL, 0, 0, NULL},
 	{"assumeRoleArn", F_STR, 0, NULL, NULL, 0, 0, NULL},
 	{"hostedZoneId", F_STR, 0, NULL, NULL, 0, 0, NULL},
+	{"waitInsync", F_INT, 0, NULL, NULL, 0, 3600, NULL},
 	{"accessKeyId", F_STR, 0, NULL, NULL, 0, 0,
 	 "use the AWS credential chain (AWS_ACCESS_KEY_ID, web identity, shared files)"},
 	{"secretAccessKey", F_STR, 0, NULL, NULL, 0, 0,

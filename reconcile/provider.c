@@ -551,6 +551,24 @@ int zw_conn_list(struct zw_conn *c, const char *zone_id, struct zw_zonestate *zs
 	return from_prov(c->p->list(c->state, zone_id, emit_rrset, &lc, &pe), c, &pe, err);
 }
 
+int zw_conn_fix_delegation(struct zw_conn *c, const char *domain, const char *zone_id, char *op, size_t opsz,
+			   struct zw_error *err)
+{
+	struct zw_prov_error pe = {0};
+	op[0] = '\0';
+	if (!c->p->fix_delegation)
+		return unsupported(c, "fixing the delegation at the registrar", err);
+	return from_prov(c->p->fix_delegation(c->state, domain, zone_id, op, opsz, &pe), c, &pe, err);
+}
+
+int zw_provider_has_option(const struct zw_provider *p, const char *name)
+{
+	for (size_t i = 0; p->options && p->options[i].name; i++)
+		if (strcmp(p->options[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
 /* A view of an engine rrset in the ABI's shape; the arrays live in `rd`. */
 static void view(struct zw_prov_rrset *out, struct zw_prov_rdata *rd, const struct zw_rrset *r)
 {

@@ -44,6 +44,12 @@ int zw_conn_nameservers(struct zw_conn *c, const char *zone_id, char ***ns, size
 			struct zw_error *err);
 int zw_conn_list(struct zw_conn *c, const char *zone_id, struct zw_zonestate *zs,
 		 struct zw_error *err);
+/* Ask the registrar to delegate `domain` to the zone's name servers (opt-in); the
+ * registrar's operation id in op. ZW_EUNSUPPORTED when the provider cannot. */
+int zw_conn_fix_delegation(struct zw_conn *c, const char *domain, const char *zone_id, char *op, size_t opsz,
+			   struct zw_error *err);
+/* Does the provider declare this setting? */
+int zw_provider_has_option(const struct zw_provider *p, const char *name);
 /* Apply a plan's changes; results[i] (caller's array of p->n) gets each change's
  * outcome and messages[i] its message (caller frees each). 0 when all applied. */
 int zw_conn_apply(struct zw_conn *c, const char *zone_id, const struct zw_plan *p,

@@ -25,7 +25,7 @@ struct conns {
 };
 
 static struct zw_conn *conn_for(struct conns *cs, const struct zw_registry *reg, const struct zw_provider_spec *spec,
-				const char **why)
+				const struct zw_run_opts *o, const char **why)
 {
 	for (size_t i = 0; i < cs->n; i++)
 		if (cs->spec[i] == spec) {
@@ -40,7 +40,19 @@ static struct zw_conn *conn_for(struct conns *cs, const struct zw_registry *reg,
 	size_t i = cs->n++;
 	cs->spec[i] = spec;
 	cs->conn[i] = NULL;
-	if (zw_conn_open_manifest(&cs->conn[i], reg, spec, &e)) {
+	const struct zw_provider *p = zw_registry_find(reg, spec->type);
+	/* --wait-insync becomes the provider's waitInsync setting, unless the manifest sets it */
+	struct zw_kv extra[65];
+	size_t n = 0;
+	char secs[32];
+	for (size_t k = 0; k < spec->nopts && k < 64; k++)
+		extra[n++] = spec->opts[k];
+	if (p && o && o->wait_insync > 0 && zw_provider_has_option(p, "waitInsync") && !zw_kv_get(spec, "waitInsync")) {
+		snprintf(secs, sizeof(secs), "%ld", o->wait_insync);
+		extra[n++] = (struct zw_kv){"waitInsync", secs, spec->loc};
+	}
+	int rc = p ? zw_conn_open(&cs->conn[i], reg, p, extra, n, &e) : zw_conn_open_manifest(&cs->conn[i], reg, spec, &e);
+	if (rc) {
 		char line[ZW_ERR_MSG_MAX + 512];
 		zw_error_format(line, sizeof(line), &e);
 		snprintf(cs->error[i], sizeof(cs->error[i]), "%s", line);
@@ -180,7 +192,7 @@ static int plan_batch(struct zw_run *run, const struct zw_manifests *ms, const s
 		struct zw_plan *p = &run->plans[run->n];
 		const struct zw_provider_spec *spec = zw_manifests_provider(ms, d->provider_ref);
 		const char *why = "";
-		struct zw_conn *c = spec ? conn_for(cs, reg, spec, &why) : NULL;
+		struct zw_conn *c = spec ? conn_for(cs, reg, spec, o, &why) : NULL;
 		struct zw_desired ds;
 		struct zw_zonestate zs;
 		char *zone_id = NULL;
@@ -366,6 +378,48 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static const struct zw_domain *domain_of(const struct zw_manifests *ms, const struct zw_plan *p)
+{
+	for (size_t k = 0; p->domain && k < ms->ndomains; k++)
+		if (ms->domains[k].domain && strcmp(ms->domains[k].domain, p->domain) == 0)
+			return &ms->domains[k];
+	return NULL;
+}
+
+/* The opt-in delegation fix of a gated plan (SPEC §8, route53): the provider asks the
+ * registrar to delegate the domain to the zone's name servers. Nothing is written to
+ * the zone in this run: the gate holds until the parent serves the new delegation. */
+static int fix_delegation(struct zw_run *run, const struct zw_manifests *ms, const struct zw_run_opts *o,
+			  struct zw_plan *p, struct zw_error *err)
+{
+	const struct zw_domain *d = domain_of(ms, p);
+	if (!d || !(d->fix_delegation || o->fix_delegation) || !p->zone_id)
+		return 0;
+	const char *why = "";
+	struct zw_conn *c = conn_for(&run->state->cs, run->state->reg, zw_manifests_provider(ms, d->provider_ref), o,
+				     &why);
+	struct zw_error e = {0};
+	char op[128];
+	int rc = c ? zw_conn_fix_delegation(c, d->domain, p->zone_id, op, sizeof(op), &e)
+		   : zw_error_set(&e, ZW_EINVAL, "%s", why);
+	if (rc == ZW_ENOMEM)
+		return zw_error_set(err, rc, "out of memory");
+	struct zw_finding *f =
+		rc ? zw_findings_add(&run->findings, "DL-01", -1,
+				     "the delegation fix for %s failed: %s", d->domain, e.msg)
+		   : zw_findings_add(&run->findings, "DL-01", -1,
+				     "asked the registrar to delegate %s to the provider's name servers (operation %s); "
+				     "zonewarden writes the records once the parent serves them", d->domain, op[0] ? op : "?");
+	if (!f || zw_findings_context(&run->findings, run->findings.n - 1, d->domain, p->zone, "NS", NULL,
+				      &d->domain_loc))
+		return zw_error_set(err, ZW_ENOMEM, "out of memory");
+	if (rc == 0)
+		f->sev = ZW_SEV_NOTICE;
+	else
+		run->apply_failed = 1;
+	return 0;
+}
+
 int zw_run_apply(struct zw_run *run, const struct zw_manifests *ms, const struct zw_run_opts *o,
 		 struct zw_error *err)
 {
@@ -380,7 +434,12 @@ int zw_run_apply(struct zw_run *run, const struct zw_manifests *ms, const struct
 			run->apply_failed = 1;
 			continue;
 		}
-		if (p->gated || p->n == 0)
+		if (p->gated) {
+			if ((rc = fix_delegation(run, ms, o, p, err)))
+				break;
+			continue;
+		}
+		if (p->n == 0)
 			continue;
 		if (p->refused) {
 			run->apply_failed = 1;
@@ -391,7 +450,7 @@ int zw_run_apply(struct zw_run *run, const struct zw_manifests *ms, const struct
 			if (ms->domains[k].domain && strcmp(ms->domains[k].domain, p->domain) == 0)
 				d = &ms->domains[k];
 		const char *why = "";
-		struct zw_conn *c = d ? conn_for(cs, reg, zw_manifests_provider(ms, d->provider_ref), &why) : NULL;
+		struct zw_conn *c = d ? conn_for(cs, reg, zw_manifests_provider(ms, d->provider_ref), o, &why) : NULL;
 		enum zw_prov_result *results = zw_calloc(p->n, sizeof(*results));
 		char **messages = zw_calloc(p->n, sizeof(*messages));
 		struct zw_error e = {0};

@@ -21,6 +21,8 @@ struct zw_run_opts {
 	const char *plugin_dir;
 	double verify_timeout;     /* seconds */
 	unsigned dns_timeout_ms;   /* per query; 0: the transport's default */
+	int fix_delegation;        /* --fix-delegation: apply asks the registrar (Route 53 Domains) */
+	long wait_insync;          /* --wait-insync SECONDS for providers that offer it; 0: no */
 	/* only these domains (indices into ms->domains are kept when selected[i]); NULL: all */
 	const unsigned char *selected;
 };
@@ -41,7 +43,9 @@ struct zw_run {
  * plan with its error (the other domains are still planned). 0 or ZW_ENOMEM. */
 int zw_run_plan(struct zw_run *out, const struct zw_manifests *ms, const struct zw_run_opts *o,
 		struct zw_error *err);
-/* Apply the plans that are not gated, refused or failed, then verify. */
+/* Apply the plans that are not gated, refused or failed, then verify. A plan gated by
+ * the delegation, whose MailDomain says fixDelegation (or --fix-delegation), asks the
+ * provider to fix the delegation at the registrar instead (a finding says the outcome). */
 int zw_run_apply(struct zw_run *run, const struct zw_manifests *ms, const struct zw_run_opts *o,
 		 struct zw_error *err);
 void zw_run_free(struct zw_run *run);

@@ -19,7 +19,8 @@
  * registered with the core's redaction before any request and never written anywhere.
  * Endpoints: AWS_ENDPOINT_URL_ROUTE_53, AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL.
  *
- * Waiting for INSYNC is optional: $ZONEWARDEN_ROUTE53_WAIT_INSYNC (seconds, 0 or unset:
+ * Waiting for INSYNC is optional: the waitInsync setting (--wait-insync), else
+ * $ZONEWARDEN_ROUTE53_WAIT_INSYNC (seconds, 0 or unset:
  * no wait) makes apply poll GetChange every $ZONEWARDEN_ROUTE53_INSYNC_INTERVAL seconds
  * (10) after each batch whose ChangeInfo is still PENDING, until INSYNC or the time is up
  * (a warning, not a failure). The environment is the interim switch until the ABI
@@ -38,8 +39,8 @@
  *
  * Opt-in delegation fix (r53_fix_delegation): Route 53 Domains UpdateDomainNameservers
  * (JSON 1.1, SigV4 service route53domains, X-Amz-Target signed) sets the registration's
- * name servers to the hosted zone's DelegationSet. Nothing calls it yet: the provider
- * ABI has no operation for it (see r53.h).
+ * name servers to the hosted zone's DelegationSet: the ABI's fix_delegation, called by
+ * apply when the MailDomain says fixDelegation: true or --fix-delegation is given.
  *
  * Owns: its state (struct r53), freed in r53_close. One state serves one thread at a
  * time (the name-server cache, the credentials and their renewal live in it).
@@ -92,6 +93,7 @@ static const struct zw_prov_option r53_options[] = {
 	{"region", ZW_POPT_STRING, NULL, 0, 0, 0},
 	{"assumeRoleArn", ZW_POPT_STRING, NULL, 0, 0, 0},
 	{"hostedZoneId", ZW_POPT_STRING, NULL, 0, 0, 0},
+	{"waitInsync", ZW_POPT_INT, NULL, 0, 3600, 0}, /* seconds; also --wait-insync */
 	{NULL, ZW_POPT_STRING, NULL, 0, 0, 0},
 };
 
@@ -505,7 +507,8 @@ static int r53_open(void **state, const struct zw_prov_host *host, const struct 
 	}
 	if (env("ZW_R53_CAPTURE_DIR"))
 		snprintf(r->capture, sizeof(r->capture), "%s", env("ZW_R53_CAPTURE_DIR"));
-	r->wait_insync = env("ZONEWARDEN_ROUTE53_WAIT_INSYNC")
+	r->wait_insync = s->get(s, "waitInsync")              ? strtol(s->get(s, "waitInsync"), NULL, 10)
+			 : env("ZONEWARDEN_ROUTE53_WAIT_INSYNC")
 				 ? strtol(env("ZONEWARDEN_ROUTE53_WAIT_INSYNC"), NULL, 10)
 				 : 0;
 	r->insync_interval = env("ZONEWARDEN_ROUTE53_INSYNC_INTERVAL")
@@ -1219,4 +1222,5 @@ const struct zw_provider zw_provider_route53 = {
 	.nameservers = r53_nameservers,
 	.list = r53_list,
 	.apply = r53_apply,
+	.fix_delegation = r53_fix_delegation,
 };

@@ -55,7 +55,7 @@ static void load_expect(const char *so, int rc, const char *msg_part)
 static void refuses_bad_plugins(void **state)
 {
 	(void)state;
-	load_expect("wrong_abi.so", ZW_EINVAL, "provider ABI version 2, zonewarden speaks 1");
+	load_expect("wrong_abi.so", ZW_EINVAL, "provider ABI version 3, zonewarden speaks 2");
 	load_expect("dup_rfc2136.so", ZW_EINVAL, "a provider named 'rfc2136' is already loaded (built in)");
 	load_expect("no_entry.so", ZW_EINVAL, "no zw_provider_entry symbol: not a zonewarden provider");
 	struct zw_registry *reg = NULL;
