@@ -268,132 +268,186 @@ static cJSON *json_values(const struct zw_rrset *r)
 	return o;
 }
 
-static void json_plans(cJSON *root, const struct zw_report *r)
+/* One plan as a JSON object (NULL when out of memory). */
+static cJSON *json_plan(const struct zw_report *r, const struct zw_plan *p)
 {
-	cJSON *plans = cJSON_AddArrayToObject(root, "plans");
-	add_str(root, "checksum", r->checksum);
-	for (size_t i = 0; plans && i < r->nplans; i++) {
-		const struct zw_plan *p = &r->plans[i];
-		cJSON *o = cJSON_CreateObject();
-		if (!o)
-			return;
-		cJSON_AddItemToArray(plans, o);
-		add_str(o, "domain", p->domain);
-		add_str(o, "zone", p->zone);
-		add_str(o, "provider", p->provider);
-		cJSON_AddBoolToObject(o, "gated", p->gated);
-		cJSON_AddBoolToObject(o, "refused", p->refused);
-		add_str(o, "refusal", p->refused ? p->refusal : NULL);
-		add_str(o, "error", p->error);
-		cJSON_AddNumberToObject(o, "zone_records", (double)p->zone_records);
-		cJSON_AddNumberToObject(o, "touched", (double)p->touched);
-		cJSON *list = cJSON_AddArrayToObject(o, "changes");
-		for (size_t k = 0; list && k < p->n; k++) {
-			const struct zw_change *c = &p->v[k];
-			cJSON *co = cJSON_CreateObject();
-			if (!co)
-				return;
-			cJSON_AddItemToArray(list, co);
-			cJSON_AddStringToObject(co, "op", zw_op_name(c->op));
-			cJSON_AddStringToObject(co, "name", change_id(c)->name);
-			cJSON_AddStringToObject(co, "type", type_str(change_id(c)->type));
-			cJSON_AddItemToObject(co, "before", json_values(&c->before));
-			cJSON_AddItemToObject(co, "after", c->op == ZW_OP_DELETE ? cJSON_CreateNull() : json_values(&c->after));
-			add_str(co, "reasons", c->reasons[0] ? c->reasons : NULL);
-			cJSON_AddBoolToObject(co, "mistake", c->mistake);
-			cJSON_AddBoolToObject(co, "ownership_record", c->bookkeeping);
-			if (c->loc.file)
-				cJSON_AddItemToObject(co, "manifest", json_loc(c->loc.file, c->loc.line, c->loc.col));
-			if (r->applied) {
-				cJSON_AddStringToObject(co, "result", result_str(c));
-				add_str(co, "message", c->message);
-				if (c->servers >= 0) {
-					cJSON_AddNumberToObject(co, "visible", c->visible);
-					cJSON_AddNumberToObject(co, "servers", c->servers);
-				}
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	add_str(o, "domain", p->domain);
+	add_str(o, "zone", p->zone);
+	add_str(o, "provider", p->provider);
+	cJSON_AddBoolToObject(o, "gated", p->gated);
+	cJSON_AddBoolToObject(o, "refused", p->refused);
+	add_str(o, "refusal", p->refused ? p->refusal : NULL);
+	add_str(o, "error", p->error);
+	cJSON_AddNumberToObject(o, "zone_records", (double)p->zone_records);
+	cJSON_AddNumberToObject(o, "touched", (double)p->touched);
+	cJSON *list = cJSON_AddArrayToObject(o, "changes");
+	for (size_t k = 0; list && k < p->n; k++) {
+		const struct zw_change *c = &p->v[k];
+		cJSON *co = cJSON_CreateObject();
+		if (!co) {
+			cJSON_Delete(o);
+			return NULL;
+		}
+		cJSON_AddItemToArray(list, co);
+		cJSON_AddStringToObject(co, "op", zw_op_name(c->op));
+		cJSON_AddStringToObject(co, "name", change_id(c)->name);
+		cJSON_AddStringToObject(co, "type", type_str(change_id(c)->type));
+		cJSON_AddItemToObject(co, "before", json_values(&c->before));
+		cJSON_AddItemToObject(co, "after", c->op == ZW_OP_DELETE ? cJSON_CreateNull() : json_values(&c->after));
+		add_str(co, "reasons", c->reasons[0] ? c->reasons : NULL);
+		cJSON_AddBoolToObject(co, "mistake", c->mistake);
+		cJSON_AddBoolToObject(co, "ownership_record", c->bookkeeping);
+		if (c->loc.file)
+			cJSON_AddItemToObject(co, "manifest", json_loc(c->loc.file, c->loc.line, c->loc.col));
+		if (r->applied) {
+			cJSON_AddStringToObject(co, "result", result_str(c));
+			add_str(co, "message", c->message);
+			if (c->servers >= 0) {
+				cJSON_AddNumberToObject(co, "visible", c->visible);
+				cJSON_AddNumberToObject(co, "servers", c->servers);
 			}
 		}
 	}
+	return o;
+}
+
+/*
+ * The report is written member by member, and each array item as soon as it is built,
+ * one per line: memory stays bounded by one item, not by the whole document (10 000
+ * domains and their plans are several megabytes of JSON).
+ */
+struct jw {
+	FILE *out;
+	int members; /* top-level members written */
+	int items;   /* items written in the open array */
+	int rc;
+};
+
+static void jw_value(struct jw *w, cJSON *v)
+{
+	char *s = v ? cJSON_PrintUnformatted(v) : NULL;
+	cJSON_Delete(v);
+	if (!s) {
+		w->rc = ZW_ENOMEM;
+		fputs("null", w->out);
+		return;
+	}
+	fputs(s, w->out);
+	cJSON_free(s);
+}
+
+static void jw_member(struct jw *w, const char *key, cJSON *v)
+{
+	fprintf(w->out, "%s\"%s\": ", w->members++ ? ",\n" : "{\n", key);
+	jw_value(w, v);
+}
+
+static void jw_array(struct jw *w, const char *key)
+{
+	fprintf(w->out, "%s\"%s\": [", w->members++ ? ",\n" : "{\n", key);
+	w->items = 0;
+}
+
+static void jw_item(struct jw *w, cJSON *v)
+{
+	fputs(w->items++ ? ",\n  " : "\n  ", w->out);
+	jw_value(w, v);
+}
+
+static void jw_end_array(struct jw *w)
+{
+	fputs(w->items ? "\n]" : "]", w->out);
+}
+
+static cJSON *json_finding(const struct zw_finding *f)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "id", f->cls->id);
+	cJSON_AddStringToObject(o, "code", f->cls->code);
+	cJSON_AddStringToObject(o, "severity", zw_severity_name(f->sev));
+	add_str(o, "domain", f->domain);
+	add_str(o, "name", f->name);
+	add_str(o, "type", f->type);
+	add_str(o, "servers", f->servers);
+	add_str(o, "observed", f->observed);
+	add_str(o, "expected", f->expected);
+	add_str(o, "message", f->message);
+	add_str(o, "ref", f->cls->ref);
+	add_str(o, "fix", f->fix);
+	if (f->offset >= 0)
+		cJSON_AddNumberToObject(o, "offset", (double)f->offset);
+	else
+		cJSON_AddNullToObject(o, "offset");
+	if (f->loc.file)
+		cJSON_AddItemToObject(o, "manifest", json_loc(f->loc.file, f->loc.line, f->loc.col));
+	else
+		cJSON_AddNullToObject(o, "manifest");
+	return o;
+}
+
+static cJSON *json_error(const struct zw_error *e)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	if (e->file[0] && e->line)
+		cJSON_AddItemToObject(o, "location", json_loc(e->file, e->line, e->col));
+	else if (e->file[0])
+		cJSON_AddStringToObject(o, "file", e->file);
+	add_str(o, "path", e->path[0] ? e->path : NULL);
+	cJSON_AddStringToObject(o, "message", e->msg);
+	return o;
 }
 
 static int render_json(FILE *out, const struct zw_report *r)
 {
 	const struct zw_findings *fs = r->findings;
-	cJSON *root = cJSON_CreateObject();
-	if (!root)
-		return ZW_ENOMEM;
-	cJSON_AddStringToObject(root, "schema", ZW_JSON_SCHEMA);
-	cJSON_AddStringToObject(root, "command", r->command);
+	struct jw w = {out, 0, 0, 0};
 	size_t c[5];
+	jw_member(&w, "schema", cJSON_CreateString(ZW_JSON_SCHEMA));
+	jw_member(&w, "command", cJSON_CreateString(r->command));
 	count(fs, NULL, c);
-	cJSON *summary = cJSON_AddObjectToObject(root, "summary");
+	cJSON *summary = cJSON_CreateObject();
 	if (summary) {
 		cJSON_AddNumberToObject(summary, "domains", (double)r->ndomains);
 		cJSON_AddNumberToObject(summary, "findings", (double)fs->n);
 		cJSON_AddNumberToObject(summary, "errors", (double)r->nerrors);
 		cJSON_AddItemToObject(summary, "level_counts", json_counts(c));
 	}
-	cJSON *domains = cJSON_AddArrayToObject(root, "domains");
-	for (size_t i = 0; domains && i < r->ndomains; i++) {
+	jw_member(&w, "summary", summary);
+	jw_array(&w, "domains");
+	for (size_t i = 0; i < r->ndomains; i++) {
 		cJSON *d = cJSON_CreateObject();
-		if (!d)
-			break;
-		cJSON_AddStringToObject(d, "domain", r->domains[i]);
-		count(fs, r->domains[i], c);
-		cJSON_AddItemToObject(d, "level_counts", json_counts(c));
-		cJSON_AddItemToArray(domains, d);
+		if (d) {
+			cJSON_AddStringToObject(d, "domain", r->domains[i]);
+			count(fs, r->domains[i], c);
+			cJSON_AddItemToObject(d, "level_counts", json_counts(c));
+		}
+		jw_item(&w, d);
 	}
-	cJSON *list = cJSON_AddArrayToObject(root, "findings");
-	for (size_t i = 0; list && i < fs->n; i++) {
-		const struct zw_finding *f = &fs->v[i];
-		cJSON *o = cJSON_CreateObject();
-		if (!o)
-			break;
-		cJSON_AddStringToObject(o, "id", f->cls->id);
-		cJSON_AddStringToObject(o, "code", f->cls->code);
-		cJSON_AddStringToObject(o, "severity", zw_severity_name(f->sev));
-		add_str(o, "domain", f->domain);
-		add_str(o, "name", f->name);
-		add_str(o, "type", f->type);
-		add_str(o, "servers", f->servers);
-		add_str(o, "observed", f->observed);
-		add_str(o, "expected", f->expected);
-		add_str(o, "message", f->message);
-		add_str(o, "ref", f->cls->ref);
-		add_str(o, "fix", f->fix);
-		if (f->offset >= 0)
-			cJSON_AddNumberToObject(o, "offset", (double)f->offset);
-		else
-			cJSON_AddNullToObject(o, "offset");
-		if (f->loc.file)
-			cJSON_AddItemToObject(o, "manifest", json_loc(f->loc.file, f->loc.line, f->loc.col));
-		else
-			cJSON_AddNullToObject(o, "manifest");
-		cJSON_AddItemToArray(list, o);
+	jw_end_array(&w);
+	jw_array(&w, "findings");
+	for (size_t i = 0; i < fs->n; i++)
+		jw_item(&w, json_finding(&fs->v[i]));
+	jw_end_array(&w);
+	jw_array(&w, "errors");
+	for (size_t i = 0; i < r->nerrors; i++)
+		jw_item(&w, json_error(&r->errors[i]));
+	jw_end_array(&w);
+	if (r->plans) {
+		jw_array(&w, "plans");
+		for (size_t i = 0; i < r->nplans; i++)
+			jw_item(&w, json_plan(r, &r->plans[i]));
+		jw_end_array(&w);
+		jw_member(&w, "checksum", r->checksum ? cJSON_CreateString(r->checksum) : cJSON_CreateNull());
 	}
-	cJSON *errs = cJSON_AddArrayToObject(root, "errors");
-	for (size_t i = 0; errs && i < r->nerrors; i++) {
-		const struct zw_error *e = &r->errors[i];
-		cJSON *o = cJSON_CreateObject();
-		if (!o)
-			break;
-		if (e->file[0] && e->line)
-			cJSON_AddItemToObject(o, "location", json_loc(e->file, e->line, e->col));
-		else if (e->file[0])
-			cJSON_AddStringToObject(o, "file", e->file);
-		add_str(o, "path", e->path[0] ? e->path : NULL);
-		cJSON_AddStringToObject(o, "message", e->msg);
-		cJSON_AddItemToArray(errs, o);
-	}
-	if (r->plans)
-		json_plans(root, r);
-	char *s = cJSON_Print(root);
-	cJSON_Delete(root);
-	if (!s)
-		return ZW_ENOMEM;
-	fprintf(out, "%s\n", s);
-	cJSON_free(s);
-	return 0;
+	fputs("\n}\n", out);
+	return w.rc;
 }
 
 /* ---- markdown ------------------------------------------------------------------------- */
