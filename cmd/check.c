@@ -15,7 +15,6 @@
 #include "reconcile/alloc.h"
 #include "reconcile/check.h"
 #include "reconcile/manifest.h"
-#include "reconcile/values.h"
 
 #define PROGRESS_MIN_DOMAINS 20
 
@@ -59,15 +58,8 @@ int zw_cmd_check(struct zw_opts *o)
 		return ZW_EXIT_FAILED;
 	}
 	if (o->nargs) {
-		int rc = zw_manifests_load(&ms, (const char *const *)o->args, (size_t)o->nargs, &err);
-		if (rc == ZW_ENOMEM) {
-			zw_cmd_fail("%s", err.msg);
+		if (zw_cmd_load_manifests(&ms, o))
 			return ZW_EXIT_FAILED;
-		}
-		if (rc == 0 && zw_values_check_all(ms, &err) == ZW_ENOMEM) {
-			zw_cmd_fail("%s", err.msg);
-			goto out;
-		}
 		if (ms->nerrors) {
 			zw_cmd_print_input_errors(ms);
 			if (o->format != ZW_OUT_TEXT) {

@@ -49,6 +49,9 @@ struct zw_command {
 /* Exit code for a finished report: 2 when a finding is at or above --fail-on. */
 int zw_cmd_exit_for(const struct zw_findings *fs, const struct zw_opts *o);
 struct zw_manifests;
+/* Load the manifests named by o->args and check every value (SPEC §3). 0 with *out set
+ * (its errors list may hold input errors), or -1 after a one-line reason (out of memory). */
+int zw_cmd_load_manifests(struct zw_manifests **out, const struct zw_opts *o);
 /* The manifests' input errors on stderr, one `file:line:col: path: message` line each. */
 void zw_cmd_print_input_errors(const struct zw_manifests *ms);
 /* Print one line "zonewarden: <msg>" on stderr. */

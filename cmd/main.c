@@ -16,6 +16,7 @@
 #include "cmd/cmd.h"
 #include "reconcile/alloc.h"
 #include "reconcile/manifest.h"
+#include "reconcile/values.h"
 
 static const struct zw_command commands[] = {
 	{"validate", "PATH...", "offline: schema and record syntax of manifests, no network",
@@ -76,6 +77,21 @@ void zw_cmd_fail(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+int zw_cmd_load_manifests(struct zw_manifests **out, const struct zw_opts *o)
+{
+	struct zw_error err = {0};
+	int rc = zw_manifests_load(out, (const char *const *)o->args, (size_t)o->nargs, &err);
+	if (rc == 0 && zw_values_check_all(*out, &err) == ZW_ENOMEM)
+		rc = ZW_ENOMEM;
+	if (rc == ZW_ENOMEM) {
+		zw_cmd_fail("%s", err.msg);
+		zw_manifests_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 void zw_cmd_print_input_errors(const struct zw_manifests *ms)

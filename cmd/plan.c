@@ -17,7 +17,6 @@
 #include "reconcile/check.h"
 #include "reconcile/manifest.h"
 #include "reconcile/reconcile.h"
-#include "reconcile/values.h"
 
 /* The files git says changed since `ref` (committed or not), as real paths. */
 static int changed_files(char ***out, size_t *n, const char *ref)
@@ -130,11 +129,8 @@ static int run(struct zw_opts *o, int apply)
 		zw_cmd_fail("%s: give at least one manifest file or directory", name);
 		return ZW_EXIT_FAILED;
 	}
-	rc = zw_manifests_load(&ms, (const char *const *)o->args, (size_t)o->nargs, &err);
-	if (rc == ZW_ENOMEM || (rc == 0 && zw_values_check_all(ms, &err) == ZW_ENOMEM)) {
-		zw_cmd_fail("%s", err.msg);
+	if (zw_cmd_load_manifests(&ms, o))
 		goto out;
-	}
 	if (ms->nerrors) {
 		zw_cmd_print_input_errors(ms);
 		zw_cmd_fail("%s: the manifests are invalid; nothing was planned", name);

@@ -11,7 +11,6 @@
 #include "reconcile/alloc.h"
 #include "reconcile/desired.h"
 #include "reconcile/manifest.h"
-#include "reconcile/values.h"
 
 int zw_cmd_version(struct zw_opts *o)
 {
@@ -23,7 +22,6 @@ int zw_cmd_version(struct zw_opts *o)
 int zw_cmd_validate(struct zw_opts *o)
 {
 	struct zw_manifests *ms = NULL;
-	struct zw_error err = {0};
 	const char **domains = NULL;
 	int exit_code = ZW_EXIT_FAILED;
 
@@ -31,15 +29,8 @@ int zw_cmd_validate(struct zw_opts *o)
 		zw_cmd_fail("validate: give at least one manifest file or directory");
 		return ZW_EXIT_FAILED;
 	}
-	int rc = zw_manifests_load(&ms, (const char *const *)o->args, (size_t)o->nargs, &err);
-	if (rc == ZW_ENOMEM) {
-		zw_cmd_fail("%s", err.msg);
+	if (zw_cmd_load_manifests(&ms, o))
 		return ZW_EXIT_FAILED;
-	}
-	if (rc == 0 && zw_values_check_all(ms, &err) == ZW_ENOMEM) {
-		zw_cmd_fail("%s", err.msg);
-		goto out;
-	}
 	zw_cmd_print_input_errors(ms);
 	if (ms->ndomains && !(domains = zw_calloc(ms->ndomains, sizeof(*domains)))) {
 		zw_cmd_fail("out of memory");

@@ -445,10 +445,7 @@ int zw_run_apply(struct zw_run *run, const struct zw_manifests *ms, const struct
 			run->apply_failed = 1;
 			continue;
 		}
-		const struct zw_domain *d = NULL;
-		for (size_t k = 0; k < ms->ndomains && !d; k++)
-			if (ms->domains[k].domain && strcmp(ms->domains[k].domain, p->domain) == 0)
-				d = &ms->domains[k];
+		const struct zw_domain *d = domain_of(ms, p);
 		const char *why = "";
 		struct zw_conn *c = d ? conn_for(cs, reg, zw_manifests_provider(ms, d->provider_ref), o, &why) : NULL;
 		enum zw_prov_result *results = zw_calloc(p->n, sizeof(*results));
