@@ -14,7 +14,7 @@
 
 #include "cmd/cmd.h"
 #include "reconcile/alloc.h"
-#include "reconcile/check.h"
+#include "reconcile/cycle.h"
 #include "reconcile/manifest.h"
 #include "reconcile/reconcile.h"
 
@@ -78,53 +78,18 @@ static int file_in(const char *file, char **v, size_t n)
 	return 0;
 }
 
-/* Is there a finding of this class about this name already? */
-static int known(const struct zw_findings *fs, const struct zw_finding *f)
-{
-	for (size_t i = 0; i < fs->n; i++)
-		if (fs->v[i].cls == f->cls && fs->v[i].name && f->name && strcmp(fs->v[i].name, f->name) == 0)
-			return 1;
-	return 0;
-}
-
-/* Move every finding of `from` to the end of `to`, but one that `to` already has (the
- * plan's note about a doubled apex left in place repeats the live check's NM-01). */
-static int move_findings(struct zw_findings *to, struct zw_findings *from)
-{
-	for (size_t i = 0; i < from->n; i++) {
-		if (known(to, &from->v[i])) {
-			zw_finding_clear(&from->v[i]);
-			continue;
-		}
-		if (to->n == to->cap) {
-			size_t cap = to->cap ? to->cap * 2 : 16;
-			struct zw_finding *v = zw_realloc(to->v, cap * sizeof(*v));
-			if (!v)
-				return ZW_ENOMEM;
-			to->v = v;
-			to->cap = cap;
-		}
-		to->v[to->n++] = from->v[i];
-	}
-	zw_free(from->v);
-	memset(from, 0, sizeof(*from));
-	return 0;
-}
-
 static int run(struct zw_opts *o, int apply)
 {
 	const char *name = apply ? "apply" : "plan";
 	struct zw_manifests *ms = NULL;
 	struct zw_error err = {0};
-	struct zw_run run;
+	struct zw_cycle cy;
 	unsigned char *selected = NULL;
 	char **changed = NULL;
 	size_t nchanged = 0;
-	const char **domains = NULL;
-	struct zw_check_target *targets = NULL;
-	int exit_code = ZW_EXIT_FAILED, rc;
+	int exit_code = ZW_EXIT_FAILED;
 
-	memset(&run, 0, sizeof(run));
+	memset(&cy, 0, sizeof(cy));
 	if (o->nargs == 0) {
 		zw_cmd_fail("%s: give at least one manifest file or directory", name);
 		return ZW_EXIT_FAILED;
@@ -139,117 +104,69 @@ static int run(struct zw_opts *o, int apply)
 	if (o->changed_since) {
 		if (changed_files(&changed, &nchanged, o->changed_since))
 			goto out;
-		if (!(selected = zw_calloc(ms->ndomains + 1, 1)))
-			goto oom;
+		if (!(selected = zw_calloc(ms->ndomains + 1, 1))) {
+			zw_cmd_fail("out of memory");
+			goto out;
+		}
 		for (size_t i = 0; i < ms->ndomains; i++)
 			selected[i] = file_in(ms->domains[i].loc.file, changed, nchanged);
-		/* the value findings of domains not planned are not this run's business */
-		size_t w = 0;
-		for (size_t i = 0; i < ms->findings.n; i++) {
-			int keep = 0;
-			for (size_t k = 0; k < ms->ndomains && !keep; k++)
-				keep = selected[k] && ms->findings.v[i].domain && ms->domains[k].domain &&
-				       strcmp(ms->findings.v[i].domain, ms->domains[k].domain) == 0;
-			if (keep)
-				ms->findings.v[w++] = ms->findings.v[i];
-			else
-				zw_finding_clear(&ms->findings.v[i]);
-		}
-		ms->findings.n = w;
 	}
 
-	struct zw_run_opts ro = {
-		.fix_mistakes = o->fix_mistakes,
-		.force = o->force,
-		.root_hints = o->root_hints,
-		.plugin_dir = o->plugin_dir,
-		.verify_timeout = o->verify_timeout,
-		.fix_delegation = o->fix_delegation,
-		.wait_insync = o->wait_insync,
-		.selected = selected,
+	struct zw_cycle_opts co = {
+		.run =
+			{
+				.fix_mistakes = o->fix_mistakes,
+				.force = o->force,
+				.root_hints = o->root_hints,
+				.plugin_dir = o->plugin_dir,
+				.verify_timeout = o->verify_timeout,
+				.fix_delegation = o->fix_delegation,
+				.wait_insync = o->wait_insync,
+				.selected = selected,
+			},
+		.check = {.root_hints = o->root_hints, .timeout = o->timeout},
+		.apply = apply,
+		.plan_checksum = o->plan_checksum,
 	};
-	if ((rc = zw_run_plan(&run, ms, &ro, &err))) {
+	if (zw_cycle_run(&cy, ms, &co, &err)) {
 		zw_cmd_fail("%s", err.msg);
 		goto out;
 	}
-	if (apply && o->plan_checksum && strcmp(o->plan_checksum, run.checksum) != 0) {
-		zw_cmd_fail("apply: the plan changed since it was reviewed (checksum %s, now %s); nothing was applied",
-			    o->plan_checksum, run.checksum);
-		goto out;
-	}
-	if (apply && (rc = zw_run_apply(&run, ms, &ro, &err))) {
-		zw_cmd_fail("%s", err.msg);
-		goto out;
-	}
-	/* the live diagnosis of the same domains, after any apply: what remains */
-	if (!(targets = zw_calloc(ms->ndomains + 1, sizeof(*targets))) ||
-	    !(domains = zw_calloc(ms->ndomains + 1, sizeof(*domains))))
-		goto oom;
-	size_t nt = 0;
-	for (size_t i = 0; i < ms->ndomains; i++) {
-		if (selected && !selected[i])
-			continue;
-		targets[nt].domain = ms->domains[i].domain;
-		targets[nt].spec = &ms->domains[i];
-		domains[nt++] = ms->domains[i].domain;
-	}
-	struct zw_check_opts co = {.root_hints = o->root_hints, .timeout = o->timeout};
-	struct zw_check_stats st = {0};
-	struct zw_findings live = {0};
-	rc = zw_check_run(&live, &st, targets, nt, &co, &err);
-	if (rc == 0)
-		rc = move_findings(&ms->findings, &live);
-	zw_findings_free(&live);
-	if (rc) {
-		zw_cmd_fail("%s", err.msg);
-		goto out;
-	}
-
-	if (move_findings(&ms->findings, &run.findings))
-		goto oom;
-	zw_findings_sort(&ms->findings);
+	zw_findings_sort(&cy.findings);
 	struct zw_report report = {
 		.command = name,
-		.domains = domains,
-		.ndomains = nt,
-		.findings = &ms->findings,
-		.plans = run.plans,
-		.nplans = run.n,
-		.checksum = run.checksum,
+		.domains = cy.domains,
+		.ndomains = cy.ndomains,
+		.findings = &cy.findings,
+		.plans = cy.run.plans,
+		.nplans = cy.run.n,
+		.checksum = cy.run.checksum,
 		.applied = apply,
 	};
 	zw_render(stdout, o->format, &report, o->color);
 
 	int failed = 0;
-	size_t changes = 0;
-	for (size_t i = 0; i < run.n; i++) {
-		failed |= run.plans[i].error != NULL || (apply && run.plans[i].refused);
-		if (!run.plans[i].gated)
-			changes += run.plans[i].n;
-	}
-	if (failed || (apply && run.apply_failed)) {
-		for (size_t i = 0; i < run.n; i++)
-			if (run.plans[i].error)
-				zw_cmd_fail("%s: %s", run.plans[i].domain, run.plans[i].error);
-			else if (apply && run.plans[i].refused)
-				zw_cmd_fail("%s: %s (use --force after review)", run.plans[i].domain, run.plans[i].refusal);
+	for (size_t i = 0; i < cy.run.n; i++)
+		failed |= cy.run.plans[i].error != NULL || (apply && cy.run.plans[i].refused);
+	if (failed || (apply && cy.run.apply_failed)) {
+		for (size_t i = 0; i < cy.run.n; i++)
+			if (cy.run.plans[i].error)
+				zw_cmd_fail("%s: %s", cy.run.plans[i].domain, cy.run.plans[i].error);
+			else if (apply && cy.run.plans[i].refused)
+				zw_cmd_fail("%s: %s (use --force after review)", cy.run.plans[i].domain,
+					    cy.run.plans[i].refusal);
 		exit_code = ZW_EXIT_FAILED;
 	} else if (apply) {
-		exit_code = run.verify_timed_out ? ZW_EXIT_PENDING : zw_cmd_exit_for(&ms->findings, o);
+		exit_code = cy.run.verify_timed_out ? ZW_EXIT_PENDING : zw_cmd_exit_for(&cy.findings, o);
 	} else {
-		exit_code = changes ? ZW_EXIT_PENDING : zw_cmd_exit_for(&ms->findings, o);
+		exit_code = cy.changes ? ZW_EXIT_PENDING : zw_cmd_exit_for(&cy.findings, o);
 	}
-	goto out;
-oom:
-	zw_cmd_fail("out of memory");
 out:
-	zw_run_free(&run);
+	zw_cycle_free(&cy);
 	for (size_t i = 0; i < nchanged; i++)
 		zw_free(changed[i]);
 	zw_free(changed);
 	zw_free(selected);
-	zw_free(targets);
-	zw_free(domains);
 	zw_manifests_free(ms);
 	return exit_code;
 }

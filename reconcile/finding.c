@@ -214,3 +214,64 @@ void zw_findings_free(struct zw_findings *fs)
 	fs->v = NULL;
 	fs->n = fs->cap = 0;
 }
+
+static int reserve(struct zw_findings *fs, size_t more)
+{
+	if (fs->n + more <= fs->cap)
+		return 0;
+	size_t cap = fs->cap ? fs->cap : 16;
+	while (cap < fs->n + more)
+		cap *= 2;
+	struct zw_finding *v = zw_realloc(fs->v, cap * sizeof(*v));
+	if (!v)
+		return ZW_ENOMEM;
+	fs->v = v;
+	fs->cap = cap;
+	return 0;
+}
+
+static int same(const struct zw_finding *a, const struct zw_finding *b)
+{
+	return a->cls == b->cls && a->name && b->name && strcmp(a->name, b->name) == 0;
+}
+
+int zw_findings_merge(struct zw_findings *to, struct zw_findings *from)
+{
+	if (reserve(to, from->n))
+		return ZW_ENOMEM;
+	size_t had = to->n;
+	for (size_t i = 0; i < from->n; i++) {
+		int dup = 0;
+		for (size_t k = 0; k < had && !dup; k++)
+			dup = same(&to->v[k], &from->v[i]);
+		if (dup)
+			zw_finding_clear(&from->v[i]);
+		else
+			to->v[to->n++] = from->v[i];
+	}
+	zw_free(from->v);
+	memset(from, 0, sizeof(*from));
+	return 0;
+}
+
+int zw_findings_copy(struct zw_findings *to, const struct zw_findings *from, const char *domain)
+{
+	static const enum zw_finding_field fields[] = {ZW_F_DOMAIN, ZW_F_NAME, ZW_F_TYPE, ZW_F_SERVERS,
+						       ZW_F_OBSERVED, ZW_F_EXPECTED, ZW_F_MESSAGE, ZW_F_FIX};
+	for (size_t i = 0; i < from->n; i++) {
+		const struct zw_finding *f = &from->v[i];
+		if (domain && (!f->domain || strcmp(f->domain, domain) != 0))
+			continue;
+		if (reserve(to, 1))
+			return ZW_ENOMEM;
+		struct zw_finding *c = &to->v[to->n];
+		*c = (struct zw_finding){.cls = f->cls, .sev = f->sev, .offset = f->offset, .loc = f->loc};
+		to->n++;
+		for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
+			char **src = field_ptr((struct zw_finding *)f, fields[k]);
+			if (*src && zw_finding_set(c, fields[k], *src))
+				return ZW_ENOMEM;
+		}
+	}
+	return 0;
+}

@@ -99,6 +99,12 @@ int zw_findings_has(const struct zw_findings *fs, size_t from, const char *id);
 int zw_findings_max(const struct zw_findings *fs);
 /* Stable sort: domain, then severity (high first), then id, name. */
 void zw_findings_sort(struct zw_findings *fs);
+/* Move every finding of `from` to the end of `to`, except one `to` already holds (same
+ * class and owner name); `from` is left empty. 0 or ZW_ENOMEM. */
+int zw_findings_merge(struct zw_findings *to, struct zw_findings *from);
+/* Append deep copies of the findings of `from` about `domain` (NULL: all) to `to`. The
+ * manifest locations are shared (they point into the manifests' file names). */
+int zw_findings_copy(struct zw_findings *to, const struct zw_findings *from, const char *domain);
 /* Free one finding's strings (the finding itself belongs to its list). */
 void zw_finding_clear(struct zw_finding *f);
 void zw_findings_free(struct zw_findings *fs);
