@@ -15,7 +15,9 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,6 +44,8 @@ struct zw_http_client {
 	struct zw_http_opts o; /* o.ca_file, o.user_agent point to the copies below */
 	char *ca_file;
 	char *user_agent;
+	char *cert_file;
+	char *key_file;
 	pthread_mutex_t mu;
 	CURL **idle;
 	size_t nidle;
@@ -654,6 +658,12 @@ int zw_http_client_new(struct zw_http_client **out, const struct zw_http_opts *o
 				    ZW_BUF_DEFAULT_MAX * 16);
 	if (opts->ca_file && access(opts->ca_file, R_OK) != 0)
 		return zw_error_set(err, ZW_EINVAL, "http: cannot read ca file %s", opts->ca_file);
+	if (!opts->cert_file != !opts->key_file)
+		return zw_error_set(err, ZW_EINVAL, "http: a client certificate needs both cert_file and key_file");
+	if (opts->cert_file && access(opts->cert_file, R_OK) != 0)
+		return zw_error_set(err, ZW_EINVAL, "http: cannot read certificate file %s", opts->cert_file);
+	if (opts->key_file && access(opts->key_file, R_OK) != 0)
+		return zw_error_set(err, ZW_EINVAL, "http: cannot read key file %s", opts->key_file);
 	if (!(c = zw_calloc(1, sizeof(*c))))
 		goto nomem;
 	c->o = *opts;
@@ -665,8 +675,13 @@ int zw_http_client_new(struct zw_http_client **out, const struct zw_http_opts *o
 		goto nomem;
 	if (!(c->user_agent = zw_strdup(opts->user_agent ? opts->user_agent : "zonewarden")))
 		goto nomem;
+	if (opts->cert_file &&
+	    (!(c->cert_file = zw_strdup(opts->cert_file)) || !(c->key_file = zw_strdup(opts->key_file))))
+		goto nomem;
 	c->o.ca_file = c->ca_file;
 	c->o.user_agent = c->user_agent;
+	c->o.cert_file = c->cert_file;
+	c->o.key_file = c->key_file;
 	if (opts->max_idle_handles && !(c->idle = zw_calloc(opts->max_idle_handles, sizeof(*c->idle))))
 		goto nomem;
 	if (getrandom(&c->rng, sizeof(c->rng), GRND_NONBLOCK) != (ssize_t)sizeof(c->rng))
@@ -702,6 +717,8 @@ void zw_http_client_free(struct zw_http_client *c)
 	zw_free(c->secrets);
 	zw_free(c->ca_file);
 	zw_free(c->user_agent);
+	zw_free(c->cert_file);
+	zw_free(c->key_file);
 	pthread_mutex_destroy(&c->mu);
 	if (c->global_init)
 		curl_global_cleanup();
@@ -852,11 +869,28 @@ struct xfer {
 	struct zw_buf *body;
 	int too_large; /* which bound: 1 body, 2 headers */
 	int nomem;
+	/* streams only */
+	const struct zw_http_stream *stream;
+	CURL *h;
+	int mode;    /* 0 not known yet, 1 a 2xx body streamed, 2 another body buffered */
+	int stopped; /* on_data asked to stop */
 };
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
 	struct xfer *x = ud;
+	if (x->stream && !x->mode) {
+		long st = 0;
+		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &st);
+		x->mode = st >= 200 && st <= 299 ? 1 : 2;
+	}
+	if (x->mode == 1) {
+		if (x->stream->on_data(x->stream->ctx, p, size * n)) {
+			x->stopped = 1;
+			return 0;
+		}
+		return size * n;
+	}
 	int rc = zw_buf_add(x->body, p, size * n);
 	if (rc == ZW_EINVAL)
 		x->too_large = 1;
@@ -907,7 +941,7 @@ static int set_method(CURL *h, const struct zw_http_req *req)
 }
 
 static int setup(struct zw_http_client *c, CURL *h, const struct zw_http_req *req, int safe,
-		 struct curl_slist *hdrs, struct xfer *x)
+		 struct curl_slist *hdrs, struct xfer *x, const struct zw_http_stream *stream)
 {
 	CURLcode rc = CURLE_OK;
 	curl_easy_reset(h);
@@ -920,16 +954,21 @@ static int setup(struct zw_http_client *c, CURL *h, const struct zw_http_req *re
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
 	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_TIMEOUT_MS, c->o.timeout_ms);
+	SET(CURLOPT_TIMEOUT_MS, stream ? stream->timeout_ms : c->o.timeout_ms);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, c->o.connect_timeout_ms);
 	/* verification is never turned off; a CA file only changes whom to trust */
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
 	if (c->ca_file)
 		SET(CURLOPT_CAINFO, c->ca_file);
+	if (c->cert_file) {
+		SET(CURLOPT_SSLCERT, c->cert_file);
+		SET(CURLOPT_SSLKEY, c->key_file);
+	}
 	SET(CURLOPT_USERAGENT, c->user_agent);
 	SET(CURLOPT_HTTPHEADER, hdrs);
-	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->o.max_body);
+	/* a stream's 2xx body is endless: its consumer bounds what it keeps */
+	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)(stream ? 0 : c->o.max_body));
 	SET(CURLOPT_WRITEFUNCTION, on_body);
 	SET(CURLOPT_WRITEDATA, x);
 	SET(CURLOPT_HEADERFUNCTION, on_header);
@@ -944,19 +983,112 @@ static int setup(struct zw_http_client *c, CURL *h, const struct zw_http_req *re
 	return rc;
 }
 
-static void attempt(struct zw_http_client *c, CURL *h, const struct zw_http_req *req, int safe,
-		    struct curl_slist *hdrs, struct zw_http_resp *resp, struct outcome *out)
+/* ---- cancellation tokens (streams) -------------------------------------------------- */
+
+struct zw_http_cancel {
+	atomic_int fired;
+	int fds[2]; /* a pipe: fire writes one byte, the transfer polls the read end */
+};
+
+int zw_http_cancel_new(struct zw_http_cancel **out, struct zw_error *err)
 {
-	struct xfer x = {ZW_BUF_INIT, &resp->body, 0, 0};
+	struct zw_http_cancel *x = zw_calloc(1, sizeof(*x));
+	*out = NULL;
+	if (!x)
+		return zw_error_set(err, ZW_ENOMEM, "out of memory");
+	if (pipe2(x->fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+		zw_free(x);
+		return zw_error_set(err, ZW_EIO, "http: cannot create a pipe: %s", strerror(errno));
+	}
+	atomic_init(&x->fired, 0);
+	*out = x;
+	return 0;
+}
+
+void zw_http_cancel_fire(struct zw_http_cancel *x)
+{
+	if (x && !atomic_exchange(&x->fired, 1)) {
+		ssize_t w = write(x->fds[1], "x", 1);
+		(void)w; /* the flag alone still stops the transfer within the poll period */
+	}
+}
+
+int zw_http_cancel_fired(const struct zw_http_cancel *x)
+{
+	return x && atomic_load(&((struct zw_http_cancel *)x)->fired);
+}
+
+void zw_http_cancel_free(struct zw_http_cancel *x)
+{
+	if (!x)
+		return;
+	close(x->fds[0]);
+	close(x->fds[1]);
+	zw_free(x);
+}
+
+/* Run a stream's transfer on a multi handle, polling the cancellation pipe beside the
+ * socket; CURLE_ABORTED_BY_CALLBACK when cancelled. */
+static CURLcode perform_stream(CURL *h, struct zw_http_cancel *cancel)
+{
+	CURLM *m = curl_multi_init();
+	CURLcode cc = CURLE_OUT_OF_MEMORY;
+	int running = 1;
+	if (!m)
+		return cc;
+	if (curl_multi_add_handle(m, h) != CURLM_OK) {
+		curl_multi_cleanup(m);
+		return cc;
+	}
+	cc = CURLE_OK;
+	while (running) {
+		if (zw_http_cancel_fired(cancel)) {
+			cc = CURLE_ABORTED_BY_CALLBACK;
+			break;
+		}
+		if (curl_multi_perform(m, &running) != CURLM_OK) {
+			cc = CURLE_OUT_OF_MEMORY;
+			break;
+		}
+		if (!running)
+			break;
+		struct curl_waitfd w = {cancel ? cancel->fds[0] : -1, CURL_WAIT_POLLIN, 0};
+		if (curl_multi_poll(m, cancel ? &w : NULL, cancel ? 1 : 0, 1000, NULL) != CURLM_OK) {
+			cc = CURLE_OUT_OF_MEMORY;
+			break;
+		}
+	}
+	if (cc == CURLE_OK) {
+		int left;
+		CURLMsg *msg;
+		while ((msg = curl_multi_info_read(m, &left)))
+			if (msg->msg == CURLMSG_DONE && msg->easy_handle == h)
+				cc = msg->data.result;
+	}
+	curl_multi_remove_handle(m, h);
+	curl_multi_cleanup(m);
+	return cc;
+}
+
+static void attempt(struct zw_http_client *c, CURL *h, const struct zw_http_req *req, int safe,
+		    struct curl_slist *hdrs, const struct zw_http_stream *stream, struct zw_http_resp *resp,
+		    struct outcome *out)
+{
+	struct xfer x = {ZW_BUF_INIT, &resp->body, 0, 0, stream, h, 0, 0};
 	struct zw_error perr = {0};
 	CURLcode cc;
 	x.hdr.max = HEADER_MAX;
 	resp->body.max = c->o.max_body + 1;
 	*out = (struct outcome){0};
-	cc = setup(c, h, req, safe, hdrs, &x);
+	cc = setup(c, h, req, safe, hdrs, &x, stream);
 	if (cc == CURLE_OK)
-		cc = curl_easy_perform(h);
-	if (x.nomem || cc == CURLE_OUT_OF_MEMORY) {
+		cc = stream ? perform_stream(h, stream->cancel) : curl_easy_perform(h);
+	if (x.stopped && cc == CURLE_WRITE_ERROR)
+		cc = CURLE_OK; /* the consumer ended the stream */
+	if (cc == CURLE_ABORTED_BY_CALLBACK && stream) {
+		*out = (struct outcome){ZW_ETRANSIENT, 0, 0, "cancelled"};
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+	} else if (x.nomem || cc == CURLE_OUT_OF_MEMORY) {
 		*out = (struct outcome){ZW_ENOMEM, 0, 0, "out of memory"};
 	} else if (x.too_large == 1 || cc == CURLE_FILESIZE_EXCEEDED) {
 		*out = (struct outcome){ZW_EINVAL, 0, 0, "response body over the size bound"};
@@ -1045,8 +1177,8 @@ static void log_request_headers(struct zw_http_client *c, const struct zw_http_r
 		logf_(c, ZW_HLOG_DEBUG, "http request header", "header=\"%s\"", req->headers[i]);
 }
 
-int zw_http_do(struct zw_http_client *c, const struct zw_http_req *req, struct zw_http_resp *resp,
-	       struct zw_error *err)
+static int run(struct zw_http_client *c, const struct zw_http_req *req, const struct zw_http_stream *stream,
+	       struct zw_http_resp *resp, struct zw_error *err)
 {
 	struct curl_slist *hdrs = NULL;
 	CURL *h = NULL;
@@ -1071,8 +1203,10 @@ int zw_http_do(struct zw_http_client *c, const struct zw_http_req *req, struct z
 			goto out;
 		}
 		resp_clear(resp);
-		attempt(c, h, req, safe, hdrs, resp, &oc);
+		attempt(c, h, req, safe, hdrs, stream, resp, &oc);
 		resp->attempts++;
+		if (c->o.hooks.observe)
+			c->o.hooks.observe(c->o.hooks.ctx, req->method, req->account, resp->status);
 		logf_(c, oc.code ? ZW_HLOG_INFO : ZW_HLOG_DEBUG, "http response",
 		      "method=%s url=%s status=%ld attempt=%u result=%s%s%s", req->method, url, resp->status,
 		      resp->attempts, oc.code ? zw_error_name(oc.code) : "ok", oc.what ? " error=" : "",
@@ -1082,7 +1216,7 @@ int zw_http_do(struct zw_http_client *c, const struct zw_http_req *req, struct z
 			goto out;
 		}
 		const char *stop = NULL;
-		if (!zw_error_retryable(oc.code))
+		if (!zw_error_retryable(oc.code) || stream)
 			stop = "";
 		else if (oc.ambiguous && !safe)
 			stop = ", not retried: the request may have been applied and is not idempotent";
@@ -1119,4 +1253,20 @@ out:
 	handle_put(c, h);
 	curl_slist_free_all(hdrs);
 	return rc;
+}
+
+int zw_http_do(struct zw_http_client *c, const struct zw_http_req *req, struct zw_http_resp *resp,
+	       struct zw_error *err)
+{
+	return run(c, req, NULL, resp, err);
+}
+
+int zw_http_stream(struct zw_http_client *c, const struct zw_http_req *req, const struct zw_http_stream *s,
+		   struct zw_http_resp *resp, struct zw_error *err)
+{
+	if (!s || !s->on_data || s->timeout_ms < 0) {
+		zw_http_resp_free(resp);
+		return zw_error_set(err, ZW_EINVAL, "http: a stream needs a data callback");
+	}
+	return run(c, req, s, resp, err);
 }

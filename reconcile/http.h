@@ -64,6 +64,9 @@ struct zw_http_hooks {
 	 * "key=value" pairs separated by spaces (the provider ABI's log shape). */
 	void (*log)(void *ctx, enum zw_http_log level, const char *msg, const char *fields);
 	enum zw_http_log log_level; /* lines below it are not even formatted */
+	/* Called once per attempt (retries and streams included) with the HTTP status, 0
+	 * when no response arrived; account is the request's (may be NULL). For metrics. */
+	void (*observe)(void *ctx, const char *method, const char *account, long status);
 };
 
 /* A token bucket: n requests per period_ms, at most burst at once. n == 0: no limit
@@ -86,6 +89,8 @@ struct zw_http_opts {
 	unsigned max_idle_handles;   /* easy handles kept for reuse */
 	const char *ca_file;	     /* CAs to trust instead of the system store (test CAs) */
 	const char *user_agent;
+	const char *cert_file; /* client certificate (PEM) for TLS client auth, or NULL */
+	const char *key_file;  /* its private key (PEM), or NULL; both or neither */
 	struct zw_http_rate default_rate; /* for accounts never given zw_http_budget_set */
 	struct zw_http_hooks hooks;
 };
@@ -156,6 +161,42 @@ struct zw_http_req {
  */
 int zw_http_do(struct zw_http_client *c, const struct zw_http_req *req, struct zw_http_resp *resp,
 	       struct zw_error *err);
+
+/* ---- streams ------------------------------------------------------------------------- */
+
+/*
+ * A cancellation token for streams: fired from any thread (or a signal handler), it
+ * ends the stream it is given to at once (the transfer polls the token's pipe beside
+ * its socket). Once fired it stays fired.
+ */
+struct zw_http_cancel;
+int zw_http_cancel_new(struct zw_http_cancel **out, struct zw_error *err);
+void zw_http_cancel_fire(struct zw_http_cancel *x);
+int zw_http_cancel_fired(const struct zw_http_cancel *x);
+void zw_http_cancel_free(struct zw_http_cancel *x);
+
+/* Called with each piece of a 2xx body as it arrives; non-zero ends the transfer (the
+ * stream then returns 0: the caller asked for it). */
+typedef int (*zw_http_data_fn)(void *ctx, const char *data, size_t len);
+
+struct zw_http_stream {
+	zw_http_data_fn on_data;
+	void *ctx;
+	struct zw_http_cancel *cancel; /* NULL: cannot be cancelled */
+	long timeout_ms;	       /* whole transfer; 0: none (the server ends it) */
+};
+
+/*
+ * zw_http_do for an endless body (a Kubernetes WATCH): the same checks, TLS
+ * verification, budget, redaction, status mapping, logging and observe hook, but one
+ * attempt only (the caller owns the retry policy: a stream may already have delivered
+ * data), and a 2xx body goes to s->on_data instead of resp->body (a non-2xx body is
+ * buffered in resp->body as usual, bounded by max_body). Returns 0 when the server ended
+ * a 2xx stream or on_data stopped it; a cancelled stream returns ZW_ETRANSIENT with
+ * "cancelled" in err (check the token).
+ */
+int zw_http_stream(struct zw_http_client *c, const struct zw_http_req *req, const struct zw_http_stream *s,
+		   struct zw_http_resp *resp, struct zw_error *err);
 
 /* Release what resp holds and make it empty again (ZW_HTTP_RESP_INIT). */
 void zw_http_resp_free(struct zw_http_resp *r);

@@ -75,6 +75,33 @@ int zw_kube_merge_patch(struct zw_kube *k, const char *path, const cJSON *patch,
 int zw_kube_json_patch(struct zw_kube *k, const char *path, const cJSON *ops, cJSON **out,
 		       struct zw_error *err);
 
+/*
+ * A GET whose 2xx body is streamed to s->on_data (a WATCH): the same URL, headers, token
+ * refresh and 401 retry as zw_kube_request, one attempt otherwise (zw_http_stream). On a
+ * non-2xx answer err gets the Status message and *status the HTTP status.
+ */
+int zw_kube_stream(struct zw_kube *k, const char *path, const struct zw_http_stream *s, long *status,
+		   struct zw_error *err);
+
+/*
+ * A paginated LIST of a collection path (no query): pages of `limit` (0: 500) with
+ * `continue`, resourceVersion "" (a quorum read, served from etcd, so pages are honoured).
+ * *items gets a cJSON array of every object, *rv (zw_malloc'd) the list's
+ * resourceVersion, *pages (may be NULL) how many requests it took. An expired continue
+ * token (410) is ZW_ENOTFOUND: start again.
+ */
+int zw_kube_list(struct zw_kube *k, const char *path, unsigned limit, cJSON **items, char **rv, unsigned *pages,
+		 struct zw_error *err);
+
+/*
+ * A resource path into out: "/apis/<group>/<version>" (group NULL or "": "/api/<version>"),
+ * then "/namespaces/<ns>" when ns is not NULL, "/<plural>", "/<name>" and "/<sub>" when
+ * given. Every segment must be lower-case letters, digits, '-' or '.' (a DNS-1123 name),
+ * else ZW_EINVAL; ZW_EINVAL too when out is too small.
+ */
+int zw_kube_path(char *out, size_t outsz, const char *group, const char *version, const char *ns,
+		 const char *plural, const char *name, const char *sub);
+
 /* ---- informer: list + watch + cache for one resource --------------------------------- */
 
 enum zw_kube_event { ZW_KUBE_ADDED, ZW_KUBE_MODIFIED, ZW_KUBE_DELETED };
