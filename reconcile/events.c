@@ -186,11 +186,11 @@ int zw_events_cache_allow(struct zw_events_cache *c, const char *object, uint64_
 		b->level = full;
 		b->last_ms = now_ms;
 	}
-	if (now_ms > b->last_ms) {
+	if (now_ms > b->last_ms) { /* a clock going back refills nothing */
 		uint64_t add = now_ms - b->last_ms;
 		b->level = b->level + add > full ? full : b->level + add;
+		b->last_ms = now_ms;
 	}
-	b->last_ms = now_ms;
 	if (b->level < ZW_EVENTS_REFILL_MS)
 		return 0;
 	b->level -= ZW_EVENTS_REFILL_MS;
@@ -211,12 +211,13 @@ int zw_events_cache_seen(struct zw_events_cache *c, const char *key, const char 
 	uint32_t h = fnv1a(key);
 	struct series *s = series_find(c, key, h);
 	*name_out = NULL;
-	if (s && now_ms - s->last_ms < ZW_EVENTS_DEDUP_MS) {
+	if (s && (now_ms <= s->last_ms || now_ms - s->last_ms < ZW_EVENTS_DEDUP_MS)) {
 		char *n = zw_strdup(s->name);
 		if (!n)
 			return zw_error_set(err, ZW_ENOMEM, "out of memory");
 		s->count++;
-		s->last_ms = now_ms;
+		if (now_ms > s->last_ms)
+			s->last_ms = now_ms;
 		*count = s->count;
 		*name_out = n;
 		return 1;
