@@ -930,3 +930,16 @@ int zw_kube_list(struct zw_kube *k, const char *path, unsigned limit, cJSON **it
 	*items = all;
 	return 0;
 }
+
+char *zw_kube_watch_path(const char *path, const char *rv, unsigned timeout_s)
+{
+	struct zw_buf b = ZW_BUF_INIT;
+	int rc = zw_buf_addf(&b, "%s?watch=1", path);
+	if (!rc && rv && *rv)
+		rc = zw_buf_adds(&b, "&resourceVersion=") || add_escaped(&b, rv);
+	if (!rc)
+		rc = zw_buf_addf(&b, "&allowWatchBookmarks=true&timeoutSeconds=%u", timeout_s);
+	char *out = rc ? NULL : zw_buf_detach(&b);
+	zw_buf_free(&b);
+	return out;
+}

@@ -140,8 +140,56 @@ void zw_strv_free(char **v, size_t n);
  * started, and how many 410s were seen. */
 struct zw_kube_informer_stats {
 	unsigned long lists, watches, expired, events, bookmarks;
+	unsigned long errors; /* failed LISTs and WATCHes (each followed by a backoff) */
 };
 void zw_kube_informer_stats(struct zw_kube_informer *inf, struct zw_kube_informer_stats *out);
+
+/* ---- the watch stream's pieces (informer.c; exposed for the unit tests) --------------- */
+
+/* Splits a byte stream into lines. */
+struct zw_kube_lines {
+	struct zw_buf buf; /* the unfinished line */
+	size_t max;	   /* longest line; 0: 16 MiB */
+};
+#define ZW_KUBE_LINES_INIT                                                                                   \
+	{                                                                                                    \
+		ZW_BUF_INIT, 0                                                                               \
+	}
+
+/* Feed one chunk: on_line gets every complete line that is not blank (without its "\n"
+ * or "\r\n"); a partial line waits for the next chunk. A non-zero return of on_line
+ * stops the feed and is returned; a line over max is ZW_EINVAL, memory ZW_ENOMEM. */
+int zw_kube_lines_feed(struct zw_kube_lines *l, const char *data, size_t len,
+		       int (*on_line)(void *arg, const char *line, size_t len), void *arg);
+void zw_kube_lines_free(struct zw_kube_lines *l);
+
+enum zw_kube_watch_type { ZW_KUBE_W_ADDED, ZW_KUBE_W_MODIFIED, ZW_KUBE_W_DELETED, ZW_KUBE_W_BOOKMARK, ZW_KUBE_W_ERROR };
+
+/* One decoded watch event {"type": ..., "object": ...}. */
+struct zw_kube_watch_event {
+	enum zw_kube_watch_type type;
+	cJSON *root;	     /* the whole line, owned */
+	const cJSON *object; /* borrowed from root */
+	const char *rv;	     /* object.metadata.resourceVersion (not for ERROR), borrowed */
+	char *key;	     /* "ns/name" or "name" (ADDED, MODIFIED, DELETED), owned */
+	long code;	     /* ERROR: the Status code (0 when absent) */
+	const char *reason;  /* ERROR: the Status reason, or "" */
+	const char *message; /* ERROR: the Status message, or "" */
+	int expired;	     /* ERROR with code 410 or reason Expired or Gone: relist */
+};
+
+/* ZW_EINVAL (with a one-line err) for a line that is not a watch event: not JSON, an
+ * unknown type, an object without metadata.name or resourceVersion. */
+int zw_kube_watch_decode(struct zw_kube_watch_event *ev, const char *line, size_t len, struct zw_error *err);
+void zw_kube_watch_event_free(struct zw_kube_watch_event *ev);
+
+/* The cache key of an object: "namespace/name", or "name" without a namespace; NULL when
+ * metadata.name is missing. zw_malloc'd. */
+char *zw_kube_object_key(const cJSON *obj);
+
+/* The WATCH path for a collection: path?watch=1&resourceVersion=RV&allowWatchBookmarks=true
+ * &timeoutSeconds=T (RV percent-encoded; omitted when NULL or ""). zw_malloc'd, or NULL. */
+char *zw_kube_watch_path(const char *path, const char *rv, unsigned timeout_s);
 
 /* ---- leader election (lease.c) -------------------------------------------------------- */
 
