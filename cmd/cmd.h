@@ -36,6 +36,19 @@ struct zw_opts {
 	double verify_timeout;    /* seconds */
 	int fix_delegation;
 	long wait_insync;         /* seconds; 0: no */
+	/* run */
+	const char *manifests_dir;
+	int kubernetes;
+	const char *kubeconfig;
+	const char *namespace;
+	unsigned workers;
+	unsigned resync_s;
+	const char *metrics_addr;
+	int no_leader_elect;
+	const char *lease_name, *lease_namespace, *identity;
+	unsigned lease_ms[3];     /* duration, renew deadline, retry period; 0: defaults */
+	int dry_run;
+	const char *log_level;
 };
 
 struct zw_command {
@@ -64,5 +77,6 @@ int zw_cmd_lint(struct zw_opts *o);
 int zw_cmd_plan(struct zw_opts *o);
 int zw_cmd_apply(struct zw_opts *o);
 int zw_cmd_check(struct zw_opts *o);
+int zw_cmd_run(struct zw_opts *o);
 
 #endif

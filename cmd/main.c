@@ -62,6 +62,29 @@ static const struct zw_command commands[] = {
 	 "                          Domains, point the delegation at the zone (like fixDelegation: true)\n"
 	 "      --fix-mistakes, --force   as for plan",
 	 zw_cmd_apply},
+	{"run", "--manifests DIR | --kubernetes", "the controller: reconcile continuously (files or custom resources)",
+	 "Keeps every domain in sync: a work queue keyed by domain, N workers, backoff, a\n"
+	 "resync with jitter. The file source re-reads DIR on change; a broken file keeps the\n"
+	 "last good set. The Kubernetes source lists and watches MailDomain and Provider\n"
+	 "resources, writes status, events and the cleanup finalizer, and elects a leader with a\n"
+	 "Lease. /healthz, /readyz and /metrics on --metrics-addr; JSON logs on stderr.\n"
+	 "SIGTERM drains and exits 0 (the lease is released); SIGHUP reloads.\n\n"
+	 "      --manifests DIR       the file source\n"
+	 "      --kubernetes          the Kubernetes source (MailDomain, Provider)\n"
+	 "      --kubeconfig FILE     outside a cluster (else $KUBECONFIG, in-cluster, ~/.kube/config)\n"
+	 "      --namespace NS        watch only NS (default: every namespace)\n"
+	 "      --workers N           workers (4)\n"
+	 "      --resync SECONDS      resync every key this often, 10 % jitter (300)\n"
+	 "      --metrics-addr ADDR   /healthz /readyz /metrics (127.0.0.1:8080; 0.0.0.0:8080 in a cluster)\n"
+	 "      --no-leader-elect     do not take the Lease (one replica only)\n"
+	 "      --lease-name NAME     (zonewarden)\n"
+	 "      --lease-namespace NS  (the pod's namespace, else the kubeconfig's)\n"
+	 "      --identity ID         ($POD_NAME or the host name, plus a random suffix)\n"
+	 "      --lease-timings D,R,P lease duration, renew deadline, retry period in ms (15000,10000,2000)\n"
+	 "      --dry-run             observe, diagnose, plan, write status; never write to a provider\n"
+	 "      --log-level LEVEL     debug, info (default), warn, error\n"
+	 "      --verify-timeout S    as for apply",
+	 zw_cmd_run},
 	{"findings", "", "print the findings reference (every id, code and level) as markdown", "",
 	 zw_cmd_findings},
 	{"version", "", "print the version", "", zw_cmd_version},
@@ -138,7 +161,22 @@ static void command_help(const struct zw_command *c)
 
 enum { OPT_ROOT_HINTS = 256, OPT_PLUGIN_DIR, OPT_CHANGED_SINCE, OPT_FAIL_ON, OPT_TIMEOUT,
        OPT_DOMAIN, OPT_SELECTOR, OPT_FIX_MISTAKES, OPT_FORCE, OPT_PLAN_CHECKSUM, OPT_VERIFY_TIMEOUT,
-       OPT_FIX_DELEGATION, OPT_WAIT_INSYNC };
+       OPT_FIX_DELEGATION, OPT_WAIT_INSYNC, OPT_MANIFESTS, OPT_KUBERNETES, OPT_KUBECONFIG, OPT_NAMESPACE,
+       OPT_WORKERS, OPT_RESYNC, OPT_METRICS_ADDR, OPT_NO_LEADER_ELECT, OPT_LEASE_NAME, OPT_LEASE_NAMESPACE,
+       OPT_IDENTITY, OPT_LEASE_TIMINGS, OPT_DRY_RUN, OPT_LOG_LEVEL };
+
+/* A whole number in [min, max] from a flag's argument; -1 after a one-line reason. */
+static int uint_arg(unsigned *out, const char *flag, const char *arg, unsigned long min, unsigned long max)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+	if (!*arg || *end || *arg == '-' || v < min || v > max) {
+		zw_cmd_fail("%s: '%s' is not a whole number in %lu..%lu", flag, arg, min, max);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
 
 static int parse(const struct zw_command *c, int argc, char **argv, struct zw_opts *o)
 {
@@ -157,6 +195,20 @@ static int parse(const struct zw_command *c, int argc, char **argv, struct zw_op
 		{"force", no_argument, NULL, OPT_FORCE},
 		{"plan-checksum", required_argument, NULL, OPT_PLAN_CHECKSUM},
 		{"verify-timeout", required_argument, NULL, OPT_VERIFY_TIMEOUT},
+		{"manifests", required_argument, NULL, OPT_MANIFESTS},
+		{"kubernetes", no_argument, NULL, OPT_KUBERNETES},
+		{"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
+		{"namespace", required_argument, NULL, OPT_NAMESPACE},
+		{"workers", required_argument, NULL, OPT_WORKERS},
+		{"resync", required_argument, NULL, OPT_RESYNC},
+		{"metrics-addr", required_argument, NULL, OPT_METRICS_ADDR},
+		{"no-leader-elect", no_argument, NULL, OPT_NO_LEADER_ELECT},
+		{"lease-name", required_argument, NULL, OPT_LEASE_NAME},
+		{"lease-namespace", required_argument, NULL, OPT_LEASE_NAMESPACE},
+		{"identity", required_argument, NULL, OPT_IDENTITY},
+		{"lease-timings", required_argument, NULL, OPT_LEASE_TIMINGS},
+		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -217,6 +269,36 @@ static int parse(const struct zw_command *c, int argc, char **argv, struct zw_op
 			}
 			o->dkim_selectors[o->nselectors++] = optarg;
 			break;
+		case OPT_MANIFESTS: o->manifests_dir = optarg; break;
+		case OPT_KUBERNETES: o->kubernetes = 1; break;
+		case OPT_KUBECONFIG: o->kubeconfig = optarg; break;
+		case OPT_NAMESPACE: o->namespace = optarg; break;
+		case OPT_WORKERS:
+			if (uint_arg(&o->workers, "--workers", optarg, 1, 64))
+				return -1;
+			break;
+		case OPT_RESYNC:
+			if (uint_arg(&o->resync_s, "--resync", optarg, 1, 86400))
+				return -1;
+			break;
+		case OPT_METRICS_ADDR: o->metrics_addr = optarg; break;
+		case OPT_NO_LEADER_ELECT: o->no_leader_elect = 1; break;
+		case OPT_LEASE_NAME: o->lease_name = optarg; break;
+		case OPT_LEASE_NAMESPACE: o->lease_namespace = optarg; break;
+		case OPT_IDENTITY: o->identity = optarg; break;
+		case OPT_LEASE_TIMINGS: {
+			char part[3][32];
+			if (sscanf(optarg, "%31[0-9],%31[0-9],%31[0-9]", part[0], part[1], part[2]) != 3 ||
+			    uint_arg(&o->lease_ms[0], "--lease-timings", part[0], 100, 3600000) ||
+			    uint_arg(&o->lease_ms[1], "--lease-timings", part[1], 100, 3600000) ||
+			    uint_arg(&o->lease_ms[2], "--lease-timings", part[2], 10, 3600000)) {
+				zw_cmd_fail("--lease-timings: give DURATION,RENEW,RETRY in milliseconds");
+				return -1;
+			}
+			break;
+		}
+		case OPT_DRY_RUN: o->dry_run = 1; break;
+		case OPT_LOG_LEVEL: o->log_level = optarg; break;
 		case 'v': o->verbose++; break;
 		case 'h': command_help(c); return 1;
 		default:

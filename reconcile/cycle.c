@@ -43,8 +43,11 @@ int zw_cycle_run(struct zw_cycle *out, const struct zw_manifests *ms, const stru
 				  o->plan_checksum, out->run.checksum);
 		goto out;
 	}
-	if (o->apply && (rc = zw_run_apply(&out->run, ms, &o->run, err)))
-		goto out;
+	if (o->apply && (!o->may_write || o->may_write(o->may_write_arg))) {
+		if ((rc = zw_run_apply(&out->run, ms, &o->run, err)))
+			goto out;
+		out->applied = 1;
+	}
 	/* the live diagnosis of the same domains, after any apply: what remains */
 	for (size_t i = 0; i < ms->ndomains; i++) {
 		if (sel && !sel[i])

@@ -18,6 +18,9 @@ struct zw_cycle_opts {
 	struct zw_check_opts check;   /* the live diagnosis */
 	int apply;		      /* write and verify */
 	const char *plan_checksum;    /* apply only when the plan's checksum is this one */
+	/* asked just before writing (the controller: still leading?); NULL: yes */
+	int (*may_write)(void *arg);
+	void *may_write_arg;
 };
 
 struct zw_cycle {
@@ -26,6 +29,7 @@ struct zw_cycle {
 	const char **domains;	     /* the selected domains' names (borrowed from ms) */
 	size_t ndomains;
 	size_t changes;		     /* changes of plans not gated */
+	int applied;		     /* apply ran */
 };
 
 /* 0, or an error with one line in err: ZW_ECONFLICT when plan_checksum differs (nothing

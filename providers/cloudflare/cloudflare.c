@@ -56,6 +56,9 @@ struct cf {
 
 static const struct zw_prov_option cf_options[] = {
 	{"apiTokenFile", ZW_POPT_PATH, NULL, 0, 0, 0},
+	/* set only by the controller from the Secret apiTokenSecretRef names; the manifest
+	 * schema has no such key, so a token is never written inline */
+	{"apiToken", ZW_POPT_STRING, NULL, 0, 0, 0},
 	{"apiTokenSecretRef.name", ZW_POPT_STRING, NULL, 0, 0, 0},
 	{"apiTokenSecretRef.key", ZW_POPT_STRING, NULL, 0, 0, 0},
 	{"accountId", ZW_POPT_STRING, NULL, 0, 0, 0},
@@ -68,9 +71,12 @@ static const struct zw_prov_option cf_options[] = {
 
 static int read_token(char *out, size_t outsz, const struct zw_prov_settings *s, struct zw_prov_error *err)
 {
-	const char *path = s->get(s, "apiTokenFile"), *env = getenv(TOKEN_ENV);
+	const char *path = s->get(s, "apiTokenFile"), *env = getenv(TOKEN_ENV), *given = s->get(s, "apiToken");
 	size_t n = 0;
-	if (path) {
+	if (given) {
+		n = strlen(given) < outsz - 1 ? strlen(given) : outsz - 1;
+		memcpy(out, given, n);
+	} else if (path) {
 		FILE *f = fopen(path, "r");
 		if (!f)
 			return zw_prov_fail(err, ZW_PROV_EAUTH, "apiTokenFile %s: %s", path, strerror(errno));
