@@ -4,7 +4,9 @@
  * schedule and its jitter bounds, header parsing, redaction, the token buckets on a fake
  * clock, and whole requests against an in-process server on 127.0.0.1 (a thread that
  * answers a script of canned responses, or drops the connection), with the fake clock so
- * that no test sleeps for a backoff.
+ * that no test sleeps for a backoff. Streams (chunked bodies handed over as they come,
+ * error answers buffered, cancellation from another thread), the observe hook and the
+ * client certificate options too.
  */
 #include "tests/unit/unit.h"
 
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "reconcile/http.h"
@@ -1166,6 +1169,237 @@ static void request_alloc_failures(void **state)
 	env_stop(&e);
 }
 
+/* ---- streams, the observe hook, client certificates --------------------------------- */
+
+#define CHUNKED_HEAD "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+#define STREAM_DONE  CHUNKED_HEAD "6\r\nhello \r\n6\r\nworld\n\r\n0\r\n\r\n"
+#define STREAM_OPEN  CHUNKED_HEAD "6\r\nfirst\n\r\n" /* never ends */
+#define R410                                                                                                 \
+	"HTTP/1.1 410 Gone\r\nContent-Type: application/json\r\nContent-Length: "                            \
+	"17\r\n\r\n{\"reason\":\"Gone\"}"
+
+struct sink {
+	struct zw_buf got;
+	int calls;
+	int stop_after; /* 0: never ask to stop */
+	struct zw_http_cancel *cancel;
+	atomic_int seen;
+};
+
+static int sink_data(void *ctx, const char *data, size_t len)
+{
+	struct sink *k = ctx;
+	k->calls++;
+	assert_int_equal(zw_buf_add(&k->got, data, len), 0);
+	atomic_store(&k->seen, 1);
+	return k->stop_after && k->calls >= k->stop_after;
+}
+
+static int do_stream(struct env *e, struct sink *k)
+{
+	struct zw_http_req req = {.method = "GET", .url = e->url};
+	struct zw_http_stream st = {sink_data, k, k->cancel, 0};
+	zw_error_clear(&e->err);
+	return zw_http_stream(e->c, &req, &st, &e->resp, &e->err);
+}
+
+static void stream_delivers_chunks(void **state)
+{
+	(void)state;
+	static const char *const script[] = {STREAM_DONE};
+	struct env e;
+	struct sink k = {ZW_BUF_INIT, 0, 0, NULL, 0};
+	env_start(&e, script, 1, "/watch");
+	env_client(&e);
+	assert_int_equal(do_stream(&e, &k), 0);
+	assert_int_equal(e.resp.status, 200);
+	assert_string_equal(zw_buf_str(&k.got), "hello world\n");
+	assert_int_equal(e.resp.body.len, 0); /* a 2xx body is not buffered */
+	assert_string_equal(zw_http_resp_header(&e.resp, "content-type"), "application/json");
+	zw_buf_free(&k.got);
+	env_stop(&e);
+}
+
+static void stream_error_answer_buffered(void **state)
+{
+	(void)state;
+	static const char *const script[] = {R410};
+	struct env e;
+	struct sink k = {ZW_BUF_INIT, 0, 0, NULL, 0};
+	env_start(&e, script, 1, "/watch");
+	env_client(&e);
+	assert_int_equal(do_stream(&e, &k), ZW_ENOTFOUND); /* the status map of zw_http_do */
+	assert_int_equal(e.resp.status, 410);
+	assert_int_equal(e.resp.attempts, 1);
+	assert_int_equal(k.calls, 0);
+	assert_string_equal(zw_buf_str(&e.resp.body), "{\"reason\":\"Gone\"}");
+	assert_non_null(strstr(e.err.msg, "status 410"));
+	env_stop(&e);
+}
+
+static void stream_not_retried(void **state)
+{
+	(void)state;
+	static const char *const script[] = {R500, STREAM_DONE};
+	struct env e;
+	struct sink k = {ZW_BUF_INIT, 0, 0, NULL, 0};
+	env_start(&e, script, 2, "/watch");
+	env_client(&e);
+	assert_int_equal(do_stream(&e, &k), ZW_ETRANSIENT);
+	assert_int_equal(e.resp.attempts, 1);
+	assert_int_equal(e.f.nslept, 0);
+	assert_int_equal(k.calls, 0);
+	env_stop(&e);
+}
+
+static void stream_stopped_by_consumer(void **state)
+{
+	(void)state;
+	static const char *const script[] = {STREAM_OPEN};
+	struct env e;
+	struct sink k = {ZW_BUF_INIT, 0, 1, NULL, 0};
+	env_start(&e, script, 1, "/watch");
+	env_client(&e);
+	assert_int_equal(do_stream(&e, &k), 0);
+	assert_int_equal(k.calls, 1);
+	assert_string_equal(zw_buf_str(&k.got), "first\n");
+	zw_buf_free(&k.got);
+	env_stop(&e);
+}
+
+static void *canceller(void *arg)
+{
+	struct sink *k = arg;
+	while (!atomic_load(&k->seen)) {
+		struct timespec ts = {0, 1000000};
+		nanosleep(&ts, NULL);
+	}
+	zw_http_cancel_fire(k->cancel);
+	return NULL;
+}
+
+static void stream_cancelled_from_another_thread(void **state)
+{
+	(void)state;
+	static const char *const script[] = {STREAM_OPEN};
+	struct env e;
+	struct sink k = {ZW_BUF_INIT, 0, 0, NULL, 0};
+	pthread_t th;
+	assert_int_equal(zw_http_cancel_new(&k.cancel, &e.err), 0);
+	env_start(&e, script, 1, "/watch");
+	env_client(&e);
+	assert_int_equal(pthread_create(&th, NULL, canceller, &k), 0);
+	/* the server never ends this stream: only the token can */
+	assert_int_equal(do_stream(&e, &k), ZW_ETRANSIENT);
+	pthread_join(th, NULL);
+	assert_true(zw_http_cancel_fired(k.cancel));
+	assert_non_null(strstr(e.err.msg, "cancelled"));
+	assert_string_equal(zw_buf_str(&k.got), "first\n");
+	/* a fired token stays fired: the next stream ends before it starts */
+	k.calls = 0;
+	assert_int_equal(do_stream(&e, &k), ZW_ETRANSIENT);
+	assert_int_equal(k.calls, 0);
+	zw_buf_free(&k.got);
+	zw_http_cancel_free(k.cancel);
+	env_stop(&e);
+}
+
+static void stream_needs_a_callback(void **state)
+{
+	(void)state;
+	static const char *const script[] = {OK200};
+	struct env e;
+	env_start(&e, script, 1, "/x");
+	env_client(&e);
+	struct zw_http_req req = {.method = "GET", .url = e.url};
+	struct zw_http_stream st = {NULL, NULL, NULL, 0};
+	assert_int_equal(zw_http_stream(e.c, &req, &st, &e.resp, &e.err), ZW_EINVAL);
+	assert_int_equal(e.s.nreq, 0);
+	env_stop(&e);
+}
+
+struct seen {
+	char line[256];
+	size_t len;
+};
+
+static void record_observe(void *ctx, const char *method, const char *account, long status)
+{
+	struct seen *s = ctx;
+	s->len += (size_t)snprintf(s->line + s->len, sizeof(s->line) - s->len, "%s %s %ld;", method,
+				   account ? account : "-", status);
+}
+
+static void observe_each_attempt(void **state)
+{
+	(void)state;
+	static const char *const script[] = {R429, R500, OK200, R404};
+	struct env e;
+	struct seen s = {{0}, 0};
+	env_start(&e, script, 4, "/x");
+	e.o.hooks.observe = record_observe;
+	e.o.hooks.ctx = &s; /* the other fake hooks share ctx: give them theirs back */
+	e.o.hooks.now_ms = NULL;
+	e.o.hooks.wall_s = NULL;
+	e.o.hooks.sleep_ms = NULL;
+	e.o.hooks.random = NULL;
+	e.o.hooks.log = NULL;
+	e.o.base_backoff_ms = 1;
+	e.o.max_backoff_ms = 2;
+	env_client(&e);
+	assert_int_equal(do_req(&e, "GET", NULL, "acct"), 0);
+	assert_int_equal(do_req(&e, "DELETE", NULL, NULL), ZW_ENOTFOUND);
+	assert_string_equal(s.line, "GET acct 429;GET acct 500;GET acct 200;DELETE - 404;");
+	env_stop(&e);
+	/* no answer at all: status 0 */
+	struct zw_http_opts o;
+	struct zw_http_client *c;
+	struct zw_http_resp resp = ZW_HTTP_RESP_INIT;
+	struct zw_error err = {0};
+	struct seen s2 = {{0}, 0};
+	zw_http_opts_init(&o);
+	o.max_retries = 0;
+	o.hooks.observe = record_observe;
+	o.hooks.ctx = &s2;
+	assert_int_equal(zw_http_client_new(&c, &o, &err), 0);
+	struct zw_http_req req = {.method = "GET", .url = "http://127.0.0.1:1/"};
+	assert_int_equal(zw_http_do(c, &req, &resp, &err), ZW_ETRANSIENT);
+	assert_string_equal(s2.line, "GET - 0;");
+	zw_http_resp_free(&resp);
+	zw_http_client_free(c);
+}
+
+static void client_certificate_options(void **state)
+{
+	(void)state;
+	struct zw_http_opts o;
+	struct zw_http_client *c = NULL;
+	struct zw_error err = {0};
+	char dir[] = "/tmp/zw-http-cert-XXXXXX", crt[64], key[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(crt, sizeof(crt), "%s/c.pem", dir);
+	snprintf(key, sizeof(key), "%s/k.pem", dir);
+	FILE *f = fopen(crt, "w");
+	assert_non_null(f);
+	fclose(f);
+	zw_http_opts_init(&o);
+	o.cert_file = crt; /* no key */
+	assert_int_equal(zw_http_client_new(&c, &o, &err), ZW_EINVAL);
+	assert_non_null(strstr(err.msg, "both"));
+	o.key_file = key; /* does not exist */
+	zw_error_clear(&err);
+	assert_int_equal(zw_http_client_new(&c, &o, &err), ZW_EINVAL);
+	assert_non_null(strstr(err.msg, "cannot read key file"));
+	f = fopen(key, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(zw_http_client_new(&c, &o, &err), 0);
+	zw_http_client_free(c);
+	unlink(crt);
+	unlink(key);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	/* the tests talk to 127.0.0.1 directly */
@@ -1205,6 +1439,14 @@ int main(void)
 		cmocka_unit_test(shared_account_budget),
 		cmocka_unit_test(concurrent_workers),
 		cmocka_unit_test(request_alloc_failures),
+		cmocka_unit_test(stream_delivers_chunks),
+		cmocka_unit_test(stream_error_answer_buffered),
+		cmocka_unit_test(stream_not_retried),
+		cmocka_unit_test(stream_stopped_by_consumer),
+		cmocka_unit_test(stream_cancelled_from_another_thread),
+		cmocka_unit_test(stream_needs_a_callback),
+		cmocka_unit_test(observe_each_attempt),
+		cmocka_unit_test(client_certificate_options),
 	};
 	return cmocka_run_group_tests_name("http", tests, NULL, NULL);
 }
