@@ -120,6 +120,18 @@ static const struct {
 	{"BOOKMARK", ZW_KUBE_W_BOOKMARK}, {"ERROR", ZW_KUBE_W_ERROR},
 };
 
+/* Set err, then free ev (msg's arguments may point into it). */
+static int refuse(struct zw_kube_watch_event *ev, struct zw_error *err, int code, const char *what,
+		  const char *type)
+{
+	if (code == ZW_ENOMEM)
+		zw_error_set(err, ZW_ENOMEM, "out of memory");
+	else
+		zw_error_set(err, code, "kube watch: a %s event %s", type, what);
+	zw_kube_watch_event_free(ev);
+	return code;
+}
+
 int zw_kube_watch_decode(struct zw_kube_watch_event *ev, const char *line, size_t len, struct zw_error *err)
 {
 	const char *type;
@@ -132,14 +144,11 @@ int zw_kube_watch_decode(struct zw_kube_watch_event *ev, const char *line, size_
 	for (i = 0; type && i < sizeof(watch_types) / sizeof(watch_types[0]); i++)
 		if (strcmp(type, watch_types[i].name) == 0)
 			break;
-	if (!type || i == sizeof(watch_types) / sizeof(watch_types[0])) {
-		zw_kube_watch_event_free(ev);
-		return zw_error_set(err, ZW_EINVAL, "kube watch: an event of unknown type");
-	}
-	if (!cJSON_IsObject(ev->object)) {
-		zw_kube_watch_event_free(ev);
-		return zw_error_set(err, ZW_EINVAL, "kube watch: a %s event without an object", type);
-	}
+	if (!type || i == sizeof(watch_types) / sizeof(watch_types[0]))
+		return refuse(ev, err, ZW_EINVAL, "of unknown type", "watch");
+	type = watch_types[i].name; /* static from here on */
+	if (!cJSON_IsObject(ev->object))
+		return refuse(ev, err, ZW_EINVAL, "without an object", type);
 	ev->type = watch_types[i].type;
 	if (ev->type == ZW_KUBE_W_ERROR) {
 		const cJSON *code = cJSON_GetObjectItemCaseSensitive(ev->object, "code");
@@ -153,18 +162,13 @@ int zw_kube_watch_decode(struct zw_kube_watch_event *ev, const char *line, size_
 		return 0;
 	}
 	ev->rv = str_at(ev->object, "metadata", "resourceVersion");
-	if (!ev->rv || !*ev->rv) {
-		zw_kube_watch_event_free(ev);
-		return zw_error_set(err, ZW_EINVAL, "kube watch: a %s event without a resourceVersion", type);
-	}
+	if (!ev->rv || !*ev->rv)
+		return refuse(ev, err, ZW_EINVAL, "without a resourceVersion", type);
 	if (ev->type == ZW_KUBE_W_BOOKMARK)
 		return 0;
-	if (!(ev->key = zw_kube_object_key(ev->object))) {
-		int nomem = str_at(ev->object, "metadata", "name") != NULL;
-		zw_kube_watch_event_free(ev);
-		return nomem ? zw_error_set(err, ZW_ENOMEM, "out of memory")
-			     : zw_error_set(err, ZW_EINVAL, "kube watch: a %s event without a name", type);
-	}
+	if (!(ev->key = zw_kube_object_key(ev->object)))
+		return refuse(ev, err, str_at(ev->object, "metadata", "name") ? ZW_ENOMEM : ZW_EINVAL,
+			      "without a name", type);
 	return 0;
 }
 

@@ -489,7 +489,7 @@ static void bad_events(void **state)
 		const char *line, *msg;
 	} cases[] = {
 		{"{\"type\":\"ADDED\"", "not json"},
-		{"{\"type\":\"RENAMED\",\"object\":{}}", "unknown type"},
+		{"{\"type\":\"RENAMED\",\"object\":{}}", "a watch event of unknown type"},
 		{"{\"object\":{}}", "unknown type"},
 		{"{\"type\":\"ADDED\",\"object\":[1]}", "without an object"},
 		{"{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":\"x\"}}}",
