@@ -24,7 +24,8 @@
 
 /* ---- the key, the note, the name --------------------------------------------------- */
 
-char *zw_events_key(const char *uid, const char *type, const char *reason, const char *action, const char *note)
+char *zw_events_key(const char *uid, const char *type, const char *reason, const char *action,
+		    const char *note)
 {
 	const char *f[5] = {uid, type, reason, action, note};
 	struct zw_buf b = ZW_BUF_INIT;
@@ -82,8 +83,8 @@ int zw_events_name(struct zw_buf *out, const char *regarding_name, uint64_t stam
 		n = 253 - 17;
 	while (n > 0 && !alnum(regarding_name[n - 1]))
 		n--;
-	if (zw_buf_add(out, regarding_name, n) < 0 || zw_buf_addf(out, "%s%016llx", n ? "." : "",
-								 (unsigned long long)stamp) < 0)
+	if (zw_buf_add(out, regarding_name, n) < 0 ||
+	    zw_buf_addf(out, "%s%016llx", n ? "." : "", (unsigned long long)stamp) < 0)
 		return ZW_ENOMEM;
 	return 0;
 }
@@ -158,7 +159,8 @@ void zw_events_cache_sizes(const struct zw_events_cache *c, size_t *series, size
 	*buckets = c->nb;
 }
 
-int zw_events_cache_allow(struct zw_events_cache *c, const char *object, uint64_t now_ms, struct zw_error *err)
+int zw_events_cache_allow(struct zw_events_cache *c, const char *object, uint64_t now_ms,
+			  struct zw_error *err)
 {
 	const uint64_t full = (uint64_t)ZW_EVENTS_BURST * ZW_EVENTS_REFILL_MS;
 	uint32_t h = fnv1a(object);
@@ -333,8 +335,8 @@ struct zw_events {
 	uint64_t stamp; /* the last name stamp (wall nanoseconds, strictly increasing) */
 };
 
-int zw_events_new(struct zw_events **out, struct zw_kube *k, const char *reporting_controller, const char *instance,
-		  struct zw_error *err)
+int zw_events_new(struct zw_events **out, struct zw_kube *k, const char *reporting_controller,
+		  const char *instance, struct zw_error *err)
 {
 	if (!reporting_controller || !reporting_controller[0] || !instance || !instance[0])
 		return zw_error_set(err, ZW_EINVAL, "events need a reporting controller and instance");
@@ -425,7 +427,8 @@ static int create(struct zw_events *e, struct zw_events_msg *m, struct zw_error 
 		/* a 404: the namespace, or the whole group? */
 		long gstatus = 0;
 		struct zw_error gerr = {0};
-		int grc = zw_kube_request(e->k, "GET", "/apis/events.k8s.io/v1", NULL, NULL, NULL, &gstatus, &gerr);
+		int grc = zw_kube_request(e->k, "GET", "/apis/events.k8s.io/v1", NULL, NULL, NULL, &gstatus,
+					  &gerr);
 		if (!(grc == ZW_ENOTFOUND && gstatus == 404))
 			return rc;
 		zw_error_clear(err);
@@ -453,8 +456,9 @@ static int patch_series(struct zw_events *e, const struct zw_events_msg *m, cons
 		ok = s && cJSON_AddNumberToObject(s, "count", count) &&
 		     cJSON_AddStringToObject(s, "lastObservedTime", m->now_micro);
 	}
-	int rc = ok && events_path(&path, core, m->namespace, name) == 0 ? 0
-									 : zw_error_set(err, ZW_ENOMEM, "out of memory");
+	int rc = ok && events_path(&path, core, m->namespace, name) == 0
+			 ? 0
+			 : zw_error_set(err, ZW_ENOMEM, "out of memory");
 	if (rc == 0)
 		rc = zw_kube_merge_patch(e->k, zw_buf_str(&path), p, NULL, err);
 	cJSON_Delete(p);
@@ -467,8 +471,8 @@ static int is_type(const char *t)
 	return t && (strcmp(t, "Normal") == 0 || strcmp(t, "Warning") == 0);
 }
 
-int zw_events_record(struct zw_events *e, const struct zw_kube_ref *regarding, const char *type, const char *reason,
-		     const char *action, const char *note, struct zw_error *err)
+int zw_events_record(struct zw_events *e, const struct zw_kube_ref *regarding, const char *type,
+		     const char *reason, const char *action, const char *note, struct zw_error *err)
 {
 	if (!regarding || !regarding->name || !regarding->name[0] || !regarding->kind || !regarding->kind[0])
 		return zw_error_set(err, ZW_EINVAL, "event needs a regarding object with kind and name");
@@ -511,7 +515,8 @@ int zw_events_record(struct zw_events *e, const struct zw_kube_ref *regarding, c
 	if (rc == 1)
 		rc = zw_events_name(&name, regarding->name, ns) < 0
 			     ? zw_error_set(err, ZW_ENOMEM, "out of memory")
-			     : zw_events_cache_seen(e->cache, key, zw_buf_str(&name), mono_ms(), &count, &existing, err);
+			     : zw_events_cache_seen(e->cache, key, zw_buf_str(&name), mono_ms(), &count,
+						    &existing, err);
 	else if (rc == 0)
 		rc = 2; /* dropped */
 	pthread_mutex_unlock(&e->mu);
@@ -531,7 +536,8 @@ int zw_events_record(struct zw_events *e, const struct zw_kube_ref *regarding, c
 		.controller = e->controller,
 		.instance = e->instance,
 		.name = existing ? existing : zw_buf_str(&name),
-		.namespace = regarding->namespace && regarding->namespace[0] ? regarding->namespace : "default",
+		.namespace =
+			regarding->namespace && regarding->namespace[0] ? regarding->namespace : "default",
 		.now_micro = micro,
 		.now_rfc3339 = rfc,
 	};
@@ -545,7 +551,8 @@ int zw_events_record(struct zw_events *e, const struct zw_kube_ref *regarding, c
 		zw_events_cache_forget(e->cache, key);
 		zw_free(existing);
 		existing = NULL;
-		rc = zw_events_cache_seen(e->cache, key, zw_buf_str(&name), mono_ms(), &count, &existing, err);
+		rc = zw_events_cache_seen(e->cache, key, zw_buf_str(&name), mono_ms(), &count, &existing,
+					  err);
 		pthread_mutex_unlock(&e->mu);
 		if (rc < 0)
 			goto out;

@@ -19,14 +19,15 @@
 #include "reconcile/kube.h"
 
 #define ZW_EVENTS_CACHE_MAX 4096u		/* entries per table, the oldest evicted */
-#define ZW_EVENTS_DEDUP_MS (10u * 60u * 1000u) /* the same event within this: a series */
-#define ZW_EVENTS_BURST 5u			/* Warnings per object at once */
+#define ZW_EVENTS_DEDUP_MS  (10u * 60u * 1000u) /* the same event within this: a series */
+#define ZW_EVENTS_BURST	    5u			/* Warnings per object at once */
 #define ZW_EVENTS_REFILL_MS 30000u		/* then one per this */
-#define ZW_EVENTS_NOTE_MAX 1024u		/* bytes of a note (events.k8s.io's limit) */
+#define ZW_EVENTS_NOTE_MAX  1024u		/* bytes of a note (events.k8s.io's limit) */
 
 /* The deduplication key of (regarding uid, type, reason, action, note): each field
  * length-prefixed, so different tuples never share a key. NULL on no memory. */
-char *zw_events_key(const char *uid, const char *type, const char *reason, const char *action, const char *note);
+char *zw_events_key(const char *uid, const char *type, const char *reason, const char *action,
+		    const char *note);
 
 /* The longest prefix of s[0..len) of at most max bytes that does not end inside a UTF-8
  * sequence (continuation bytes of a cut sequence are dropped with its lead byte). */
@@ -44,7 +45,8 @@ void zw_events_cache_free(struct zw_events_cache *c);
 
 /* Take a token from object's Warning bucket (burst ZW_EVENTS_BURST, one more every
  * ZW_EVENTS_REFILL_MS): 1 allowed, 0 to drop, or a negative error. */
-int zw_events_cache_allow(struct zw_events_cache *c, const char *object, uint64_t now_ms, struct zw_error *err);
+int zw_events_cache_allow(struct zw_events_cache *c, const char *object, uint64_t now_ms,
+			  struct zw_error *err);
 
 /*
  * The series of key. When key was seen within ZW_EVENTS_DEDUP_MS of now_ms: its count

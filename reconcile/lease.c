@@ -101,7 +101,8 @@ int zw_lease_record_parse(struct zw_lease_record *out, const cJSON *spec, struct
 	if (spec && !cJSON_IsObject(spec))
 		return zw_error_set(err, ZW_EINVAL, "lease spec is not an object");
 	return record_set(out, jstr(spec, "holderIdentity"), jlong(spec, "leaseDurationSeconds"),
-			  jstr(spec, "acquireTime"), jstr(spec, "renewTime"), jlong(spec, "leaseTransitions"), err);
+			  jstr(spec, "acquireTime"), jstr(spec, "renewTime"), jlong(spec, "leaseTransitions"),
+			  err);
 }
 
 cJSON *zw_lease_record_json(const struct zw_lease_record *r)
@@ -135,11 +136,13 @@ static char *record_raw(const struct zw_lease_record *r)
 
 static int record_copy(struct zw_lease_record *out, const struct zw_lease_record *in, struct zw_error *err)
 {
-	return record_set(out, in->holder, in->duration_s, in->acquire_time, in->renew_time, in->transitions, err);
+	return record_set(out, in->holder, in->duration_s, in->acquire_time, in->renew_time, in->transitions,
+			  err);
 }
 
-int zw_lease_decide(enum zw_lease_verdict *out, struct zw_lease_observation *obs, const struct zw_lease_record *read,
-		    const char *me, uint64_t duration_ms, uint64_t now_ms, struct zw_error *err)
+int zw_lease_decide(enum zw_lease_verdict *out, struct zw_lease_observation *obs,
+		    const struct zw_lease_record *read, const char *me, uint64_t duration_ms, uint64_t now_ms,
+		    struct zw_error *err)
 {
 	char *raw = record_raw(read);
 	if (!raw)
@@ -180,8 +183,8 @@ int zw_lease_next(struct zw_lease_record *out, const struct zw_lease_record *rea
 	return record_set(out, me, duration_s, now_micro, now_micro, read->transitions + 1, err);
 }
 
-int zw_lease_release_record(struct zw_lease_record *out, const struct zw_lease_record *cur, const char *now_micro,
-			    struct zw_error *err)
+int zw_lease_release_record(struct zw_lease_record *out, const struct zw_lease_record *cur,
+			    const char *now_micro, struct zw_error *err)
 {
 	return record_set(out, "", 1, now_micro, now_micro, cur ? cur->transitions : 0, err);
 }
@@ -216,7 +219,8 @@ int zw_lease_opts_resolve(struct zw_lease_opts *out, const struct zw_lease_opts 
 		return zw_error_set(err, ZW_EINVAL, "lease identity is empty");
 	/* renew deadline > 1.2 * retry period, in integers */
 	if ((uint64_t)out->renew_deadline_ms * 5 <= (uint64_t)out->retry_period_ms * 6)
-		return zw_error_set(err, ZW_EINVAL, "renew deadline %u ms must exceed 1.2 x retry period %u ms",
+		return zw_error_set(err, ZW_EINVAL,
+				    "renew deadline %u ms must exceed 1.2 x retry period %u ms",
 				    out->renew_deadline_ms, out->retry_period_ms);
 	if (out->duration_ms <= out->renew_deadline_ms)
 		return zw_error_set(err, ZW_EINVAL, "lease duration %u ms must exceed renew deadline %u ms",
@@ -234,8 +238,11 @@ void zw_lease_microtime(char out[ZW_LEASE_MICROTIME_LEN], int64_t sec, long usec
 	time_t t = (time_t)sec;
 	struct tm tm;
 	gmtime_r(&t, &tm);
-	snprintf(out, ZW_LEASE_MICROTIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+	/* the moduli bound every field, so the output always fits (27 bytes) */
+	snprintf(out, ZW_LEASE_MICROTIME_LEN, "%04u-%02u-%02uT%02u:%02u:%02u.%06luZ",
+		 (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)(tm.tm_mon + 1) % 100u,
+		 (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+		 (unsigned)tm.tm_sec % 100u, (unsigned long)usec % 1000000ul);
 }
 
 /* ---- clock and state ---------------------------------------------------------------- */
@@ -364,7 +371,8 @@ static int try_create(struct zw_lease *l, int *leader, struct zw_error *err)
 	obj = cJSON_CreateObject();
 	cJSON *md = obj ? cJSON_AddObjectToObject(obj, "metadata") : NULL;
 	if (!md || !cJSON_AddStringToObject(obj, "apiVersion", "coordination.k8s.io/v1") ||
-	    !cJSON_AddStringToObject(obj, "kind", "Lease") || !cJSON_AddStringToObject(md, "name", l->o.name) ||
+	    !cJSON_AddStringToObject(obj, "kind", "Lease") ||
+	    !cJSON_AddStringToObject(md, "name", l->o.name) ||
 	    !cJSON_AddStringToObject(md, "namespace", l->o.namespace)) {
 		rc = zw_error_set(err, ZW_ENOMEM, "out of memory");
 		goto out;
@@ -439,7 +447,8 @@ static int release(struct zw_lease *l, struct zw_error *err)
 	int rc = zw_lease_release_record(&rec, &l->obs.rec, now, err);
 	if (rc == 0) {
 		cJSON *obj = cJSON_Duplicate(l->last, 1);
-		rc = obj ? write_lease(l, "PUT", l->path, obj, &rec, err) : zw_error_set(err, ZW_ENOMEM, "out of memory");
+		rc = obj ? write_lease(l, "PUT", l->path, obj, &rec, err)
+			 : zw_error_set(err, ZW_ENOMEM, "out of memory");
 		cJSON_Delete(obj);
 	}
 	zw_lease_record_free(&rec);
@@ -510,7 +519,8 @@ static void *elector(void *arg)
 	}
 }
 
-int zw_lease_new(struct zw_lease **out, struct zw_kube *k, const struct zw_lease_opts *o, struct zw_error *err)
+int zw_lease_new(struct zw_lease **out, struct zw_kube *k, const struct zw_lease_opts *o,
+		 struct zw_error *err)
 {
 	struct zw_lease_opts r;
 	int rc = zw_lease_opts_resolve(&r, o, err);
@@ -526,7 +536,8 @@ int zw_lease_new(struct zw_lease **out, struct zw_kube *k, const struct zw_lease
 	l->o.name = zw_strdup(r.name);
 	l->o.identity = zw_strdup(r.identity);
 	struct zw_buf b = ZW_BUF_INIT;
-	if (l->o.namespace && zw_buf_addf(&b, "/apis/coordination.k8s.io/v1/namespaces/%s/leases", r.namespace) == 0)
+	if (l->o.namespace &&
+	    zw_buf_addf(&b, "/apis/coordination.k8s.io/v1/namespaces/%s/leases", r.namespace) == 0)
 		l->collection = zw_strdup(zw_buf_str(&b));
 	if (l->collection && zw_buf_addf(&b, "/%s", r.name) == 0)
 		l->path = zw_strdup(zw_buf_str(&b));
@@ -552,7 +563,8 @@ int zw_lease_new(struct zw_lease **out, struct zw_kube *k, const struct zw_lease
 	return 0;
 }
 
-int zw_lease_start(struct zw_lease **out, struct zw_kube *k, const struct zw_lease_opts *o, struct zw_error *err)
+int zw_lease_start(struct zw_lease **out, struct zw_kube *k, const struct zw_lease_opts *o,
+		   struct zw_error *err)
 {
 	struct zw_lease *l = NULL;
 	int rc = zw_lease_new(&l, k, o, err);

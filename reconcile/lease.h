@@ -19,10 +19,10 @@
 #include "reconcile/kube.h"
 
 #define ZW_LEASE_DEFAULT_DURATION_MS 15000u
-#define ZW_LEASE_DEFAULT_RENEW_MS 10000u
-#define ZW_LEASE_DEFAULT_RETRY_MS 2000u
-#define ZW_LEASE_JITTER 1.2
-#define ZW_LEASE_MICROTIME_LEN 32
+#define ZW_LEASE_DEFAULT_RENEW_MS    10000u
+#define ZW_LEASE_DEFAULT_RETRY_MS    2000u
+#define ZW_LEASE_JITTER		     1.2
+#define ZW_LEASE_MICROTIME_LEN	     32
 
 /* A coordination.k8s.io/v1 Lease spec, as client-go's LeaderElectionRecord. */
 struct zw_lease_record {
@@ -60,8 +60,9 @@ void zw_lease_observation_free(struct zw_lease_observation *o);
  * RENEW when the observed holder is me, TAKEOVER otherwise. Expiry is judged only on
  * local observation times, never by comparing the record's times with a clock.
  */
-int zw_lease_decide(enum zw_lease_verdict *out, struct zw_lease_observation *obs, const struct zw_lease_record *read,
-		    const char *me, uint64_t duration_ms, uint64_t now_ms, struct zw_error *err);
+int zw_lease_decide(enum zw_lease_verdict *out, struct zw_lease_observation *obs,
+		    const struct zw_lease_record *read, const char *me, uint64_t duration_ms, uint64_t now_ms,
+		    struct zw_error *err);
 
 /* Step 4: the record to write. RENEW keeps acquireTime and leaseTransitions of read;
  * TAKEOVER uses read's transitions + 1 and acquireTime = now; both set holder = me,
@@ -71,8 +72,8 @@ int zw_lease_next(struct zw_lease_record *out, const struct zw_lease_record *rea
 		  const char *me, long duration_s, const char *now_micro, struct zw_error *err);
 /* The release (client-go's release()): holder "", leaseDurationSeconds 1, acquireTime =
  * renewTime = now, leaseTransitions kept. */
-int zw_lease_release_record(struct zw_lease_record *out, const struct zw_lease_record *cur, const char *now_micro,
-			    struct zw_error *err);
+int zw_lease_release_record(struct zw_lease_record *out, const struct zw_lease_record *cur,
+			    const char *now_micro, struct zw_error *err);
 
 /* After our own successful write: the observed record is rec, observed now (raw kept,
  * as client-go does, so the next read refreshes the observation). */

@@ -119,8 +119,8 @@ static int run_events(struct zw_kube *k, int argc, char **argv)
 	int distinct = flag(argc, argv, "--distinct");
 	struct zw_error err = {0};
 	struct zw_events *e = NULL;
-	if (zw_events_new(&e, k, "zonewarden.dev/controller", opt(argc, argv, "--instance", "lease-driver_0"), &err) <
-	    0) {
+	if (zw_events_new(&e, k, "zonewarden.dev/controller", opt(argc, argv, "--instance", "lease-driver_0"),
+			  &err) < 0) {
 		fprintf(stderr, "events: %s\n", err.msg);
 		return 2;
 	}

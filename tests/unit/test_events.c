@@ -62,7 +62,9 @@ static void series_counting(void **state)
 	assert_int_equal(count, 2);
 	assert_string_equal(name, "md.0001");
 	zw_free(name);
-	assert_int_equal(zw_events_cache_seen(c, "k1", "md.0003", 2000 + ZW_EVENTS_DEDUP_MS - 1, &count, &name, &err), 1);
+	assert_int_equal(
+		zw_events_cache_seen(c, "k1", "md.0003", 2000 + ZW_EVENTS_DEDUP_MS - 1, &count, &name, &err),
+		1);
 	assert_int_equal(count, 3);
 	assert_string_equal(name, "md.0001");
 	zw_free(name);
@@ -91,7 +93,8 @@ static void series_counting(void **state)
 	zw_free(name);
 	assert_int_equal(zw_events_cache_seen(c, "k3", "x", t + 7, &count, &name, &err), 1);
 	zw_free(name);
-	assert_int_equal(zw_events_cache_seen(c, "k2", "b.2", t + 8, &count, &name, &err), 0); /* was evicted */
+	assert_int_equal(zw_events_cache_seen(c, "k2", "b.2", t + 8, &count, &name, &err),
+			 0); /* was evicted */
 
 	/* forget: the next one is created again */
 	zw_events_cache_forget(c, "k2");
@@ -147,10 +150,10 @@ static void note_cut_at_utf8_boundary(void **state)
 	/* "é" is 2 bytes, "€" 3, "𝄞" 4 */
 	assert_int_equal(zw_events_utf8_cut("abc", 3, 3), 3);
 	assert_int_equal(zw_events_utf8_cut("abcd", 4, 3), 3);
-	assert_int_equal(zw_events_utf8_cut("ab\xc3\xa9", 4, 3), 2);	   /* é would be cut */
-	assert_int_equal(zw_events_utf8_cut("ab\xc3\xa9x", 5, 4), 4);	   /* é fits */
-	assert_int_equal(zw_events_utf8_cut("a\xe2\x82\xac", 4, 2), 1);	   /* € cut after its lead */
-	assert_int_equal(zw_events_utf8_cut("a\xe2\x82\xac", 4, 3), 1);	   /* € cut inside */
+	assert_int_equal(zw_events_utf8_cut("ab\xc3\xa9", 4, 3), 2);	    /* é would be cut */
+	assert_int_equal(zw_events_utf8_cut("ab\xc3\xa9x", 5, 4), 4);	    /* é fits */
+	assert_int_equal(zw_events_utf8_cut("a\xe2\x82\xac", 4, 2), 1);	    /* € cut after its lead */
+	assert_int_equal(zw_events_utf8_cut("a\xe2\x82\xac", 4, 3), 1);	    /* € cut inside */
 	assert_int_equal(zw_events_utf8_cut("a\xf0\x9d\x84\x9e", 5, 4), 1); /* 𝄞 cut */
 	assert_int_equal(zw_events_utf8_cut("a\xf0\x9d\x84\x9e", 5, 5), 5);
 
@@ -167,7 +170,11 @@ static void note_cut_at_utf8_boundary(void **state)
 	zw_buf_reset(&out);
 
 	/* one line: CR, LF, TAB and other controls become spaces */
-	assert_int_equal(zw_events_note(&out, "a\r\nb\tc\x01" "d", &err), 0);
+	assert_int_equal(zw_events_note(&out,
+					"a\r\nb\tc\x01"
+					"d",
+					&err),
+			 0);
 	assert_string_equal(zw_buf_str(&out), "a  b c d");
 	zw_buf_reset(&out);
 
@@ -219,27 +226,29 @@ static void names_and_bodies(void **state)
 				  .now_rfc3339 = "2026-11-23T12:00:00Z"};
 	cJSON *v1 = zw_events_body_v1(&m);
 	char *s = cJSON_PrintUnformatted(v1);
-	assert_string_equal(s, "{\"metadata\":{\"name\":\"example-com.1\",\"namespace\":\"mail\"},"
-			       "\"apiVersion\":\"events.k8s.io/v1\",\"kind\":\"Event\","
-			       "\"regarding\":{\"apiVersion\":\"zonewarden.dev/v1alpha1\",\"kind\":\"MailDomain\","
-			       "\"namespace\":\"mail\",\"name\":\"example-com\",\"uid\":\"0b1c\"},"
-			       "\"eventTime\":\"2026-11-23T12:00:00.000001Z\","
-			       "\"reportingController\":\"zonewarden.dev/controller\",\"reportingInstance\":\"pod_ab12\","
-			       "\"action\":\"Apply\",\"reason\":\"ProviderError\",\"type\":\"Warning\","
-			       "\"note\":\"route53 refused\"}");
+	assert_string_equal(
+		s, "{\"metadata\":{\"name\":\"example-com.1\",\"namespace\":\"mail\"},"
+		   "\"apiVersion\":\"events.k8s.io/v1\",\"kind\":\"Event\","
+		   "\"regarding\":{\"apiVersion\":\"zonewarden.dev/v1alpha1\",\"kind\":\"MailDomain\","
+		   "\"namespace\":\"mail\",\"name\":\"example-com\",\"uid\":\"0b1c\"},"
+		   "\"eventTime\":\"2026-11-23T12:00:00.000001Z\","
+		   "\"reportingController\":\"zonewarden.dev/controller\",\"reportingInstance\":\"pod_ab12\","
+		   "\"action\":\"Apply\",\"reason\":\"ProviderError\",\"type\":\"Warning\","
+		   "\"note\":\"route53 refused\"}");
 	cJSON_free(s);
 	cJSON_Delete(v1);
 	cJSON *core = zw_events_body_core(&m);
 	s = cJSON_PrintUnformatted(core);
-	assert_string_equal(s, "{\"metadata\":{\"name\":\"example-com.1\",\"namespace\":\"mail\"},"
-			       "\"apiVersion\":\"v1\",\"kind\":\"Event\","
-			       "\"involvedObject\":{\"apiVersion\":\"zonewarden.dev/v1alpha1\",\"kind\":\"MailDomain\","
-			       "\"namespace\":\"mail\",\"name\":\"example-com\",\"uid\":\"0b1c\"},"
-			       "\"source\":{\"component\":\"zonewarden.dev/controller\"},\"reason\":\"ProviderError\","
-			       "\"message\":\"route53 refused\",\"type\":\"Warning\","
-			       "\"firstTimestamp\":\"2026-11-23T12:00:00Z\",\"lastTimestamp\":\"2026-11-23T12:00:00Z\","
-			       "\"count\":1,\"action\":\"Apply\",\"reportingComponent\":\"zonewarden.dev/controller\","
-			       "\"reportingInstance\":\"pod_ab12\"}");
+	assert_string_equal(
+		s, "{\"metadata\":{\"name\":\"example-com.1\",\"namespace\":\"mail\"},"
+		   "\"apiVersion\":\"v1\",\"kind\":\"Event\","
+		   "\"involvedObject\":{\"apiVersion\":\"zonewarden.dev/v1alpha1\",\"kind\":\"MailDomain\","
+		   "\"namespace\":\"mail\",\"name\":\"example-com\",\"uid\":\"0b1c\"},"
+		   "\"source\":{\"component\":\"zonewarden.dev/controller\"},\"reason\":\"ProviderError\","
+		   "\"message\":\"route53 refused\",\"type\":\"Warning\","
+		   "\"firstTimestamp\":\"2026-11-23T12:00:00Z\",\"lastTimestamp\":\"2026-11-23T12:00:00Z\","
+		   "\"count\":1,\"action\":\"Apply\",\"reportingComponent\":\"zonewarden.dev/controller\","
+		   "\"reportingInstance\":\"pod_ab12\"}");
 	cJSON_free(s);
 	cJSON_Delete(core);
 }
@@ -281,12 +290,9 @@ static void allocation_failures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(dedup_key),
-		cmocka_unit_test(series_counting),
-		cmocka_unit_test(rate_limiter),
-		cmocka_unit_test(note_cut_at_utf8_boundary),
-		cmocka_unit_test(names_and_bodies),
-		cmocka_unit_test(allocation_failures),
+		cmocka_unit_test(dedup_key),	    cmocka_unit_test(series_counting),
+		cmocka_unit_test(rate_limiter),	    cmocka_unit_test(note_cut_at_utf8_boundary),
+		cmocka_unit_test(names_and_bodies), cmocka_unit_test(allocation_failures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -42,7 +42,9 @@ static void fresh_lease(void **state)
 	struct zw_lease_record out = {0};
 	struct zw_error err = {0};
 	/* 404 -> POST: holder me, both times now, transitions 0 */
-	assert_int_equal(zw_lease_next(&out, NULL, ZW_LEASE_TAKEOVER, "me_1", 15, "2026-11-23T12:00:00.000001Z", &err), 0);
+	assert_int_equal(
+		zw_lease_next(&out, NULL, ZW_LEASE_TAKEOVER, "me_1", 15, "2026-11-23T12:00:00.000001Z", &err),
+		0);
 	assert_string_equal(out.holder, "me_1");
 	assert_int_equal(out.duration_s, 15);
 	assert_string_equal(out.acquire_time, "2026-11-23T12:00:00.000001Z");
@@ -66,7 +68,8 @@ static void held_by_another_not_expired(void **state)
 {
 	(void)state;
 	struct zw_lease_observation obs = {0};
-	struct zw_lease_record r = rec("other_9", 15, "2026-11-23T11:00:00.000000Z", "2026-11-23T11:00:10.000000Z", 2);
+	struct zw_lease_record r =
+		rec("other_9", 15, "2026-11-23T11:00:00.000000Z", "2026-11-23T11:00:10.000000Z", 2);
 	assert_int_equal(decide(&obs, &r, "me_1", 1000), ZW_LEASE_FOLLOW);
 	assert_int_equal(obs.observed_ms, 1000);
 	assert_string_equal(obs.rec.holder, "other_9");
@@ -76,7 +79,8 @@ static void held_by_another_not_expired(void **state)
 	assert_int_equal(obs.observed_ms, 1000);
 
 	/* the holder renews (renewTime changes): observed again, the wait starts over */
-	struct zw_lease_record r2 = rec("other_9", 15, "2026-11-23T11:00:00.000000Z", "2026-11-23T11:00:12.000000Z", 2);
+	struct zw_lease_record r2 =
+		rec("other_9", 15, "2026-11-23T11:00:00.000000Z", "2026-11-23T11:00:12.000000Z", 2);
 	assert_int_equal(decide(&obs, &r2, "me_1", 1000 + DUR - 1), ZW_LEASE_FOLLOW);
 	assert_int_equal(obs.observed_ms, 1000 + DUR - 1);
 	assert_int_equal(decide(&obs, &r2, "me_1", 1000 + DUR + 5000), ZW_LEASE_FOLLOW);
@@ -84,7 +88,8 @@ static void held_by_another_not_expired(void **state)
 	/* a renewTime years in the past (a skewed clock) means nothing: the record was only
 	 * just observed, so it is not expired */
 	struct zw_lease_observation obs2 = {0};
-	struct zw_lease_record old = rec("other_9", 15, "2001-01-01T00:00:00.000000Z", "2001-01-01T00:00:00.000000Z", 0);
+	struct zw_lease_record old =
+		rec("other_9", 15, "2001-01-01T00:00:00.000000Z", "2001-01-01T00:00:00.000000Z", 0);
 	assert_int_equal(decide(&obs2, &old, "me_1", 7), ZW_LEASE_FOLLOW);
 
 	zw_lease_record_free(&r);
@@ -99,7 +104,8 @@ static void expired_by_local_observation(void **state)
 	(void)state;
 	struct zw_lease_observation obs = {0};
 	/* renewTime in the future (a skewed clock) does not keep it alive either */
-	struct zw_lease_record r = rec("other_9", 15, "2099-01-01T00:00:00.000000Z", "2099-01-01T00:00:00.000000Z", 4);
+	struct zw_lease_record r =
+		rec("other_9", 15, "2099-01-01T00:00:00.000000Z", "2099-01-01T00:00:00.000000Z", 4);
 	assert_int_equal(decide(&obs, &r, "me_1", 2000), ZW_LEASE_FOLLOW);
 	assert_int_equal(decide(&obs, &r, "me_1", 2000 + DUR - 1), ZW_LEASE_FOLLOW);
 	/* unchanged for the whole duration: observed + duration > now is false */
@@ -121,7 +127,8 @@ static void renewal_keeps_acquire_and_transitions(void **state)
 	(void)state;
 	struct zw_error err = {0};
 	struct zw_lease_observation obs = {0};
-	struct zw_lease_record mine = rec("me_1", 15, "2026-11-23T12:00:00.000000Z", "2026-11-23T12:00:00.000000Z", 3);
+	struct zw_lease_record mine =
+		rec("me_1", 15, "2026-11-23T12:00:00.000000Z", "2026-11-23T12:00:00.000000Z", 3);
 	/* we wrote it (observe_own), then read it back */
 	assert_int_equal(zw_lease_observe_own(&obs, &mine, 500, &err), 0);
 	assert_int_equal(obs.observed_ms, 500);
@@ -130,7 +137,9 @@ static void renewal_keeps_acquire_and_transitions(void **state)
 	assert_int_equal(decide(&obs, &mine, "me_1", 2500 + 10 * DUR), ZW_LEASE_RENEW);
 
 	struct zw_lease_record next = {0};
-	assert_int_equal(zw_lease_next(&next, &mine, ZW_LEASE_RENEW, "me_1", 15, "2026-11-23T12:00:02.000000Z", &err), 0);
+	assert_int_equal(
+		zw_lease_next(&next, &mine, ZW_LEASE_RENEW, "me_1", 15, "2026-11-23T12:00:02.000000Z", &err),
+		0);
 	assert_string_equal(next.holder, "me_1");
 	assert_string_equal(next.acquire_time, "2026-11-23T12:00:00.000000Z");
 	assert_string_equal(next.renew_time, "2026-11-23T12:00:02.000000Z");
@@ -138,7 +147,8 @@ static void renewal_keeps_acquire_and_transitions(void **state)
 	assert_int_equal(next.duration_s, 15);
 
 	/* someone else wrote the lease meanwhile: not ours any more */
-	struct zw_lease_record theirs = rec("other_9", 15, "2026-11-23T12:00:03.000000Z", "2026-11-23T12:00:03.000000Z", 4);
+	struct zw_lease_record theirs =
+		rec("other_9", 15, "2026-11-23T12:00:03.000000Z", "2026-11-23T12:00:03.000000Z", 4);
 	assert_int_equal(decide(&obs, &theirs, "me_1", 2600), ZW_LEASE_FOLLOW);
 	zw_lease_record_free(&mine);
 	zw_lease_record_free(&next);
@@ -150,9 +160,12 @@ static void takeover_increments_transitions(void **state)
 {
 	(void)state;
 	struct zw_error err = {0};
-	struct zw_lease_record old = rec("other_9", 15, "2026-11-23T11:00:00.000000Z", "2026-11-23T11:00:05.000000Z", 6);
+	struct zw_lease_record old =
+		rec("other_9", 15, "2026-11-23T11:00:00.000000Z", "2026-11-23T11:00:05.000000Z", 6);
 	struct zw_lease_record next = {0};
-	assert_int_equal(zw_lease_next(&next, &old, ZW_LEASE_TAKEOVER, "me_1", 3, "2026-11-23T12:00:00.123456Z", &err), 0);
+	assert_int_equal(
+		zw_lease_next(&next, &old, ZW_LEASE_TAKEOVER, "me_1", 3, "2026-11-23T12:00:00.123456Z", &err),
+		0);
 	assert_string_equal(next.holder, "me_1");
 	assert_int_equal(next.transitions, 7);
 	assert_string_equal(next.acquire_time, "2026-11-23T12:00:00.123456Z");
@@ -163,9 +176,10 @@ static void takeover_increments_transitions(void **state)
 	cJSON *j = zw_lease_record_json(&next);
 	assert_non_null(j);
 	char *s = cJSON_PrintUnformatted(j);
-	assert_string_equal(s, "{\"holderIdentity\":\"me_1\",\"leaseDurationSeconds\":3,\"acquireTime\":"
-			       "\"2026-11-23T12:00:00.123456Z\",\"renewTime\":\"2026-11-23T12:00:00.123456Z\","
-			       "\"leaseTransitions\":7}");
+	assert_string_equal(s,
+			    "{\"holderIdentity\":\"me_1\",\"leaseDurationSeconds\":3,\"acquireTime\":"
+			    "\"2026-11-23T12:00:00.123456Z\",\"renewTime\":\"2026-11-23T12:00:00.123456Z\","
+			    "\"leaseTransitions\":7}");
 	/* and reads back the same */
 	struct zw_lease_record back = {0};
 	assert_int_equal(zw_lease_record_parse(&back, j, &err), 0);
@@ -194,7 +208,8 @@ static void release_record(void **state)
 {
 	(void)state;
 	struct zw_error err = {0};
-	struct zw_lease_record cur = rec("me_1", 15, "2026-11-23T12:00:00.000000Z", "2026-11-23T12:00:10.000000Z", 5);
+	struct zw_lease_record cur =
+		rec("me_1", 15, "2026-11-23T12:00:00.000000Z", "2026-11-23T12:00:10.000000Z", 5);
 	struct zw_lease_record rel = {0};
 	assert_int_equal(zw_lease_release_record(&rel, &cur, "2026-11-23T12:00:11.000000Z", &err), 0);
 	assert_string_equal(rel.holder, "");
