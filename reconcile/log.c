@@ -33,8 +33,8 @@
 #include "reconcile/buf.h"
 #include "reconcile/http.h"
 
-#define VALUE_MAX  8192		   /* bytes of one value (or msg) after redaction */
-#define LINE_MAX_B (256u * 1024)   /* a whole line, whatever the number of pairs */
+#define VALUE_MAX  8192		 /* bytes of one value (or msg) after redaction */
+#define LINE_MAX_B (256u * 1024) /* a whole line, whatever the number of pairs */
 #define REDACTED   "[redacted]"
 #define TRUNCATED  "...[truncated]"
 
@@ -162,7 +162,11 @@ static int add_json_string(struct zw_buf *b, const char *s, size_t n)
 			rc = zw_buf_add(b, e, 2);
 			i++;
 		} else if (cp < 0x20 || cp == 0x7f || cp == 0x2028 || cp == 0x2029) {
-			char e[6] = {'\\', 'u', hex[(cp >> 12) & 15], hex[(cp >> 8) & 15], hex[(cp >> 4) & 15],
+			char e[6] = {'\\',
+				     'u',
+				     hex[(cp >> 12) & 15],
+				     hex[(cp >> 8) & 15],
+				     hex[(cp >> 4) & 15],
 				     hex[cp & 15]};
 			rc = zw_buf_add(b, e, 6);
 			i += len;

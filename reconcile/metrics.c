@@ -33,10 +33,10 @@ static const double buckets[] = {.01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60};
 #define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
 
 struct series {
-	char *lv[NLABELS];	     /* label values; NULL past the family's label count */
-	uint64_t count;		     /* counter value, findings count, histogram _count */
+	char *lv[NLABELS];	       /* label values; NULL past the family's label count */
+	uint64_t count;		       /* counter value, findings count, histogram _count */
 	uint64_t bucket[NBUCKETS + 1]; /* histograms: observations per bucket, the last +Inf */
-	double sum;		     /* histograms: _sum */
+	double sum;		       /* histograms: _sum */
 };
 
 struct table {
@@ -519,14 +519,15 @@ struct family {
 	enum kind kind;
 	const char *lnames[NLABELS];
 	unsigned nl;
-	const struct table *t;	/* NULL: one sample, value */
+	const struct table *t; /* NULL: one sample, value */
 	uint64_t value;
 };
 
 static int add_family(struct zw_buf *b, const struct family *f)
 {
 	char v[40];
-	int rc = zw_buf_addf(b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name, kind_names[f->kind]);
+	int rc = zw_buf_addf(b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
+			     kind_names[f->kind]);
 	if (!f->t) {
 		snprintf(v, sizeof(v), "%llu", (unsigned long long)f->value);
 		return rc ? rc : add_sample(b, f->name, NULL, NULL, NULL, 0, NULL, v);
@@ -571,30 +572,61 @@ int zw_metrics_render(struct zw_metrics *m, struct zw_buf *out, struct zw_error 
 	build.n = 1;
 	/* sorted by name */
 	const struct family fams[] = {
-		{"zonewarden_build_info", "The controller's version; the value is always 1.", GAUGE,
-		 {"version", NULL}, 1, &build, 0},
-		{"zonewarden_dns_queries_total", "DNS queries sent, by response code or failure.", COUNTER,
-		 {"rcode", NULL}, 1, &m->dns_queries, 0},
-		{"zonewarden_domains", "Domains known to the controller.", GAUGE, {NULL, NULL}, 0, NULL,
-		 m->ndomains},
-		{"zonewarden_findings", "Findings of the last cycle of every domain, summed over domains.",
-		 GAUGE, {"code", "severity"}, 2, &m->findings, 0},
-		{"zonewarden_leader", "1 while this replica leads, else 0.", GAUGE, {NULL, NULL}, 0, NULL,
-		 (uint64_t)m->leader},
-		{"zonewarden_provider_requests_total", "Provider API requests, by HTTP status or error.",
-		 COUNTER, {"provider", "status"}, 2, &m->provider_requests, 0},
-		{"zonewarden_queue_depth", "Keys waiting in the work queue.", GAUGE, {NULL, NULL}, 0, NULL,
-		 m->queue_depth},
-		{"zonewarden_reconcile_duration_seconds", "Duration of reconcile cycles, by result.",
-		 HISTOGRAM, {"result", NULL}, 1, &m->reconcile_duration, 0},
-		{"zonewarden_reconcile_total", "Reconcile cycles, by result.", COUNTER, {"result", NULL}, 1,
-		 &m->reconcile_total, 0},
+		{.name = "zonewarden_build_info",
+		 .help = "The controller's version; the value is always 1.",
+		 .kind = GAUGE,
+		 .lnames = {"version"},
+		 .nl = 1,
+		 .t = &build},
+		{.name = "zonewarden_dns_queries_total",
+		 .help = "DNS queries sent, by response code or failure.",
+		 .kind = COUNTER,
+		 .lnames = {"rcode"},
+		 .nl = 1,
+		 .t = &m->dns_queries},
+		{.name = "zonewarden_domains",
+		 .help = "Domains known to the controller.",
+		 .kind = GAUGE,
+		 .value = m->ndomains},
+		{.name = "zonewarden_findings",
+		 .help = "Findings of the last cycle of every domain, summed over domains.",
+		 .kind = GAUGE,
+		 .lnames = {"code", "severity"},
+		 .nl = 2,
+		 .t = &m->findings},
+		{.name = "zonewarden_leader",
+		 .help = "1 while this replica leads, else 0.",
+		 .kind = GAUGE,
+		 .value = (uint64_t)m->leader},
+		{.name = "zonewarden_provider_requests_total",
+		 .help = "Provider API requests, by HTTP status or error.",
+		 .kind = COUNTER,
+		 .lnames = {"provider", "status"},
+		 .nl = 2,
+		 .t = &m->provider_requests},
+		{.name = "zonewarden_queue_depth",
+		 .help = "Keys waiting in the work queue.",
+		 .kind = GAUGE,
+		 .value = m->queue_depth},
+		{.name = "zonewarden_reconcile_duration_seconds",
+		 .help = "Duration of reconcile cycles, by result.",
+		 .kind = HISTOGRAM,
+		 .lnames = {"result"},
+		 .nl = 1,
+		 .t = &m->reconcile_duration},
+		{.name = "zonewarden_reconcile_total",
+		 .help = "Reconcile cycles, by result.",
+		 .kind = COUNTER,
+		 .lnames = {"result"},
+		 .nl = 1,
+		 .t = &m->reconcile_total},
 	};
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < sizeof(fams) / sizeof(fams[0]); i++)
 		rc = add_family(out, &fams[i]);
 	pthread_mutex_unlock(&m->mu);
 	if (rc)
-		return zw_error_set(err, rc, rc == ZW_ENOMEM ? "out of memory" : "metrics exceed the buffer's maximum");
+		return zw_error_set(
+			err, rc, rc == ZW_ENOMEM ? "out of memory" : "metrics exceed the buffer's maximum");
 	return 0;
 }

@@ -75,16 +75,17 @@ static int parse_addr(struct sockaddr_storage *ss, socklen_t *sslen, const char 
 		if (!colon)
 			return zw_error_set(err, ZW_EINVAL, "listen address %.100s: want host:port", addr);
 		if (memchr(addr, ':', (size_t)(colon - addr)))
-			return zw_error_set(err, ZW_EINVAL, "listen address %.100s: put an ipv6 host in brackets",
-					    addr);
+			return zw_error_set(err, ZW_EINVAL,
+					    "listen address %.100s: put an ipv6 host in brackets", addr);
 		hl = (size_t)(colon - addr);
 		port = colon + 1;
 		if (hl == 0)
 			return zw_error_set(err, ZW_EINVAL,
-					    "listen address %.100s: want a numeric host, e.g. 0.0.0.0%.20s", addr,
-					    colon);
+					    "listen address %.100s: want a numeric host, e.g. 0.0.0.0%.20s",
+					    addr, colon);
 		if (hl >= sizeof(host))
-			return zw_error_set(err, ZW_EINVAL, "listen address %.100s: want a numeric host", addr);
+			return zw_error_set(err, ZW_EINVAL, "listen address %.100s: want a numeric host",
+					    addr);
 		memcpy(host, addr, hl);
 	}
 	host[hl] = '\0';
@@ -106,9 +107,9 @@ static int parse_addr(struct sockaddr_storage *ss, socklen_t *sslen, const char 
 		in6->sin6_port = htons((unsigned short)p);
 		*sslen = sizeof(*in6);
 	} else {
-		return zw_error_set(err, ZW_EINVAL,
-				    "listen address %.100s: the host must be a numeric ip address, not a name",
-				    addr);
+		return zw_error_set(
+			err, ZW_EINVAL,
+			"listen address %.100s: the host must be a numeric ip address, not a name", addr);
 	}
 	return 0;
 }
@@ -135,7 +136,8 @@ static int listen_on(int *fd_out, unsigned *port, const char *addr, struct zw_er
 	struct sockaddr_storage got;
 	socklen_t gotlen = sizeof(got);
 	if (getsockname(fd, (struct sockaddr *)&got, &gotlen) != 0) {
-		rc = zw_error_set(err, ZW_EIO, "listen address %.100s: getsockname: %s", addr, strerror(errno));
+		rc = zw_error_set(err, ZW_EIO, "listen address %.100s: getsockname: %s", addr,
+				  strerror(errno));
 		close(fd);
 		return rc;
 	}
@@ -213,7 +215,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	(void)upload_data;
 	(void)upload_data_size;
 	(void)con_cls;
-	int known = strcmp(url, "/metrics") == 0 || strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0;
+	int known =
+		strcmp(url, "/metrics") == 0 || strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0;
 	if (!known)
 		return text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
