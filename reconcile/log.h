@@ -32,9 +32,15 @@ int zw_log_enabled(const struct zw_log *l, enum zw_log_level level);
  * Write one line. After msg come key/value string pairs ending with a NULL key:
  *   zw_log_write(l, ZW_LOG_INFO, "controller", "reconciled", "domain", "example.com",
  *                "result", "ok", NULL);
- * A value that starts with the byte 0x01 is written as a raw JSON number/bool (the rest
- * of it), so callers can pass ZW_LOG_NUM("12"); everything else is a JSON string with
- * every control character escaped. l may be NULL (nothing is written).
+ * A value that starts with ZW_LOG_RAW (the byte 0x01) is written raw (the rest of it)
+ * when the rest is a JSON number, true, false or null: ZW_LOG_RAW "12"; otherwise the rest
+ * is written as a string. Everything else is a JSON string (RFC 8259: control characters
+ * as \u00XX, invalid UTF-8 bytes as U+FFFD), a NULL value is null. A pair whose key names
+ * a secret (token, password, secret, api_key, authorization...; the redactor's generic
+ * rules decide) has its value replaced whole by "[redacted]". A value or msg longer than
+ * 8 KiB after redaction is cut and ends with "...[truncated]". Keys are the caller's
+ * constants: they are escaped, never checked against ts/level/msg/component.
+ * l may be NULL (nothing is written).
  */
 void zw_log_write(struct zw_log *l, enum zw_log_level level, const char *component, const char *msg, ...)
 	__attribute__((sentinel));

@@ -47,10 +47,14 @@ int zw_metrics_render(struct zw_metrics *m, struct zw_buf *out, struct zw_error 
 
 struct zw_serve;
 
-/* ready(arg) is asked on every /readyz: 1 ready (200 "ok"), 0 not (503 with the reason it
- * writes into why). /healthz answers 200 "ok" while the process runs. Anything else: 404;
- * any method but GET and HEAD: 405. addr "127.0.0.1:8080", "[::1]:8080" or "0.0.0.0:8080";
- * port 0 picks a free one (zw_serve_port tells which). */
+/* ready(arg) is asked on every /readyz, from the server's thread (so it must be
+ * thread-safe): 1 ready (200 "ok"), 0 not (503 with the reason it writes into why, one
+ * line). /healthz answers 200 "ok" while the process runs. An unknown path: 404 whatever
+ * the method; GET and HEAD only on the three paths, any other method 405 with
+ * "Allow: GET, HEAD". addr "127.0.0.1:8080", "[::1]:8080" or "0.0.0.0:8080": a numeric
+ * host (a name or an empty host is ZW_EINVAL), IPv6 in brackets (bound v6-only); port 0
+ * picks a free one (zw_serve_port tells which). ZW_EIO with the reason when the address
+ * cannot be bound. m, ready and arg must outlive zw_serve_stop(). (reconcile/serve.c) */
 int zw_serve_start(struct zw_serve **out, const char *addr, struct zw_metrics *m,
 		   int (*ready)(void *arg, char *why, size_t whysz), void *arg, struct zw_error *err);
 unsigned zw_serve_port(const struct zw_serve *s);
