@@ -1,21 +1,27 @@
 /*
- * dns.c - the DNS transport: one poll() loop, non-blocking UDP then TCP, a per-loop cache.
+ * dns.c - the DNS transport: one poll() loop, a pool of UDP sockets, TCP when truncated,
+ * a per-loop cache of questions.
  *
  * Owns: every struct query (one per distinct (server, name, type) asked on the loop,
- * kept in a hash table until the loop is freed: that is the cycle's cache), their
- * sockets, query wires, TCP read buffers and parsed answers, and the callbacks waiting
- * for them. ldns builds and parses the messages; this file only moves octets.
+ * kept in a hash table until the loop is freed: that is the cycle's cache), the UDP
+ * socket pool, the TCP sockets, TCP wires and read buffers, the parsed answers, and the
+ * callbacks waiting for them. Queries are written directly (header, the name's wire
+ * form, the OPT record); answers are parsed by ldns.
  *
- * Invariants: a query is in exactly one of the states below; it has a socket only in
- * the UDP and TCP states, and at most opts.max_inflight queries do; a query in Q_DONE
- * never changes again; a waiter is either on its query's list (query not done) or on
- * the loop's ready list (to be called back by zw_dns_run), never both; every read is
- * bounded by what was received and by the 16-bit TCP length.
+ * Invariants: a query is in exactly one of the states below; in Q_UDP it sits on one
+ * socket of the pool (q->sock) and in the ID table under (q->sock, q->id), and no two
+ * queries in flight on one socket have the same ID; it has a TCP socket only in the TCP
+ * states; at most opts.max_inflight queries are in the UDP and TCP states; a query in
+ * Q_DONE never changes again; a waiter is either on its query's list (query not done)
+ * or on the loop's ready list (to be called back by zw_dns_run), never both; a socket's
+ * `inflight` counts the queries on it, and a retired socket is closed when it drops to
+ * zero; every read is bounded by what was received and by the 16-bit TCP length.
  */
 #include "reconcile/dns.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -31,8 +37,12 @@
 #define DEF_UDP_TRIES	3
 #define DEF_INFLIGHT	64
 #define DEF_MAX_QUERIES 50000
-#define NBUCKETS	4096
+#define MIN_BUCKETS	256
+#define IDTAB		256
 #define UDP_BUFSIZE	65536
+#define QUERY_MAX	(12 + 255 + 4 + 11) /* header, name, type and class, OPT */
+#define RND_BUF		256
+#define MAX_NAME_PTRS	64 /* compression pointers followed in one name */
 
 enum qstate {
 	Q_QUEUED,      /* waiting for a free slot */
@@ -51,19 +61,24 @@ struct waiter {
 };
 
 struct query {
-	struct query *hnext; /* hash chain: every query of the loop */
-	struct query *qnext; /* the start queue */
+	struct query *hnext;  /* hash chain: every query of the loop */
+	struct query *qnext;  /* the start queue */
+	struct query *idnext; /* the ID table's chain (Q_UDP only) */
 	struct zw_dns_addr server;
-	char *qname; /* absolute, lower case */
+	char *qname;	/* absolute, lower case; stored after the struct */
+	uint8_t *wname; /* its wire form, lower case; stored after the struct */
+	size_t wlen;
+	unsigned hash;
 	uint16_t qtype;
-	enum qstate state;
-	int fd;
 	uint16_t id;
+	enum qstate state;
+	int sock; /* UDP: index in the loop's socket table; -1 when none */
+	int fd;	  /* TCP */
 	int no_edns;
-	uint8_t *wire;	/* 2-octet TCP length, then the message */
-	size_t wirelen; /* message length, without the prefix */
 	unsigned tries;
 	long long deadline; /* monotonic ms */
+	uint8_t *tcpwire;   /* TCP: 2-octet length, then the message */
+	size_t tcplen;	    /* with the prefix */
 	size_t io_off;	    /* TCP: octets written, or read of the current part */
 	uint8_t lenbuf[2];
 	uint8_t *rbuf; /* TCP answer, rlen octets */
@@ -76,17 +91,37 @@ struct query {
 	struct waiter *waiters, **wtail;
 };
 
+struct usock {
+	int fd; /* -1: a free slot */
+	int family;
+	unsigned uses;	   /* queries started on it */
+	unsigned inflight; /* queries on it now */
+	int retired;	   /* no new queries; closed when inflight is 0 */
+};
+
 struct zw_dns_loop {
 	struct zw_dns_opts o;
-	struct query *buckets[NBUCKETS];
+	struct query **buckets; /* nbuckets, a power of two */
+	size_t nbuckets;
 	struct query *qhead, *qtail; /* Q_QUEUED, in order */
 	struct query **active;	     /* max_inflight slots */
 	size_t nactive;
-	struct pollfd *pfds;
+	struct query *idtab[IDTAB]; /* Q_UDP queries by (sock, id) */
+	struct usock *socks;	    /* the UDP sockets, nsocks slots */
+	size_t nsocks;
+	int pool[2][ZW_DNS_POOL]; /* [AF_INET, AF_INET6]: indices in socks, -1: none yet */
+	struct pollfd *pfds;	  /* nsocks + max_inflight */
+	int *pf_sock;		  /* per pollfd: the socket index, or -1 for pf_q */
+	struct query **pf_q;	  /* per pollfd: the TCP query */
+	size_t npfds_cap;
 	struct waiter *rhead, **rtail; /* ready to be called back */
 	size_t nqueries;
 	size_t nsent;
-	int rc; /* sticky: ZW_ENOMEM seen inside the loop */
+	size_t stray; /* datagrams no query could be blamed for */
+	int rc;	      /* sticky: ZW_ENOMEM seen inside the loop */
+	uint8_t rnd[RND_BUF];
+	size_t rndpos;
+	uint8_t qbuf[QUERY_MAX];
 	uint8_t *udpbuf;
 };
 
@@ -121,18 +156,47 @@ int zw_dns_addr_from_rdata(struct zw_dns_addr *out, const void *rdata, size_t le
 	return 0;
 }
 
+/* Decimal digits of v at p; returns the end. */
+static char *put_uint(char *p, unsigned v)
+{
+	char tmp[10];
+	size_t n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
 void zw_dns_addr_format(char *out, size_t outsz, const struct zw_dns_addr *a)
 {
-	char ip[INET6_ADDRSTRLEN] = "?";
+	char buf[ZW_DNS_ADDR_STRLEN] = "?";
+	char *p = buf + 1;
 
 	if (outsz == 0)
 		return;
-	if (a->family == AF_INET || a->family == AF_INET6)
-		inet_ntop(a->family, a->ip, ip, sizeof(ip));
-	if (a->port == ZW_DNS_PORT)
-		snprintf(out, outsz, "%s", ip);
-	else
-		snprintf(out, outsz, "%s#%u", ip, (unsigned)a->port);
+	if (a->family == AF_INET) {
+		p = buf;
+		for (int i = 0; i < 4; i++) {
+			if (i)
+				*p++ = '.';
+			p = put_uint(p, a->ip[i]);
+		}
+	} else if (a->family == AF_INET6 && inet_ntop(AF_INET6, a->ip, buf, INET6_ADDRSTRLEN)) {
+		p = buf + strlen(buf);
+	}
+	if (a->port != ZW_DNS_PORT) {
+		*p++ = '#';
+		p = put_uint(p, a->port);
+	}
+	*p = '\0';
+	size_t n = (size_t)(p - buf);
+	if (n >= outsz)
+		n = outsz - 1;
+	memcpy(out, buf, n);
+	out[n] = '\0';
 }
 
 int zw_dns_addr_cmp(const struct zw_dns_addr *a, const struct zw_dns_addr *b)
@@ -143,6 +207,12 @@ int zw_dns_addr_cmp(const struct zw_dns_addr *a, const struct zw_dns_addr *b)
 	if (c)
 		return c < 0 ? -1 : 1;
 	return (a->port > b->port) - (a->port < b->port);
+}
+
+static int addr_eq(const struct zw_dns_addr *a, const struct zw_dns_addr *b)
+{
+	return a->family == b->family && a->port == b->port &&
+	       memcmp(a->ip, b->ip, a->family == AF_INET ? 4 : 16) == 0;
 }
 
 static socklen_t to_sockaddr(struct sockaddr_storage *ss, const struct zw_dns_addr *a)
@@ -162,19 +232,76 @@ static socklen_t to_sockaddr(struct sockaddr_storage *ss, const struct zw_dns_ad
 	return sizeof(*sin6);
 }
 
-static int same_source(const struct sockaddr_storage *ss, const struct zw_dns_addr *a)
+/* 0, or -1 when the family is neither. */
+static int from_sockaddr(struct zw_dns_addr *a, const struct sockaddr_storage *ss)
 {
-	if (ss->ss_family != a->family)
-		return 0;
-	if (a->family == AF_INET) {
+	memset(a, 0, sizeof(*a));
+	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
-		return ntohs(sin->sin_port) == a->port && memcmp(&sin->sin_addr, a->ip, 4) == 0;
+		a->family = AF_INET;
+		a->port = ntohs(sin->sin_port);
+		memcpy(a->ip, &sin->sin_addr, 4);
+		return 0;
 	}
-	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
-	return ntohs(sin6->sin6_port) == a->port && memcmp(&sin6->sin6_addr, a->ip, 16) == 0;
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+		a->family = AF_INET6;
+		a->port = ntohs(sin6->sin6_port);
+		memcpy(a->ip, &sin6->sin6_addr, 16);
+		return 0;
+	}
+	return -1;
 }
 
-/* ---- names and messages ---- */
+/* ---- statistics ---- */
+
+void zw_dns_stats_read(struct zw_dns_stats *out, const struct zw_dns_stats *s)
+{
+	for (size_t i = 0; i < ZW_DNS_RCODES; i++)
+		out->rcode[i] = __atomic_load_n(&s->rcode[i], __ATOMIC_RELAXED);
+	out->rcode_other = __atomic_load_n(&s->rcode_other, __ATOMIC_RELAXED);
+	out->timeout = __atomic_load_n(&s->timeout, __ATOMIC_RELAXED);
+	out->network = __atomic_load_n(&s->network, __ATOMIC_RELAXED);
+	out->malformed = __atomic_load_n(&s->malformed, __ATOMIC_RELAXED);
+	out->mismatch = __atomic_load_n(&s->mismatch, __ATOMIC_RELAXED);
+}
+
+const char *zw_dns_rcode_name(unsigned i)
+{
+	static const char *const unnamed[] = {"RCODE11", "RCODE12", "RCODE13", "RCODE14", "RCODE15"};
+	if (i < ZW_DNS_RCODES) {
+		const ldns_lookup_table *t = ldns_lookup_by_id(ldns_rcodes, (int)i);
+		if (t && t->name)
+			return t->name;
+		return i >= 11 ? unnamed[i - 11] : "RCODE?";
+	}
+	return i == ZW_DNS_RCODES ? "OTHER" : NULL;
+}
+
+static void count(struct zw_dns_loop *l, const struct query *q, enum zw_dns_status st)
+{
+	struct zw_dns_stats *s = l->o.stats;
+	uint64_t *c;
+
+	if (!s)
+		return;
+	switch (st) {
+	case ZW_DNS_OK: {
+		unsigned rc = q->pkt ? (unsigned)ldns_pkt_get_rcode(q->pkt) : 0;
+		if (q->pkt && ldns_pkt_edns(q->pkt))
+			rc |= (unsigned)ldns_pkt_edns_extended_rcode(q->pkt) << 4;
+		c = rc < ZW_DNS_RCODES ? &s->rcode[rc] : &s->rcode_other;
+		break;
+	}
+	case ZW_DNS_TIMEOUT: c = &s->timeout; break;
+	case ZW_DNS_NETWORK: c = &s->network; break;
+	case ZW_DNS_MALFORMED: c = &s->malformed; break;
+	default: c = &s->mismatch; break;
+	}
+	__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
+}
+
+/* ---- names ---- */
 
 const char *zw_dns_status_name(enum zw_dns_status s)
 {
@@ -193,37 +320,181 @@ const char *zw_dns_transport_name(enum zw_dns_transport t)
 	return t == ZW_DNS_TCP ? "tcp" : "udp";
 }
 
-char *zw_dns_dname_str(const ldns_rdf *dname)
+static uint8_t lower(uint8_t c)
 {
-	char *s = NULL;
-	ldns_buffer *b;
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c - 'A' + 'a') : c;
+}
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * ldns_str2rdf_dname, octet for octet (the same limits, checked at the same places), into
+ * out[256], lower-cased. Returns the wire length or -1.
+ */
+int zw_dns_name_wire(uint8_t *out, const char *str)
+{
+	size_t n = strlen(str);
+	uint8_t *q = out + 1, *pq = out, *end = out + 255;
+	unsigned label = 0;
+	size_t len = 0;
+
+	if (n > 255 * 4 || n == 0)
+		return -1;
+	if (n == 1 && str[0] == '.') {
+		out[0] = 0;
+		return 1;
+	}
+	for (const char *s = str; *s; s++, q++) {
+		if (q >= end)
+			return -1;
+		*q = 0;
+		if (*s == '.') {
+			if (label > 63 || label == 0)
+				return -1;
+			len += label + 1;
+			*pq = (uint8_t)label;
+			label = 0;
+			pq = q;
+		} else if (*s == '\\') {
+			s++;
+			if (is_digit(s[0]) && is_digit(s[1]) && is_digit(s[2])) {
+				unsigned v = (unsigned)(s[0] - '0') * 100 + (unsigned)(s[1] - '0') * 10 +
+					     (unsigned)(s[2] - '0');
+				if (v > 255)
+					return -1;
+				*q = lower((uint8_t)v);
+				s += 2;
+			} else if (s[0] && !is_digit(s[0])) {
+				*q = lower((uint8_t)s[0]);
+			} else {
+				return -1;
+			}
+			label++;
+		} else {
+			*q = lower((uint8_t)*s);
+			label++;
+		}
+	}
+	if (label) {
+		if (q >= end || label > 63)
+			return -1;
+		len += label + 1;
+		*pq = (uint8_t)label;
+		*q = 0;
+	}
+	return (int)(len + 1);
+}
+
+ldns_rdf *zw_dns_dname_new(const char *name)
+{
+	uint8_t w[256];
+	int n = zw_dns_name_wire(w, name);
+	return n < 0 ? NULL : ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, (size_t)n, w);
+}
+
+/* Is d[0..n) a well-formed uncompressed name ending at its root label at n - 1? */
+static int wire_name_ok(const uint8_t *d, size_t n)
+{
+	size_t p = 0;
+	if (n == 0 || n > 255)
+		return 0;
+	while (p < n && d[p]) {
+		if (d[p] > 63)
+			return 0;
+		p += (size_t)d[p] + 1;
+	}
+	return p == n - 1;
+}
+
+int zw_dns_dname_format(char *out, const ldns_rdf *dname)
+{
+	const uint8_t *d;
+	size_t n, p = 0;
+	char *o = out;
 
 	if (!dname || ldns_rdf_get_type(dname) != LDNS_RDF_TYPE_DNAME)
-		return NULL;
-	b = ldns_buffer_new(256);
-	if (!b)
-		return NULL;
-	if (ldns_rdf2buffer_str_dname(b, dname) == LDNS_STATUS_OK && ldns_buffer_status_ok(b)) {
-		size_t n = ldns_buffer_position(b);
-		s = zw_strndup((const char *)ldns_buffer_begin(b), n);
-		for (size_t i = 0; s && i < n; i++)
-			if (s[i] >= 'A' && s[i] <= 'Z')
-				s[i] = (char)(s[i] - 'A' + 'a');
+		return -1;
+	d = ldns_rdf_data(dname);
+	n = ldns_rdf_size(dname);
+	if (!wire_name_ok(d, n))
+		return -1;
+	if (n == 1) {
+		out[0] = '.';
+		out[1] = '\0';
+		return 1;
 	}
-	ldns_buffer_free(b);
-	return s;
+	while (d[p]) {
+		size_t len = d[p++];
+		for (size_t i = 0; i < len; i++, p++) {
+			uint8_t c = d[p];
+			if (c == '.' || c == ';' || c == '(' || c == ')' || c == '\\') {
+				*o++ = '\\';
+				*o++ = (char)c;
+			} else if (c <= 0x20 || c >= 0x7f) {
+				*o++ = '\\';
+				*o++ = (char)('0' + c / 100);
+				*o++ = (char)('0' + c / 10 % 10);
+				*o++ = (char)('0' + c % 10);
+			} else {
+				*o++ = (char)lower(c);
+			}
+		}
+		*o++ = '.';
+	}
+	*o = '\0';
+	return (int)(o - out);
+}
+
+char *zw_dns_dname_str(const ldns_rdf *dname)
+{
+	char buf[ZW_DNS_NAME_STRLEN];
+	int n = zw_dns_dname_format(buf, dname);
+	return n < 0 ? NULL : zw_strndup(buf, (size_t)n);
+}
+
+static int wire_name_eq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i] && lower(a[i]) != lower(b[i]))
+			return 0;
+	return 1;
+}
+
+int zw_dns_dname_eq(const ldns_rdf *a, const ldns_rdf *b)
+{
+	if (!a || !b || ldns_rdf_get_type(a) != LDNS_RDF_TYPE_DNAME || ldns_rdf_get_type(b) != LDNS_RDF_TYPE_DNAME)
+		return 0;
+	size_t n = ldns_rdf_size(a);
+	if (n != ldns_rdf_size(b) || !wire_name_ok(ldns_rdf_data(a), n) || !wire_name_ok(ldns_rdf_data(b), n))
+		return 0;
+	/* equal lengths and well formed: the label lengths line up, compare octets */
+	return wire_name_eq(ldns_rdf_data(a), ldns_rdf_data(b), n);
+}
+
+int zw_dns_dname_at_or_below(const ldns_rdf *sub, const ldns_rdf *zone)
+{
+	if (!sub || !zone || ldns_rdf_get_type(sub) != LDNS_RDF_TYPE_DNAME ||
+	    ldns_rdf_get_type(zone) != LDNS_RDF_TYPE_DNAME)
+		return 0;
+	const uint8_t *s = ldns_rdf_data(sub), *z = ldns_rdf_data(zone);
+	size_t sn = ldns_rdf_size(sub), zn = ldns_rdf_size(zone), p = 0;
+	if (!wire_name_ok(s, sn) || !wire_name_ok(z, zn) || zn > sn)
+		return 0;
+	/* step over whole labels of sub until what is left is as long as zone */
+	while (sn - p > zn)
+		p += (size_t)s[p] + 1;
+	return sn - p == zn && wire_name_eq(s + p, z, zn);
 }
 
 /* Lower-case absolute copy of a presentation-form name ("" and "." are the root). */
-static char *absolute_lower(const char *name)
+static char *absolute_lower(char *s, const char *name, size_t n)
 {
-	size_t n = strlen(name);
 	int dot = n > 0 && name[n - 1] == '.' && !(n > 1 && name[n - 2] == '\\');
-	char *s = zw_malloc(n + 2);
-	if (!s)
-		return NULL;
 	for (size_t i = 0; i < n; i++)
-		s[i] = (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] - 'A' + 'a') : name[i];
+		s[i] = (char)lower((uint8_t)name[i]);
 	if (!dot)
 		s[n++] = '.';
 	s[n] = '\0';
@@ -232,46 +503,48 @@ static char *absolute_lower(const char *name)
 	return s;
 }
 
+/* The query message into out[QUERY_MAX]; returns its length. */
+static size_t write_query(uint8_t *out, uint16_t id, const uint8_t *wname, size_t wlen, uint16_t qtype,
+			  int no_edns)
+{
+	size_t p = 12;
+	memset(out, 0, 12);
+	out[0] = (uint8_t)(id >> 8);
+	out[1] = (uint8_t)id;
+	out[5] = 1;		     /* QDCOUNT; opcode QUERY, RD=0, every flag 0 */
+	out[11] = no_edns ? 0 : 1; /* ARCOUNT: the OPT */
+	memcpy(out + p, wname, wlen);
+	p += wlen;
+	out[p++] = (uint8_t)(qtype >> 8);
+	out[p++] = (uint8_t)qtype;
+	out[p++] = 0;
+	out[p++] = LDNS_RR_CLASS_IN;
+	if (!no_edns) {
+		/* root owner, type OPT, class = our buffer size, TTL 0 (version 0, no DO), no rdata */
+		static const uint8_t opt[11] = {0, 0, 41, ZW_DNS_EDNS_BUFSIZE >> 8, ZW_DNS_EDNS_BUFSIZE & 0xff,
+						0, 0, 0, 0, 0, 0};
+		memcpy(out + p, opt, sizeof(opt));
+		p += sizeof(opt);
+	}
+	return p;
+}
+
 int zw_dns_build_query(uint8_t **out, size_t *outlen, const char *qname, uint16_t qtype, uint16_t id,
 		       int no_edns, struct zw_error *err)
 {
-	int rc = 0;
-	ldns_pkt *pkt = NULL;
-	ldns_buffer *b = NULL;
-	ldns_rdf *dn = ldns_dname_new_frm_str(qname);
+	uint8_t w[256], msg[QUERY_MAX];
+	int wl = zw_dns_name_wire(w, qname);
 
 	*out = NULL;
 	*outlen = 0;
-	if (!dn || ldns_rdf_get_type(dn) != LDNS_RDF_TYPE_DNAME) {
-		ldns_rdf_deep_free(dn);
+	if (wl < 0)
 		return zw_error_set(err, ZW_EINVAL, "'%s' is not a domain name", qname);
-	}
-	pkt = ldns_pkt_query_new(dn, (ldns_rr_type)qtype, LDNS_RR_CLASS_IN, 0);
-	b = ldns_buffer_new(512);
-	if (!pkt || !b) {
-		if (!pkt)
-			ldns_rdf_deep_free(dn);
-		rc = zw_error_set(err, ZW_ENOMEM, "out of memory");
-		goto out;
-	}
-	ldns_pkt_set_id(pkt, id);
-	ldns_pkt_set_rd(pkt, false);
-	if (!no_edns)
-		ldns_pkt_set_edns_udp_size(pkt, ZW_DNS_EDNS_BUFSIZE);
-	if (ldns_pkt2buffer_wire(b, pkt) != LDNS_STATUS_OK) {
-		rc = zw_error_set(err, ZW_EINVAL, "cannot build a query for '%s'", qname);
-		goto out;
-	}
-	*out = zw_memdup(ldns_buffer_begin(b), ldns_buffer_position(b));
-	if (!*out) {
-		rc = zw_error_set(err, ZW_ENOMEM, "out of memory");
-		goto out;
-	}
-	*outlen = ldns_buffer_position(b);
-out:
-	ldns_buffer_free(b);
-	ldns_pkt_free(pkt);
-	return rc;
+	size_t n = write_query(msg, id, w, (size_t)wl, qtype, no_edns);
+	*out = zw_memdup(msg, n);
+	if (!*out)
+		return zw_error_set(err, ZW_ENOMEM, "out of memory");
+	*outlen = n;
+	return 0;
 }
 
 struct section {
@@ -371,38 +644,85 @@ int zw_dns_parse(ldns_pkt **out, const uint8_t *wire, size_t len, struct zw_erro
 	return 0;
 }
 
+/* zw_dns_match with the question name in wire form (lower case). */
+static const char *match_wire(const ldns_pkt *pkt, uint16_t id, const uint8_t *wname, size_t wlen,
+			      uint16_t qtype)
+{
+	if (ldns_pkt_id(pkt) != id)
+		return "wrong id";
+	if (!ldns_pkt_qr(pkt))
+		return "not a response (qr=0)";
+	if (ldns_pkt_get_opcode(pkt) != LDNS_PACKET_QUERY)
+		return "wrong opcode";
+	size_t nq = ldns_rr_list_rr_count(ldns_pkt_question(pkt));
+	if (nq == 0) {
+		/* Some servers drop the question in FORMERR (old EDNS-unaware ones). */
+		return ldns_pkt_get_rcode(pkt) == LDNS_RCODE_FORMERR ? NULL : "no question section";
+	}
+	if (nq != 1)
+		return "more than one question";
+	const ldns_rr *q = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
+	const ldns_rdf *owner = ldns_rr_owner(q);
+	if (ldns_rr_get_type(q) != qtype || ldns_rr_get_class(q) != LDNS_RR_CLASS_IN || !owner ||
+	    ldns_rdf_size(owner) != wlen || !wire_name_eq(ldns_rdf_data(owner), wname, wlen))
+		return "wrong question";
+	return NULL;
+}
+
 int zw_dns_match(const ldns_pkt *pkt, uint16_t id, const char *qname, uint16_t qtype, char *why, size_t whysz)
 {
-	const char *r = NULL;
-	ldns_rdf *want = NULL;
+	uint8_t w[256];
+	int wl = zw_dns_name_wire(w, qname);
+	const char *r = wl < 0 ? "wrong question" : match_wire(pkt, id, w, (size_t)wl, qtype);
 
-	if (ldns_pkt_id(pkt) != id)
-		r = "wrong id";
-	else if (!ldns_pkt_qr(pkt))
-		r = "not a response (qr=0)";
-	else if (ldns_pkt_get_opcode(pkt) != LDNS_PACKET_QUERY)
-		r = "wrong opcode";
-	else if (ldns_rr_list_rr_count(ldns_pkt_question(pkt)) == 0) {
-		/* Some servers drop the question in FORMERR (old EDNS-unaware ones). */
-		if (ldns_pkt_get_rcode(pkt) != LDNS_RCODE_FORMERR)
-			r = "no question section";
-	} else if (ldns_rr_list_rr_count(ldns_pkt_question(pkt)) != 1) {
-		r = "more than one question";
-	} else {
-		const ldns_rr *q = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
-		want = ldns_dname_new_frm_str(qname);
-		if (!want)
-			r = "out of memory";
-		else if (ldns_rr_get_type(q) != qtype || ldns_rr_get_class(q) != LDNS_RR_CLASS_IN ||
-			 ldns_dname_compare(ldns_rr_owner(q), want) != 0)
-			r = "wrong question";
-	}
-	ldns_rdf_deep_free(want);
 	if (!r)
 		return 0;
 	if (why && whysz)
 		snprintf(why, whysz, "%s", r);
 	return -1;
+}
+
+/*
+ * The first question of message m[0..n): its name in wire form, lower case, into
+ * out[256] (compression pointers followed, at most MAX_NAME_PTRS), and its type.
+ * Returns the name's length, or -1 when there is no readable question.
+ */
+static int read_question(uint8_t *out, uint16_t *qtype, const uint8_t *m, size_t n)
+{
+	size_t p = LDNS_HEADER_SIZE, o = 0, end = 0;
+	unsigned ptrs = 0;
+
+	if (n < LDNS_HEADER_SIZE || LDNS_QDCOUNT(m) < 1)
+		return -1;
+	for (;;) {
+		if (p >= n)
+			return -1;
+		uint8_t c = m[p];
+		if ((c & 0xc0) == 0xc0) {
+			if (p + 1 >= n || ++ptrs > MAX_NAME_PTRS)
+				return -1;
+			if (!end)
+				end = p + 2;
+			p = ((size_t)(c & 0x3f) << 8) | m[p + 1];
+			continue;
+		}
+		if (c & 0xc0)
+			return -1;
+		if (p + 1 + c > n || o + 1 + c > 255)
+			return -1;
+		out[o++] = c;
+		for (size_t i = 0; i < c; i++)
+			out[o++] = lower(m[p + 1 + i]);
+		p += 1 + (size_t)c;
+		if (c == 0)
+			break;
+	}
+	if (!end)
+		end = p;
+	if (end + 4 > n)
+		return -1;
+	*qtype = (uint16_t)((m[end] << 8) | m[end + 1]);
+	return (int)o;
 }
 
 /* ---- the loop ---- */
@@ -414,12 +734,36 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int random_id(uint16_t *id)
+/* n random octets from the loop's buffer of getrandom() output. 0 or -1. */
+static int rnd(struct zw_dns_loop *l, void *out, size_t n)
 {
-	uint16_t v;
-	if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v))
+	if (l->rndpos + n > RND_BUF) {
+		if (getrandom(l->rnd, RND_BUF, 0) != (ssize_t)RND_BUF)
+			return -1;
+		l->rndpos = 0;
+	}
+	memcpy(out, l->rnd + l->rndpos, n);
+	l->rndpos += n;
+	return 0;
+}
+
+static int ensure_pfds(struct zw_dns_loop *l)
+{
+	size_t need = l->nsocks + l->o.max_inflight;
+	if (need <= l->npfds_cap)
+		return 0;
+	struct pollfd *p = zw_realloc(l->pfds, need * sizeof(*p));
+	if (p)
+		l->pfds = p;
+	int *ps = zw_realloc(l->pf_sock, need * sizeof(*ps));
+	if (ps)
+		l->pf_sock = ps;
+	struct query **pq = zw_realloc(l->pf_q, need * sizeof(*pq));
+	if (pq)
+		l->pf_q = pq;
+	if (!p || !ps || !pq)
 		return -1;
-	*id = v;
+	l->npfds_cap = need;
 	return 0;
 }
 
@@ -441,10 +785,15 @@ int zw_dns_loop_new(struct zw_dns_loop **out, const struct zw_dns_opts *opts, st
 	if (!l->o.max_queries)
 		l->o.max_queries = DEF_MAX_QUERIES;
 	l->rtail = &l->rhead;
+	l->rndpos = RND_BUF;
+	for (int f = 0; f < 2; f++)
+		for (int i = 0; i < ZW_DNS_POOL; i++)
+			l->pool[f][i] = -1;
+	l->nbuckets = MIN_BUCKETS;
+	l->buckets = zw_calloc(l->nbuckets, sizeof(*l->buckets));
 	l->active = zw_calloc(l->o.max_inflight, sizeof(*l->active));
-	l->pfds = zw_calloc(l->o.max_inflight, sizeof(*l->pfds));
 	l->udpbuf = zw_malloc(UDP_BUFSIZE);
-	if (!l->active || !l->pfds || !l->udpbuf) {
+	if (!l->buckets || !l->active || !l->udpbuf || ensure_pfds(l) < 0) {
 		zw_dns_loop_free(l);
 		return zw_error_set(err, ZW_ENOMEM, "out of memory");
 	}
@@ -452,18 +801,11 @@ int zw_dns_loop_new(struct zw_dns_loop **out, const struct zw_dns_opts *opts, st
 	return 0;
 }
 
-static void query_close(struct query *q)
-{
-	if (q->fd >= 0)
-		close(q->fd);
-	q->fd = -1;
-}
-
 void zw_dns_loop_free(struct zw_dns_loop *l)
 {
 	if (!l)
 		return;
-	for (size_t b = 0; b < NBUCKETS; b++) {
+	for (size_t b = 0; b < l->nbuckets && l->buckets; b++) {
 		struct query *q = l->buckets[b];
 		while (q) {
 			struct query *next = q->hnext;
@@ -473,11 +815,11 @@ void zw_dns_loop_free(struct zw_dns_loop *l)
 				zw_free(w);
 				w = wn;
 			}
-			query_close(q);
+			if (q->fd >= 0)
+				close(q->fd);
 			ldns_pkt_free(q->pkt);
 			zw_free(q->rbuf);
-			zw_free(q->wire);
-			zw_free(q->qname);
+			zw_free(q->tcpwire);
 			zw_free(q);
 			q = next;
 		}
@@ -488,8 +830,15 @@ void zw_dns_loop_free(struct zw_dns_loop *l)
 		zw_free(w);
 		w = wn;
 	}
+	for (size_t i = 0; i < l->nsocks; i++)
+		if (l->socks[i].fd >= 0)
+			close(l->socks[i].fd);
+	zw_free(l->socks);
+	zw_free(l->buckets);
 	zw_free(l->active);
 	zw_free(l->pfds);
+	zw_free(l->pf_sock);
+	zw_free(l->pf_q);
 	zw_free(l->udpbuf);
 	zw_free(l);
 }
@@ -499,18 +848,179 @@ size_t zw_dns_sent(const struct zw_dns_loop *l)
 	return l->nsent;
 }
 
-static unsigned hash_key(const struct zw_dns_addr *a, const char *qname, uint16_t qtype)
+/* ---- the cache ---- */
+
+static unsigned hash_key(const struct zw_dns_addr *a, const uint8_t *wname, size_t wlen, uint16_t qtype)
 {
 	uint32_t h = 2166136261u;
-	const unsigned char *p = a->ip;
-	for (int i = 0; i < 16; i++)
-		h = (h ^ p[i]) * 16777619u;
+	size_t n = a->family == AF_INET ? 4 : 16;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ a->ip[i]) * 16777619u;
 	h = (h ^ a->port) * 16777619u;
-	for (const char *s = qname; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
+	for (size_t i = 0; i < wlen; i++)
+		h = (h ^ wname[i]) * 16777619u;
 	h = (h ^ qtype) * 16777619u;
-	return h % NBUCKETS;
+	return h ^ (h >> 15);
 }
+
+static struct query *cache_find(struct zw_dns_loop *l, unsigned h, const struct zw_dns_addr *server,
+				const uint8_t *wname, size_t wlen, uint16_t qtype)
+{
+	for (struct query *q = l->buckets[h & (l->nbuckets - 1)]; q; q = q->hnext)
+		if (q->hash == h && q->qtype == qtype && q->wlen == wlen && addr_eq(&q->server, server) &&
+		    memcmp(q->wname, wname, wlen) == 0)
+			return q;
+	return NULL;
+}
+
+/* Double the table when it is full; staying small is not an error. */
+static void cache_grow(struct zw_dns_loop *l)
+{
+	size_t nb = l->nbuckets * 2;
+	struct query **b = zw_calloc(nb, sizeof(*b));
+	if (!b)
+		return;
+	for (size_t i = 0; i < l->nbuckets; i++) {
+		struct query *q = l->buckets[i];
+		while (q) {
+			struct query *next = q->hnext;
+			q->hnext = b[q->hash & (nb - 1)];
+			b[q->hash & (nb - 1)] = q;
+			q = next;
+		}
+	}
+	zw_free(l->buckets);
+	l->buckets = b;
+	l->nbuckets = nb;
+}
+
+/* ---- the UDP sockets and the ID table ---- */
+
+static struct query **id_slot(struct zw_dns_loop *l, int sock, uint16_t id)
+{
+	return &l->idtab[(id ^ (unsigned)sock * 37u) & (IDTAB - 1)];
+}
+
+static struct query *id_find(struct zw_dns_loop *l, int sock, uint16_t id)
+{
+	for (struct query *q = *id_slot(l, sock, id); q; q = q->idnext)
+		if (q->sock == sock && q->id == id)
+			return q;
+	return NULL;
+}
+
+static void id_insert(struct zw_dns_loop *l, struct query *q)
+{
+	struct query **s = id_slot(l, q->sock, q->id);
+	q->idnext = *s;
+	*s = q;
+}
+
+static void id_remove(struct zw_dns_loop *l, struct query *q)
+{
+	for (struct query **p = id_slot(l, q->sock, q->id); *p; p = &(*p)->idnext)
+		if (*p == q) {
+			*p = q->idnext;
+			break;
+		}
+	q->idnext = NULL;
+}
+
+static void sock_close(struct zw_dns_loop *l, int si)
+{
+	struct usock *s = &l->socks[si];
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	s->retired = 0;
+	s->uses = 0;
+	s->inflight = 0;
+}
+
+/* A socket of the pool for a new query (a random one, opened or replaced as needed);
+ * its index, or -1 with errno set. */
+static int sock_pick(struct zw_dns_loop *l, int family)
+{
+	int fi = family == AF_INET6;
+	uint8_t r;
+
+	if (rnd(l, &r, 1) < 0)
+		return -1;
+	int *slot = &l->pool[fi][r % ZW_DNS_POOL];
+	if (*slot >= 0 && l->socks[*slot].uses >= ZW_DNS_SOCKET_USES) {
+		l->socks[*slot].retired = 1;
+		if (l->socks[*slot].inflight == 0)
+			sock_close(l, *slot);
+		*slot = -1;
+	}
+	if (*slot >= 0)
+		return *slot;
+	size_t si = 0;
+	while (si < l->nsocks && l->socks[si].fd >= 0)
+		si++;
+	if (si == l->nsocks) {
+		struct usock *v = zw_realloc(l->socks, (l->nsocks + 1) * sizeof(*v));
+		if (!v) {
+			l->rc = ZW_ENOMEM;
+			errno = ENOMEM;
+			return -1;
+		}
+		l->socks = v;
+		l->socks[l->nsocks++].fd = -1;
+		if (ensure_pfds(l) < 0) {
+			l->nsocks--;
+			l->rc = ZW_ENOMEM;
+			errno = ENOMEM;
+			return -1;
+		}
+	}
+	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	/* ICMP errors to the error queue, with the datagram they are about */
+	int one = 1;
+	if (family == AF_INET)
+		setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
+	else
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one));
+	memset(&l->socks[si], 0, sizeof(l->socks[si]));
+	l->socks[si].fd = fd;
+	l->socks[si].family = family;
+	*slot = (int)si;
+	return (int)si;
+}
+
+/* The query leaves its UDP socket (answered, failed, or on to TCP). */
+static void sock_leave(struct zw_dns_loop *l, struct query *q)
+{
+	if (q->sock < 0)
+		return;
+	int si = q->sock;
+	id_remove(l, q);
+	q->sock = -1;
+	if (l->socks[si].inflight)
+		l->socks[si].inflight--;
+	if (l->socks[si].retired && l->socks[si].inflight == 0)
+		sock_close(l, si);
+}
+
+/* A random ID not in flight on the query's socket; 0 or -1. */
+static int pick_id(struct zw_dns_loop *l, struct query *q)
+{
+	for (int i = 0; i < 64; i++) {
+		uint8_t b[2];
+		if (rnd(l, b, 2) < 0)
+			return -1;
+		uint16_t id = (uint16_t)((b[0] << 8) | b[1]);
+		if (!id_find(l, q->sock, id)) {
+			q->id = id;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* ---- one query ---- */
 
 static void make_ready(struct zw_dns_loop *l, struct waiter *w)
 {
@@ -526,9 +1036,14 @@ static void finish(struct zw_dns_loop *l, struct query *q, enum zw_dns_status st
 static void finish(struct zw_dns_loop *l, struct query *q, enum zw_dns_status st, enum zw_dns_transport tr,
 		   const char *fmt, ...)
 {
-	query_close(q);
+	sock_leave(l, q);
+	if (q->fd >= 0)
+		close(q->fd);
+	q->fd = -1;
 	zw_free(q->rbuf);
 	q->rbuf = NULL;
+	zw_free(q->tcpwire);
+	q->tcpwire = NULL;
 	q->state = Q_DONE;
 	if (fmt) {
 		va_list ap;
@@ -543,6 +1058,7 @@ static void finish(struct zw_dns_loop *l, struct query *q, enum zw_dns_status st
 	q->res.server = &q->server;
 	q->res.qname = q->qname;
 	q->res.qtype = q->qtype;
+	count(l, q, st);
 	struct waiter *w = q->waiters;
 	while (w) {
 		struct waiter *wn = w->next;
@@ -553,57 +1069,48 @@ static void finish(struct zw_dns_loop *l, struct query *q, enum zw_dns_status st
 	q->wtail = &q->waiters;
 }
 
-static int build_wire(struct query *q)
-{
-	uint8_t *msg = NULL;
-	size_t len = 0;
-
-	if (random_id(&q->id) < 0 ||
-	    zw_dns_build_query(&msg, &len, q->qname, q->qtype, q->id, q->no_edns, NULL) < 0)
-		return -1;
-	uint8_t *w = zw_malloc(len + 2);
-	if (!w) {
-		zw_free(msg);
-		return -1;
-	}
-	w[0] = (uint8_t)(len >> 8);
-	w[1] = (uint8_t)len;
-	memcpy(w + 2, msg, len);
-	zw_free(msg);
-	zw_free(q->wire);
-	q->wire = w;
-	q->wirelen = len;
-	return 0;
-}
+static void drain_errors(struct zw_dns_loop *l, int si);
 
 static void udp_send(struct zw_dns_loop *l, struct query *q)
 {
+	struct sockaddr_storage ss;
+	socklen_t sl = to_sockaddr(&ss, &q->server);
+	size_t n = write_query(l->qbuf, q->id, q->wname, q->wlen, q->qtype, q->no_edns);
+
 	q->tries++;
 	q->res.udp_sent++;
 	q->deadline = now_ms() + l->o.timeout_ms;
-	if (send(q->fd, q->wire + 2, q->wirelen, 0) < 0 && errno != EAGAIN && errno != EINTR)
-		finish(l, q, ZW_DNS_NETWORK, ZW_DNS_UDP, "udp: send: %s", strerror(errno));
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (sendto(l->socks[q->sock].fd, l->qbuf, n, 0, (struct sockaddr *)&ss, sl) >= 0)
+			return;
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return; /* as good as lost: sent again at the deadline */
+		/* The error may be an earlier datagram's ICMP error reported late: hand those
+		 * to their queries, then try once more. */
+		int si = q->sock;
+		drain_errors(l, si);
+		if (q->state != Q_UDP)
+			return;
+	}
+	finish(l, q, ZW_DNS_NETWORK, ZW_DNS_UDP, "udp: send: %s", strerror(errno));
 }
 
 static void start_udp(struct zw_dns_loop *l, struct query *q)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl = to_sockaddr(&ss, &q->server);
-
-	if (build_wire(q) < 0) {
-		l->rc = ZW_ENOMEM;
-		finish(l, q, ZW_DNS_NETWORK, ZW_DNS_UDP, "cannot build the query");
-		return;
-	}
-	q->fd = socket(q->server.family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (q->fd < 0) {
+	int si = sock_pick(l, q->server.family);
+	if (si < 0) {
 		finish(l, q, ZW_DNS_NETWORK, ZW_DNS_UDP, "udp: socket: %s", strerror(errno));
 		return;
 	}
-	if (connect(q->fd, (struct sockaddr *)&ss, sl) < 0) {
-		finish(l, q, ZW_DNS_NETWORK, ZW_DNS_UDP, "udp: connect: %s", strerror(errno));
+	q->sock = si;
+	if (pick_id(l, q) < 0) {
+		q->sock = -1;
+		finish(l, q, ZW_DNS_NETWORK, ZW_DNS_UDP, "cannot pick a query id");
 		return;
 	}
+	id_insert(l, q);
+	l->socks[si].uses++;
+	l->socks[si].inflight++;
 	q->state = Q_UDP;
 	q->tries = 0;
 	udp_send(l, q);
@@ -613,11 +1120,27 @@ static void start_tcp(struct zw_dns_loop *l, struct query *q)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = to_sockaddr(&ss, &q->server);
+	uint8_t msg[QUERY_MAX];
 
-	query_close(q);
+	sock_leave(l, q);
+	if (q->fd >= 0)
+		close(q->fd);
+	q->fd = -1;
 	q->io_off = 0;
 	q->have_len = 0;
 	q->deadline = now_ms() + l->o.timeout_ms;
+	size_t n = write_query(msg, q->id, q->wname, q->wlen, q->qtype, q->no_edns);
+	zw_free(q->tcpwire);
+	q->tcpwire = zw_malloc(n + 2);
+	if (!q->tcpwire) {
+		l->rc = ZW_ENOMEM;
+		finish(l, q, ZW_DNS_NETWORK, ZW_DNS_TCP, "tcp: out of memory");
+		return;
+	}
+	q->tcpwire[0] = (uint8_t)(n >> 8);
+	q->tcpwire[1] = (uint8_t)n;
+	memcpy(q->tcpwire + 2, msg, n);
+	q->tcplen = n + 2;
 	q->fd = socket(q->server.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (q->fd < 0) {
 		finish(l, q, ZW_DNS_NETWORK, ZW_DNS_TCP, "tcp: socket: %s", strerror(errno));
@@ -639,15 +1162,16 @@ static void ignore(struct query *q, const char *why)
 }
 
 /*
- * A message came from the server's address. On UDP, one that is not ours is ignored
- * (it may be forged or late); on TCP the connection is ours alone, so it ends the query.
+ * A message came from the server's address (and on UDP, with the query's ID to its
+ * socket). On UDP, one that is not ours is ignored (it may be forged or late); on TCP
+ * the connection is ours alone, so it ends the query.
  */
 static void take_answer(struct zw_dns_loop *l, struct query *q, const uint8_t *m, size_t n,
 			enum zw_dns_transport tr)
 {
 	const char *tn = zw_dns_transport_name(tr);
 	struct zw_error perr = {0};
-	char why[64];
+	const char *why;
 	ldns_pkt *pkt = NULL;
 
 	if (n < LDNS_HEADER_SIZE) {
@@ -668,16 +1192,10 @@ static void take_answer(struct zw_dns_loop *l, struct query *q, const uint8_t *m
 	}
 	if (tr == ZW_DNS_UDP && LDNS_TC_WIRE(m) && LDNS_QR_WIRE(m)) {
 		/* A truncated answer may be cut anywhere: only its question must be right. */
-		size_t pos = LDNS_HEADER_SIZE;
-		ldns_rr *qrr = NULL;
-		int ok = LDNS_QDCOUNT(m) == 1 &&
-			 ldns_wire2rr(&qrr, m, n, &pos, LDNS_SECTION_QUESTION) == LDNS_STATUS_OK;
-		ldns_rdf *want = ok ? ldns_dname_new_frm_str(q->qname) : NULL;
-		ok = ok && want && ldns_rr_get_type(qrr) == q->qtype &&
-		     ldns_dname_compare(ldns_rr_owner(qrr), want) == 0;
-		ldns_rr_free(qrr);
-		ldns_rdf_deep_free(want);
-		if (!ok) {
+		uint8_t w[256];
+		uint16_t qt = 0;
+		int wl = LDNS_QDCOUNT(m) == 1 ? read_question(w, &qt, m, n) : -1;
+		if (wl < 0 || (size_t)wl != q->wlen || qt != q->qtype || memcmp(w, q->wname, q->wlen) != 0) {
 			ignore(q, "truncated answer to another question");
 			return;
 		}
@@ -695,7 +1213,7 @@ static void take_answer(struct zw_dns_loop *l, struct query *q, const uint8_t *m
 		finish(l, q, ZW_DNS_MALFORMED, tr, "%s: malformed answer: %s", tn, perr.msg);
 		return;
 	}
-	if (zw_dns_match(pkt, q->id, q->qname, q->qtype, why, sizeof(why)) < 0) {
+	if ((why = match_wire(pkt, q->id, q->wname, q->wlen, q->qtype)) != NULL) {
 		ldns_pkt_free(pkt);
 		if (tr == ZW_DNS_UDP) {
 			ignore(q, why);
@@ -708,13 +1226,18 @@ static void take_answer(struct zw_dns_loop *l, struct query *q, const uint8_t *m
 		ldns_pkt_free(pkt);
 		q->no_edns = 1;
 		q->res.edns_fallback = 1;
-		if (build_wire(q) < 0) {
-			l->rc = ZW_ENOMEM;
-			finish(l, q, ZW_DNS_NETWORK, tr, "cannot build the query");
-			return;
-		}
 		if (tr == ZW_DNS_UDP) {
-			udp_send(l, q);
+			/* a new ID on the same socket */
+			uint16_t old = q->id;
+			id_remove(l, q);
+			int idrc = pick_id(l, q);
+			if (idrc < 0)
+				q->id = old;
+			id_insert(l, q);
+			if (idrc < 0)
+				finish(l, q, ZW_DNS_NETWORK, tr, "cannot pick a query id");
+			else
+				udp_send(l, q);
 		} else {
 			start_tcp(l, q);
 		}
@@ -731,26 +1254,145 @@ static void take_answer(struct zw_dns_loop *l, struct query *q, const uint8_t *m
 		finish(l, q, ZW_DNS_OK, tr, NULL);
 }
 
-static void udp_readable(struct zw_dns_loop *l, struct query *q)
+/*
+ * A datagram on socket si that no query in flight there owns by (ID, source): the query
+ * it was most likely meant for, to count it as ignored there. The one asking that
+ * source this question on this socket, else the oldest one asking that source on it.
+ */
+static struct query *blame(struct zw_dns_loop *l, int si, const struct zw_dns_addr *src, const uint8_t *m,
+			   size_t n)
 {
-	/* Bounded: the socket buffer holds finitely many datagrams. */
-	for (int i = 0; i < 64 && q->state == Q_UDP; i++) {
+	uint8_t w[256];
+	uint16_t qt = 0;
+	int wl = read_question(w, &qt, m, n);
+	if (wl > 0) {
+		struct query *q = cache_find(l, hash_key(src, w, (size_t)wl, qt), src, w, (size_t)wl, qt);
+		if (q && q->state == Q_UDP && q->sock == si)
+			return q;
+	}
+	for (size_t i = 0; i < l->nactive; i++) {
+		struct query *q = l->active[i];
+		if (q->state == Q_UDP && q->sock == si && addr_eq(&q->server, src))
+			return q;
+	}
+	return NULL;
+}
+
+static void dispatch(struct zw_dns_loop *l, int si, const struct sockaddr_storage *from, const uint8_t *m,
+		     size_t n)
+{
+	struct zw_dns_addr src;
+	struct query *q = NULL;
+
+	if (from_sockaddr(&src, from) < 0) {
+		l->stray++;
+		return;
+	}
+	if (n >= 2)
+		q = id_find(l, si, (uint16_t)((m[0] << 8) | m[1]));
+	if (q && !addr_eq(&q->server, &src)) {
+		/* our ID from somebody else: a forgery, or a server answering from another
+		 * address or port */
+		ignore(q, "answer from another address");
+		return;
+	}
+	if (q) {
+		take_answer(l, q, m, n, ZW_DNS_UDP);
+		return;
+	}
+	q = blame(l, si, &src, m, n);
+	if (q)
+		ignore(q, n < LDNS_HEADER_SIZE ? "datagram shorter than a header" : "wrong id");
+	else
+		l->stray++;
+}
+
+/* Is this ICMP error one a connected socket would have reported (a "hard" error: port
+ * or protocol unreachable, administratively prohibited...; the kernel's icmp_err_convert
+ * and icmpv6_err_convert tables)? Soft ones (no route, TTL exceeded) are left to the
+ * resends and the deadline, as before. */
+static int hard_error(const struct sock_extended_err *ee)
+{
+	if (ee->ee_origin == SO_EE_ORIGIN_ICMP)
+		return ee->ee_type == 3 && (ee->ee_code == 2 || ee->ee_code == 3 || ee->ee_code == 6 ||
+					    ee->ee_code == 7 || ee->ee_code == 8 || ee->ee_code == 9 ||
+					    ee->ee_code == 10 || ee->ee_code == 13);
+	if (ee->ee_origin == SO_EE_ORIGIN_ICMP6)
+		return (ee->ee_type == 1 && (ee->ee_code == 1 || ee->ee_code == 4 || ee->ee_code == 5 ||
+					     ee->ee_code == 6)) ||
+		       ee->ee_type == 4;
+	return 0;
+}
+
+/* The socket's error queue: ICMP errors about datagrams we sent. A hard one ends the
+ * query the datagram was (its destination and ID; every query to that destination on
+ * the socket when the ICMP message did not quote our ID). */
+static void drain_errors(struct zw_dns_loop *l, int si)
+{
+	for (int i = 0; i < 64 && l->socks[si].fd >= 0; i++) {
+		uint8_t payload[64];
+		union {
+			char buf[512];
+			struct cmsghdr align;
+		} ctrl;
+		struct sockaddr_storage dst;
+		struct iovec iov = {payload, sizeof(payload)};
+		struct msghdr mh;
+		memset(&mh, 0, sizeof(mh));
+		memset(&dst, 0, sizeof(dst));
+		mh.msg_name = &dst;
+		mh.msg_namelen = sizeof(dst);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = ctrl.buf;
+		mh.msg_controllen = sizeof(ctrl.buf);
+		ssize_t n = recvmsg(l->socks[si].fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		const struct sock_extended_err *ee = NULL;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+			if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+			    (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR))
+				ee = (const struct sock_extended_err *)CMSG_DATA(c);
+		struct zw_dns_addr to;
+		if (!ee || !hard_error(ee) || from_sockaddr(&to, &dst) < 0)
+			continue;
+		if (n >= 2) {
+			struct query *q = id_find(l, si, (uint16_t)((payload[0] << 8) | payload[1]));
+			if (q && addr_eq(&q->server, &to))
+				finish(l, q, ZW_DNS_NETWORK, ZW_DNS_UDP, "udp: %s", strerror((int)ee->ee_errno));
+			continue;
+		}
+		for (size_t k = 0; k < l->nactive; k++) {
+			struct query *q = l->active[k];
+			if (q->state == Q_UDP && q->sock == si && addr_eq(&q->server, &to))
+				finish(l, q, ZW_DNS_NETWORK, ZW_DNS_UDP, "udp: %s", strerror((int)ee->ee_errno));
+		}
+	}
+}
+
+static void udp_readable(struct zw_dns_loop *l, int si, short revents)
+{
+	int fd = l->socks[si].fd;
+
+	if (revents & POLLERR)
+		drain_errors(l, si);
+	/* Bounded: a batch at a time, the rest on the next poll. */
+	for (int i = 0; i < 64 && l->socks[si].fd == fd; i++) {
 		struct sockaddr_storage from;
 		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(q->fd, l->udpbuf, UDP_BUFSIZE, 0, (struct sockaddr *)&from, &fl);
+		ssize_t n = recvfrom(fd, l->udpbuf, UDP_BUFSIZE, 0, (struct sockaddr *)&from, &fl);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
-			if (errno == EINTR)
-				continue;
-			finish(l, q, ZW_DNS_NETWORK, ZW_DNS_UDP, "udp: %s", strerror(errno));
-			return;
-		}
-		if (!same_source(&from, &q->server)) {
-			ignore(q, "answer from another address");
+			if (errno != EINTR)
+				drain_errors(l, si); /* an ICMP error reported here */
 			continue;
 		}
-		take_answer(l, q, l->udpbuf, (size_t)n, ZW_DNS_UDP);
+		dispatch(l, si, &from, l->udpbuf, (size_t)n);
 	}
 }
 
@@ -769,15 +1411,14 @@ static void tcp_io(struct zw_dns_loop *l, struct query *q, short revents)
 		q->io_off = 0;
 	}
 	if (q->state == Q_TCP_WRITE) {
-		size_t total = q->wirelen + 2;
-		ssize_t n = send(q->fd, q->wire + q->io_off, total - q->io_off, MSG_NOSIGNAL);
+		ssize_t n = send(q->fd, q->tcpwire + q->io_off, q->tcplen - q->io_off, MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				finish(l, q, ZW_DNS_NETWORK, ZW_DNS_TCP, "tcp: send: %s", strerror(errno));
 			return;
 		}
 		q->io_off += (size_t)n;
-		if (q->io_off == total) {
+		if (q->io_off == q->tcplen) {
 			q->state = Q_TCP_READ;
 			q->io_off = 0;
 		}
@@ -857,22 +1498,33 @@ static void expire(struct zw_dns_loop *l, struct query *q)
 int zw_dns_query(struct zw_dns_loop *l, const struct zw_dns_addr *server, const char *qname, uint16_t qtype,
 		 zw_dns_cb *cb, void *arg, struct zw_error *err)
 {
-	char *name = absolute_lower(qname);
-	struct waiter *w = NULL;
+	uint8_t wname[256];
+	size_t n = strlen(qname);
+	char *name;
+	struct waiter *w;
 	struct query *q;
-	unsigned h;
+	int wl;
 
+	if (server->family != AF_INET && server->family != AF_INET6)
+		return zw_error_set(err, ZW_EINVAL, "bad server address family");
+	/* the name as the result shows it; its wire form keys the cache */
+	if (n > 255 * 4)
+		return zw_error_set(err, ZW_EINVAL, "'%.64s...' is not a domain name", qname);
+	name = zw_malloc(n + 2);
 	if (!name)
 		return zw_error_set(err, ZW_ENOMEM, "out of memory");
-	if (server->family != AF_INET && server->family != AF_INET6) {
+	absolute_lower(name, qname, n);
+	wl = zw_dns_name_wire(wname, name);
+	if (wl < 0) {
 		zw_free(name);
-		return zw_error_set(err, ZW_EINVAL, "bad server address family");
+		return zw_error_set(err, ZW_EINVAL, "'%s' is not a domain name", qname);
 	}
-	h = hash_key(server, name, qtype);
-	for (q = l->buckets[h]; q; q = q->hnext)
-		if (q->qtype == qtype && zw_dns_addr_cmp(&q->server, server) == 0 &&
-		    strcmp(q->qname, name) == 0)
-			break;
+	unsigned h = hash_key(server, wname, (size_t)wl, qtype);
+	q = cache_find(l, h, server, wname, (size_t)wl, qtype);
+	if (!q && l->nqueries >= l->o.max_queries) {
+		zw_free(name);
+		return zw_error_set(err, ZW_ERATE, "query budget of %u questions spent", l->o.max_queries);
+	}
 	w = zw_calloc(1, sizeof(*w));
 	if (!w) {
 		zw_free(name);
@@ -891,45 +1543,40 @@ int zw_dns_query(struct zw_dns_loop *l, const struct zw_dns_addr *server, const 
 		}
 		return 0;
 	}
-	/* Validate the name once, before anything is queued. */
-	ldns_rdf *dn = ldns_dname_new_frm_str(name);
-	int bad = !dn || ldns_rdf_get_type(dn) != LDNS_RDF_TYPE_DNAME;
-	ldns_rdf_deep_free(dn);
-	if (bad) {
-		zw_error_set(err, ZW_EINVAL, "'%s' is not a domain name", qname);
-		zw_free(name);
-		zw_free(w);
-		return ZW_EINVAL;
-	}
-	if (l->nqueries >= l->o.max_queries) {
-		zw_free(name);
-		zw_free(w);
-		return zw_error_set(err, ZW_ERATE, "query budget of %u questions spent", l->o.max_queries);
-	}
-	q = zw_calloc(1, sizeof(*q));
+	size_t nl = strlen(name);
+	q = zw_calloc(1, sizeof(*q) + nl + 1 + (size_t)wl);
 	if (!q) {
 		zw_free(name);
 		zw_free(w);
 		return zw_error_set(err, ZW_ENOMEM, "out of memory");
 	}
+	q->qname = (char *)(q + 1);
+	memcpy(q->qname, name, nl + 1);
+	zw_free(name);
+	q->wname = (uint8_t *)q->qname + nl + 1;
+	memcpy(q->wname, wname, (size_t)wl);
+	q->wlen = (size_t)wl;
+	q->hash = h;
 	q->server = *server;
-	q->qname = name;
 	q->qtype = qtype;
 	q->fd = -1;
+	q->sock = -1;
 	q->no_edns = l->o.no_edns;
 	q->state = Q_QUEUED;
 	q->wtail = &q->waiters;
 	w->q = q;
 	*q->wtail = w;
 	q->wtail = &w->next;
-	q->hnext = l->buckets[h];
-	l->buckets[h] = q;
+	q->hnext = l->buckets[h & (l->nbuckets - 1)];
+	l->buckets[h & (l->nbuckets - 1)] = q;
 	if (l->qtail)
 		l->qtail->qnext = q;
 	else
 		l->qhead = q;
 	l->qtail = q;
 	l->nqueries++;
+	if (l->nqueries > l->nbuckets)
+		cache_grow(l);
 	return 0;
 }
 
@@ -961,10 +1608,9 @@ static void deliver_ready(struct zw_dns_loop *l)
 	}
 }
 
-static short wanted_events(const struct query *q)
+static short tcp_events(const struct query *q)
 {
 	switch (q->state) {
-	case Q_UDP:
 	case Q_TCP_READ: return POLLIN;
 	case Q_TCP_CONNECT:
 	case Q_TCP_WRITE: return POLLOUT;
@@ -983,25 +1629,45 @@ int zw_dns_run(struct zw_dns_loop *l, struct zw_error *err)
 			break;
 
 		long long now = now_ms(), next = now + l->o.timeout_ms;
+		size_t np = 0;
+		for (size_t i = 0; i < l->nsocks; i++) {
+			if (l->socks[i].fd < 0 || l->socks[i].inflight == 0)
+				continue;
+			l->pfds[np].fd = l->socks[i].fd;
+			l->pfds[np].events = POLLIN;
+			l->pfds[np].revents = 0;
+			l->pf_sock[np++] = (int)i;
+		}
 		for (size_t i = 0; i < l->nactive; i++) {
-			l->pfds[i].fd = l->active[i]->fd;
-			l->pfds[i].events = wanted_events(l->active[i]);
-			l->pfds[i].revents = 0;
-			if (l->active[i]->deadline < next)
-				next = l->active[i]->deadline;
+			struct query *q = l->active[i];
+			if (q->deadline < next)
+				next = q->deadline;
+			if (q->state == Q_UDP)
+				continue;
+			l->pfds[np].fd = q->fd;
+			l->pfds[np].events = tcp_events(q);
+			l->pfds[np].revents = 0;
+			l->pf_sock[np] = -1;
+			l->pf_q[np++] = q;
 		}
 		int wait = next > now ? (int)(next - now) : 0;
-		int n = poll(l->pfds, l->nactive, wait);
+		int n = poll(l->pfds, np, wait);
 		if (n < 0 && errno != EINTR)
 			return zw_error_set(err, ZW_EIO, "poll: %s", strerror(errno));
+		for (size_t i = 0; n > 0 && i < np; i++) {
+			short re = l->pfds[i].revents;
+			if (!re)
+				continue;
+			if (l->pf_sock[i] >= 0) {
+				if (l->socks[l->pf_sock[i]].fd == l->pfds[i].fd)
+					udp_readable(l, l->pf_sock[i], re);
+			} else if (l->pf_q[i]->state != Q_DONE && l->pf_q[i]->state != Q_UDP) {
+				tcp_io(l, l->pf_q[i], re);
+			}
+		}
 		now = now_ms();
 		for (size_t i = 0; i < l->nactive; i++) {
 			struct query *q = l->active[i];
-			short re = n > 0 ? l->pfds[i].revents : 0;
-			if (re && q->state == Q_UDP)
-				udp_readable(l, q);
-			else if (re)
-				tcp_io(l, q, re);
 			if (q->state != Q_DONE && now >= q->deadline)
 				expire(l, q);
 		}

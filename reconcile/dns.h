@@ -10,23 +10,42 @@
  *
  * How one query goes (RFC 1035 §4.2, RFC 6891, RFC 7766):
  *   - UDP first, RD=0, with EDNS0 and a 1232-octet buffer (no_edns: plain DNS, so an
- *     answer over 512 octets comes back truncated); a connected, non-blocking socket
- *     per query, a random ID, bounded resends (udp_tries) each waiting timeout_ms;
+ *     answer over 512 octets comes back truncated); a random ID, bounded resends
+ *     (udp_tries) each waiting timeout_ms;
  *   - an answer is accepted only when it comes from the server's address and port, has
  *     QR=1, our ID and our question (name, type, class). Anything else is ignored and
  *     counted; the reason is kept for the report;
- *   - TC=1 on UDP: the query is asked again over TCP (2-octet length prefix), with its
- *     own timeout_ms; the answer length is bounded by the 16-bit prefix;
+ *   - TC=1 on UDP: the query is asked again over TCP (2-octet length prefix, a
+ *     connection of its own), with its own timeout_ms; the answer length is bounded by
+ *     the 16-bit prefix;
  *   - FORMERR to an EDNS query without an OPT in the answer: asked once more without
- *     EDNS (RFC 6891 §7).
+ *     EDNS (RFC 6891 §7);
+ *   - an ICMP error (port or protocol unreachable, administratively prohibited) for the
+ *     datagram ends the query at once with ZW_DNS_NETWORK.
  * A query ends with one result, never later than udp_tries * timeout_ms plus one TCP
  * timeout_ms after it was started. Hostile answers (compression loops, pointers past
  * the end, lying section counts, short TCP streams) end it with ZW_DNS_MALFORMED and a
  * reason; nothing is read past what was received and nothing waits past a deadline.
  *
+ * UDP sockets and RFC 5452: a loop keeps a small pool of unconnected UDP sockets per
+ * address family (ZW_DNS_POOL), each bound by the kernel to a random ephemeral port.
+ * Every query picks one of them at random and a random ID not in flight on it; several
+ * queries share a socket and an answer is matched to its query by (socket, ID), then
+ * checked against the server's address and port and the question. A socket carries at
+ * most ZW_DNS_SOCKET_USES queries, then is closed once its last one ends and replaced by
+ * a new one on a new random port. The trade-off: a socket per query makes an off-path
+ * forger guess a fresh port and ID every time; the pool keeps ports random and unknown
+ * to him, but each port lives for up to ZW_DNS_SOCKET_USES queries, so one that learns
+ * a port (a side channel such as ICMP rate limits, SAD DNS) keeps it for that many
+ * queries and then has ID (16 bits) times the chance of landing on the right socket to
+ * guess; the question must still match. In exchange a query costs no socket(),
+ * connect() and close(), which dominated the transport's cost.
+ *
  * Callbacks run from zw_dns_run(), never from zw_dns_query(); a callback may start new
- * queries. At most max_inflight queries have sockets at once; the rest wait in order.
- * No global state: everything hangs off the loop, which is used by one thread.
+ * queries. At most max_inflight queries are on the wire at once; the rest wait in order.
+ * No global state: everything hangs off the loop, which is used by one thread. A
+ * struct zw_dns_stats may be shared by loops on several threads: it is only updated with
+ * atomic additions.
  */
 #ifndef ZW_DNS_H
 #define ZW_DNS_H
@@ -42,6 +61,9 @@
 #define ZW_DNS_EDNS_BUFSIZE 1232 /* the DNS Flag Day 2020 value */
 #define ZW_DNS_ADDR_STRLEN  64	 /* "ffff:...:ffff#65535" and NUL */
 #define ZW_DNS_REASON_MAX   160
+#define ZW_DNS_NAME_STRLEN  1024 /* a name in presentation form, every octet escaped, NUL */
+#define ZW_DNS_POOL	    8	 /* UDP sockets per address family and loop */
+#define ZW_DNS_SOCKET_USES  1024 /* queries sent on one UDP socket before it is replaced */
 
 /* A server address. Every address learned from DNS (hints, glue, A/AAAA) has port 53;
  * a different port only comes from a test that builds the address itself. */
@@ -73,12 +95,37 @@ enum zw_dns_status {
 	ZW_DNS_MALFORMED, /* the server's answer is not a valid DNS message */
 };
 
+/*
+ * Query statistics for the controller's metrics (dns_queries_total{rcode}): one count per
+ * query that ended (a question answered from the loop's cache is not counted again).
+ * Shared by loops on several threads: the transport only adds with __atomic_fetch_add;
+ * read it with zw_dns_stats_read.
+ */
+#define ZW_DNS_RCODES 16
+struct zw_dns_stats {
+	uint64_t rcode[ZW_DNS_RCODES]; /* ended with an answer (ZW_DNS_OK), by its RCODE */
+	uint64_t rcode_other;	       /* an extended RCODE (EDNS) of 16 or more */
+	uint64_t timeout;	       /* ZW_DNS_TIMEOUT */
+	uint64_t network;	       /* ZW_DNS_NETWORK */
+	uint64_t malformed;	       /* ZW_DNS_MALFORMED */
+	uint64_t mismatch;	       /* ZW_DNS_MISMATCH: only unmatched answers came */
+};
+
+/* A consistent-enough copy (each counter read atomically) for a metrics scrape. */
+void zw_dns_stats_read(struct zw_dns_stats *out, const struct zw_dns_stats *s);
+/* The label of rcode counter i: ldns's name of the RCODE ("NOERROR", "FORMERR",
+ * "SERVFAIL", "NXDOMAIN", "NOTIMPL", "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET",
+ * "NOTAUTH", "NOTZONE"), "RCODE11".."RCODE15" for those ldns does not name, "OTHER" for
+ * i == ZW_DNS_RCODES (rcode_other); NULL beyond. */
+const char *zw_dns_rcode_name(unsigned i);
+
 struct zw_dns_opts {
 	unsigned timeout_ms;   /* per UDP send and for the TCP exchange; 0: 1500 */
 	unsigned udp_tries;    /* UDP sends before giving up; 0: 3 */
-	unsigned max_inflight; /* queries with a socket at once; 0: 64 */
+	unsigned max_inflight; /* queries on the wire at once; 0: 64 */
 	unsigned max_queries;  /* distinct questions per loop (the cycle budget); 0: 50000 */
 	int no_edns;	       /* 1: no OPT record, answers over 512 octets are truncated */
+	struct zw_dns_stats *stats; /* NULL, or counted into (borrowed; outlives the loop) */
 };
 
 struct zw_dns_result {
@@ -140,8 +187,23 @@ int zw_dns_match(const ldns_pkt *pkt, uint16_t id, const char *qname, uint16_t q
 		 size_t whysz);
 
 /* A domain name rdf in presentation form, lower case, absolute ("." for the root), as a
- * zw_malloc'd string; NULL when out of memory or not a name. */
+ * zw_malloc'd string; NULL when out of memory or not a name. The text is ldns's
+ * (ldns_rdf2buffer_str_dname), lower-cased. */
 char *zw_dns_dname_str(const ldns_rdf *dname);
+/* The same into out[ZW_DNS_NAME_STRLEN]; returns the length, or -1 when not a name. */
+int zw_dns_dname_format(char *out, const ldns_rdf *dname);
+/* Are two dname rdfs the same name (ASCII case ignored)? 0 when either is not a name. */
+int zw_dns_dname_eq(const ldns_rdf *a, const ldns_rdf *b);
+/* Is `sub` the name `zone` or below it? 0 when either is not a name. */
+int zw_dns_dname_at_or_below(const ldns_rdf *sub, const ldns_rdf *zone);
+/*
+ * A presentation-form name (as ldns_dname_new_frm_str reads it: \X and \DDD escapes,
+ * a missing trailing dot is implied) to its wire form in out[256], ASCII lower-cased.
+ * Returns the wire length, or -1 when ldns would refuse the name.
+ */
+int zw_dns_name_wire(uint8_t *out, const char *name);
+/* The same as an ldns dname rdf (lower case); NULL for a bad name or out of memory. */
+ldns_rdf *zw_dns_dname_new(const char *name);
 
 const char *zw_dns_status_name(enum zw_dns_status s);
 const char *zw_dns_transport_name(enum zw_dns_transport t);
