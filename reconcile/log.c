@@ -14,13 +14,15 @@
  * whole. A string that could not be redacted (out of memory) is written as "[redacted]":
  * nothing unredacted ever reaches the fd. Values are cut at VALUE_MAX bytes after
  * redaction (on a character boundary), so a cut never splits a secret the redactor would
- * have recognised.
+ * have recognised; a line is at most LINE_MAX_B bytes, the pairs that do not fit are
+ * dropped and "fields_dropped":true says so.
  *
  * Owns: the mutex; borrows the fd and the redactor client (which must outlive the logger).
  */
 #include "reconcile/log.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -33,10 +35,12 @@
 #include "reconcile/buf.h"
 #include "reconcile/http.h"
 
-#define VALUE_MAX  8192		 /* bytes of one value (or msg) after redaction */
-#define LINE_MAX_B (256u * 1024) /* a whole line, whatever the number of pairs */
-#define REDACTED   "[redacted]"
-#define TRUNCATED  "...[truncated]"
+#define VALUE_MAX     8192	    /* bytes of one value (or msg) after redaction */
+#define LINE_MAX_B    (256u * 1024) /* a whole line, whatever the number of pairs */
+#define REDACTED      "[redacted]"
+#define TRUNCATED     "...[truncated]"
+#define DROPPED	      ",\"fields_dropped\":true"
+#define WRITE_WAIT_MS 1000 /* a non-blocking fd with a full buffer: wait this long per write */
 
 struct zw_log {
 	int fd;
@@ -307,6 +311,10 @@ static void write_line(struct zw_log *l, const char *p, size_t n)
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
+			/* a non-blocking fd: wait for room a while, never spin */
+			struct pollfd pfd = {.fd = l->fd, .events = POLLOUT};
+			if ((errno == EAGAIN || errno == EWOULDBLOCK) && poll(&pfd, 1, WRITE_WAIT_MS) > 0)
+				continue;
 			break; /* nowhere to report it: the log is the report */
 		}
 		p += w;
@@ -336,6 +344,7 @@ void zw_log_write(struct zw_log *l, enum zw_log_level level, const char *compone
 	va_start(ap, msg);
 	for (const char *key = va_arg(ap, const char *); rc == 0 && key; key = va_arg(ap, const char *)) {
 		const char *v = va_arg(ap, const char *);
+		size_t before = line.len;
 		rc = zw_buf_addc(&line, ',');
 		if (rc == 0)
 			rc = add_json_string(&line, key, strlen(key));
@@ -343,6 +352,14 @@ void zw_log_write(struct zw_log *l, enum zw_log_level level, const char *compone
 			rc = zw_buf_addc(&line, ':');
 		if (rc == 0)
 			rc = add_value(&line, c, key, v);
+		if (rc == ZW_EINVAL) {
+			/* the line is full: drop this pair and the rest, say so */
+			line.len = before;
+			line.p[before] = '\0';
+			line.max = LINE_MAX_B + sizeof(DROPPED) + 2;
+			rc = zw_buf_adds(&line, DROPPED);
+			break;
+		}
 	}
 	va_end(ap);
 	if (rc == 0)

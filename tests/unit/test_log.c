@@ -2,7 +2,8 @@
  * test_log.c - unit tests of the structured log (reconcile/log.c). Lines are captured
  * through a pipe (a reader thread drains it, so writers never block on a full pipe) and
  * every line is parsed with cJSON: fields and their order, the timestamp's shape, RFC 8259
- * escaping with U+FFFD for invalid UTF-8, raw values, levels, cutting of long values,
+ * escaping with U+FFFD for invalid UTF-8, raw values, levels, cutting of long values and
+ * of full lines, a non-blocking fd,
  * redaction (generic rules, a secret key name, secrets registered on the redactor client,
  * under every allocation failure), and many threads writing long lines at once giving
  * only whole lines.
@@ -10,6 +11,7 @@
 #include "tests/unit/unit.h"
 
 #include <cjson/cJSON.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,6 +285,49 @@ static void long_values_cut(void **state)
 	zw_free(big);
 }
 
+/* Pairs past the line's maximum are dropped and the line says so; a non-blocking fd
+ * whose buffer fills is waited for, so lines stay whole. */
+static void full_lines_and_nonblocking_fd(void **state)
+{
+	(void)state;
+	char *v = zw_malloc(8001);
+	assert_non_null(v);
+	memset(v, 'v', 8000);
+	v[8000] = '\0';
+	struct capture c;
+	capture_start(&c);
+	int fl = fcntl(c.fds[1], F_GETFL);
+	assert_int_equal(fcntl(c.fds[1], F_SETFL, fl | O_NONBLOCK), 0);
+	struct zw_log *l = new_log(&c, ZW_LOG_INFO);
+	for (int round = 0; round < 5; round++)
+		zw_log_write(l, ZW_LOG_INFO, "c", "wide", "k00", v, "k01", v, "k02", v, "k03", v, "k04", v, "k05", v,
+			     "k06", v, "k07", v, "k08", v, "k09", v, "k10", v, "k11", v, "k12", v, "k13", v, "k14", v,
+			     "k15", v, "k16", v, "k17", v, "k18", v, "k19", v, "k20", v, "k21", v, "k22", v, "k23", v,
+			     "k24", v, "k25", v, "k26", v, "k27", v, "k28", v, "k29", v, "k30", v, "k31", v, "k32", v,
+			     "k33", v, "k34", v, "k35", v, "k36", v, "k37", v, "k38", v, "k39", v, NULL);
+	zw_log_free(l);
+	const char *out = capture_end(&c);
+	int lines = 0;
+	for (const char *p = out; *p; lines++) {
+		const char *nl = strchr(p, '\n');
+		assert_non_null(nl);
+		char *line = zw_strndup(p, (size_t)(nl - p));
+		assert_true(strlen(line) <= 256u * 1024 + 64);
+		cJSON *j = cJSON_Parse(line);
+		assert_non_null(j);
+		assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "fields_dropped")));
+		assert_string_equal(str_field(j, "k00"), v);
+		assert_null(cJSON_GetObjectItemCaseSensitive(j, "k39"));
+		assert_string_equal(cJSON_GetArrayItem(j, cJSON_GetArraySize(j) - 1)->string, "fields_dropped");
+		cJSON_Delete(j);
+		zw_free(line);
+		p = nl + 1;
+	}
+	assert_int_equal(lines, 5);
+	zw_buf_free(&c.out);
+	zw_free(v);
+}
+
 /* One line through a logger whose redactor is c (may be NULL), returned parsed. */
 static cJSON *log_redacted(struct zw_http_client *hc, char **raw)
 {
@@ -468,6 +513,7 @@ int main(void)
 		cmocka_unit_test(escaping),
 		cmocka_unit_test(raw_values),
 		cmocka_unit_test(long_values_cut),
+		cmocka_unit_test(full_lines_and_nonblocking_fd),
 		cmocka_unit_test(redaction),
 		cmocka_unit_test(redaction_under_alloc_failure),
 		cmocka_unit_test(threads_whole_lines),
