@@ -659,7 +659,8 @@ int zw_http_client_new(struct zw_http_client **out, const struct zw_http_opts *o
 	if (opts->ca_file && access(opts->ca_file, R_OK) != 0)
 		return zw_error_set(err, ZW_EINVAL, "http: cannot read ca file %s", opts->ca_file);
 	if (!opts->cert_file != !opts->key_file)
-		return zw_error_set(err, ZW_EINVAL, "http: a client certificate needs both cert_file and key_file");
+		return zw_error_set(err, ZW_EINVAL,
+				    "http: a client certificate needs both cert_file and key_file");
 	if (opts->cert_file && access(opts->cert_file, R_OK) != 0)
 		return zw_error_set(err, ZW_EINVAL, "http: cannot read certificate file %s", opts->cert_file);
 	if (opts->key_file && access(opts->key_file, R_OK) != 0)

@@ -89,8 +89,8 @@ struct zw_http_opts {
 	unsigned max_idle_handles;   /* easy handles kept for reuse */
 	const char *ca_file;	     /* CAs to trust instead of the system store (test CAs) */
 	const char *user_agent;
-	const char *cert_file; /* client certificate (PEM) for TLS client auth, or NULL */
-	const char *key_file;  /* its private key (PEM), or NULL; both or neither */
+	const char *cert_file;		  /* client certificate (PEM) for TLS client auth, or NULL */
+	const char *key_file;		  /* its private key (PEM), or NULL; both or neither */
 	struct zw_http_rate default_rate; /* for accounts never given zw_http_budget_set */
 	struct zw_http_hooks hooks;
 };

@@ -30,15 +30,15 @@
 #include "reconcile/http.h"
 
 struct zw_kube_config {
-	char *server;	   /* "https://127.0.0.1:6443", no trailing slash */
-	char *token;	   /* bearer token, or NULL */
-	char *token_file;  /* re-read about every minute and after a 401; or NULL */
-	char *ca_file;	   /* CA bundle path (inline data is written to a private temp file) */
-	char *cert_file;   /* client certificate (PEM), or NULL */
-	char *key_file;	   /* client key (PEM), or NULL */
-	char *namespace;   /* the context's (or the pod's) namespace; "default" when unset */
+	char *server;	  /* "https://127.0.0.1:6443", no trailing slash */
+	char *token;	  /* bearer token, or NULL */
+	char *token_file; /* re-read about every minute and after a 401; or NULL */
+	char *ca_file;	  /* CA bundle path (inline data is written to a private temp file) */
+	char *cert_file;  /* client certificate (PEM), or NULL */
+	char *key_file;	  /* client key (PEM), or NULL */
+	char *namespace;  /* the context's (or the pod's) namespace; "default" when unset */
 	int in_cluster;
-	char *tmpdir;	   /* private: where inline -data was written; removed by _free */
+	char *tmpdir; /* private: where inline -data was written; removed by _free */
 };
 
 /* Load the configuration. kubeconfig: a path, or NULL for $KUBECONFIG, then the
@@ -90,8 +90,8 @@ int zw_kube_stream(struct zw_kube *k, const char *path, const struct zw_http_str
  * resourceVersion, *pages (may be NULL) how many requests it took. An expired continue
  * token (410) is ZW_ENOTFOUND: start again.
  */
-int zw_kube_list(struct zw_kube *k, const char *path, unsigned limit, cJSON **items, char **rv, unsigned *pages,
-		 struct zw_error *err);
+int zw_kube_list(struct zw_kube *k, const char *path, unsigned limit, cJSON **items, char **rv,
+		 unsigned *pages, struct zw_error *err);
 
 /*
  * A resource path into out: "/apis/<group>/<version>" (group NULL or "": "/api/<version>"),
@@ -163,7 +163,13 @@ int zw_kube_lines_feed(struct zw_kube_lines *l, const char *data, size_t len,
 		       int (*on_line)(void *arg, const char *line, size_t len), void *arg);
 void zw_kube_lines_free(struct zw_kube_lines *l);
 
-enum zw_kube_watch_type { ZW_KUBE_W_ADDED, ZW_KUBE_W_MODIFIED, ZW_KUBE_W_DELETED, ZW_KUBE_W_BOOKMARK, ZW_KUBE_W_ERROR };
+enum zw_kube_watch_type {
+	ZW_KUBE_W_ADDED,
+	ZW_KUBE_W_MODIFIED,
+	ZW_KUBE_W_DELETED,
+	ZW_KUBE_W_BOOKMARK,
+	ZW_KUBE_W_ERROR
+};
 
 /* One decoded watch event {"type": ..., "object": ...}. */
 struct zw_kube_watch_event {
@@ -195,9 +201,9 @@ char *zw_kube_watch_path(const char *path, const char *rv, unsigned timeout_s);
 
 struct zw_lease_opts {
 	const char *namespace;
-	const char *name;     /* "zonewarden" */
-	const char *identity; /* pod name + random suffix */
-	unsigned duration_ms; /* 15000 */
+	const char *name;	    /* "zonewarden" */
+	const char *identity;	    /* pod name + random suffix */
+	unsigned duration_ms;	    /* 15000 */
 	unsigned renew_deadline_ms; /* 10000; must be > 1.2 * retry_period */
 	unsigned retry_period_ms;   /* 2000 */
 	/* Called from the elector's thread when leadership starts and when it ends (renew
@@ -219,7 +225,8 @@ int zw_lease_try(struct zw_lease *l, int *leader, struct zw_error *err);
 int zw_lease_start(struct zw_lease **out, struct zw_kube *k, const struct zw_lease_opts *o,
 		   struct zw_error *err);
 /* Create without a thread (for zw_lease_try in tests). */
-int zw_lease_new(struct zw_lease **out, struct zw_kube *k, const struct zw_lease_opts *o, struct zw_error *err);
+int zw_lease_new(struct zw_lease **out, struct zw_kube *k, const struct zw_lease_opts *o,
+		 struct zw_error *err);
 /* 1 leader, 0 not, -1 not known yet (no try finished). */
 int zw_lease_state(struct zw_lease *l);
 /* Stop the thread; when leading, release (holderIdentity "", leaseDurationSeconds 1). */

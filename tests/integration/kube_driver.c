@@ -11,6 +11,9 @@
  *   kube_driver KUBECONFIG tokenswap FILE TOKEN GETPATH
  *                                                 write TOKEN into FILE after the client read
  *                                                 it, then GET; prints the statuses observed
+ *   kube_driver KUBECONFIG rotate FILE TOKEN GETPATH
+ *                                                 GET; write TOKEN into FILE; GET; move the
+ *                                                 client's clock 61 s on; GET: the statuses
  *   kube_driver KUBECONFIG informer PATH STOPFILE [LIMIT [WMIN WMAX]]
  *                                                 run an informer (watches of WMIN-WMAX
  *                                                 seconds, default 2-4) and print every
@@ -46,7 +49,16 @@ static void print_json(const cJSON *j)
 struct observed {
 	char line[512];
 	size_t len;
+	uint64_t skew_ms; /* added to the monotonic clock the client sees */
 };
+
+static uint64_t skewed_now(void *ctx)
+{
+	const struct observed *o = ctx;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 + o->skew_ms;
+}
 
 static void observe(void *ctx, const char *method, const char *account, long status)
 {
@@ -125,8 +137,9 @@ int main(int argc, char **argv)
 	struct zw_kube_config cfg;
 	struct zw_kube *k = NULL;
 	struct zw_error err = {0};
-	struct observed obs = {{0}, 0};
-	struct zw_http_hooks hooks = {.log_level = ZW_HLOG_ERROR, .ctx = &obs, .observe = observe};
+	struct observed obs = {{0}, 0, 0};
+	struct zw_http_hooks hooks = {
+		.log_level = ZW_HLOG_ERROR, .ctx = &obs, .observe = observe, .now_ms = skewed_now};
 	cJSON *out = NULL, *body = NULL;
 	int rc;
 
@@ -200,6 +213,19 @@ int main(int argc, char **argv)
 			int r = zw_kube_get(k, argv[5], &out, &err);
 			printf("observed=%s\n", obs.line);
 			rc = r ? fail(&err) : 0;
+		}
+	} else if (strcmp(cmd, "rotate") == 0 && argc == 6) {
+		/* statuses only: the second user may be refused, which is the point */
+		long st[3] = {0, 0, 0};
+		zw_kube_request(k, "GET", argv[5], NULL, NULL, NULL, &st[0], &err);
+		if (write_file(argv[3], argv[4]) == 0) {
+			zw_error_clear(&err);
+			zw_kube_request(k, "GET", argv[5], NULL, NULL, NULL, &st[1], &err);
+			obs.skew_ms = 61000;
+			zw_error_clear(&err);
+			zw_kube_request(k, "GET", argv[5], NULL, NULL, NULL, &st[2], &err);
+			printf("statuses=%ld,%ld,%ld observed=%s\n", st[0], st[1], st[2], obs.line);
+			rc = 0;
 		}
 	} else if (strcmp(cmd, "informer") == 0 && (argc == 5 || argc == 6 || argc == 8)) {
 		rc = run_informer(k, argv[3], argv[4], argc >= 6 ? (unsigned)strtoul(argv[5], NULL, 10) : 0,
