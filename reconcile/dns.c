@@ -40,6 +40,7 @@
 #define MIN_BUCKETS	256
 #define IDTAB		256
 #define UDP_BUFSIZE	65536
+#define RECV_BATCH	8 /* datagrams per recvmmsg() */
 #define QUERY_MAX	(12 + 255 + 4 + 11) /* header, name, type and class, OPT */
 #define RND_BUF		256
 #define MAX_NAME_PTRS	64 /* compression pointers followed in one name */
@@ -122,6 +123,18 @@ struct zw_dns_loop {
 	uint8_t rnd[RND_BUF];
 	size_t rndpos;
 	uint8_t qbuf[QUERY_MAX];
+	/* first sends of the queries started by start_queued, sent by flush_sends with one
+	 * sendmmsg() per socket; max_inflight of each */
+	struct query **outq, **sq;
+	size_t noutq;
+	struct mmsghdr *smsg;
+	struct iovec *siov;
+	struct sockaddr_storage *sto;
+	uint8_t *sbuf; /* QUERY_MAX each */
+	/* recvmmsg(): RECV_BATCH buffers of UDP_BUFSIZE (pages are only touched as used) */
+	struct mmsghdr rmsg[RECV_BATCH];
+	struct iovec riov[RECV_BATCH];
+	struct sockaddr_storage rfrom[RECV_BATCH];
 	uint8_t *udpbuf;
 };
 
@@ -350,12 +363,15 @@ int zw_dns_name_wire(uint8_t *out, const char *str)
 	for (const char *s = str; *s; s++, q++) {
 		if (q >= end)
 			return -1;
-		*q = 0;
-		if (*s == '.') {
+		if ((uint8_t)*s > '\\') { /* lower-case letters, '_' and above: as they are */
+			*q = (uint8_t)*s;
+			label++;
+		} else if (*s == '.') {
 			if (label > 63 || label == 0)
 				return -1;
 			len += label + 1;
 			*pq = (uint8_t)label;
+			*q = 0; /* the root label, unless another label follows */
 			label = 0;
 			pq = q;
 		} else if (*s == '\\') {
@@ -409,18 +425,13 @@ static int wire_name_ok(const uint8_t *d, size_t n)
 	return p == n - 1;
 }
 
-int zw_dns_dname_format(char *out, const ldns_rdf *dname)
+/* ldns_rdf2buffer_str_dname of a well-formed name d[0..n) into out[ZW_DNS_NAME_STRLEN],
+ * lower-cased or not; returns the length. */
+static size_t dname_text(char *out, const uint8_t *d, size_t n, int lc)
 {
-	const uint8_t *d;
-	size_t n, p = 0;
+	size_t p = 0;
 	char *o = out;
 
-	if (!dname || ldns_rdf_get_type(dname) != LDNS_RDF_TYPE_DNAME)
-		return -1;
-	d = ldns_rdf_data(dname);
-	n = ldns_rdf_size(dname);
-	if (!wire_name_ok(d, n))
-		return -1;
 	if (n == 1) {
 		out[0] = '.';
 		out[1] = '\0';
@@ -439,13 +450,133 @@ int zw_dns_dname_format(char *out, const ldns_rdf *dname)
 				*o++ = (char)('0' + c / 10 % 10);
 				*o++ = (char)('0' + c % 10);
 			} else {
-				*o++ = (char)lower(c);
+				*o++ = (char)(lc ? lower(c) : c);
 			}
 		}
 		*o++ = '.';
 	}
 	*o = '\0';
-	return (int)(o - out);
+	return (size_t)(o - out);
+}
+
+int zw_dns_dname_format(char *out, const ldns_rdf *dname)
+{
+	if (!dname || ldns_rdf_get_type(dname) != LDNS_RDF_TYPE_DNAME ||
+	    !wire_name_ok(ldns_rdf_data(dname), ldns_rdf_size(dname)))
+		return -1;
+	return (int)dname_text(out, ldns_rdf_data(dname), ldns_rdf_size(dname), 1);
+}
+
+/* A bounded writer: counts every octet, stores those that fit. */
+struct out {
+	char *p;
+	size_t cap, len;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+	if (o->len < o->cap)
+		memcpy(o->p + o->len, s, n < o->cap - o->len ? n : o->cap - o->len);
+	o->len += n;
+}
+
+/* ldns_rdf2buffer_str itself, for the types not written here. */
+static int rdf_text_ldns(struct out *o, const ldns_rdf *rdf)
+{
+	ldns_buffer *b = ldns_buffer_new(256);
+
+	if (!b)
+		return -1;
+	ldns_rdf2buffer_str(b, rdf); /* on an error, what was written stays, as before */
+	int ok = ldns_buffer_status_ok(b);
+	if (ok)
+		put(o, (const char *)ldns_buffer_begin(b), ldns_buffer_position(b));
+	ldns_buffer_free(b);
+	return ok ? 0 : -1;
+}
+
+long zw_dns_rdf_text(char *out, size_t cap, const ldns_rdf *rdf)
+{
+	const uint8_t *d = ldns_rdf_data(rdf);
+	size_t n = ldns_rdf_size(rdf), k = 0;
+	char tmp[ZW_DNS_NAME_STRLEN];
+	struct out o = {out, cap, 0};
+
+	switch (ldns_rdf_get_type(rdf)) {
+	case LDNS_RDF_TYPE_DNAME:
+		if (!wire_name_ok(d, n))
+			goto slow;
+		k = dname_text(tmp, d, n, 0);
+		break;
+	case LDNS_RDF_TYPE_INT8:
+		if (n != 1)
+			goto slow;
+		k = (size_t)(put_uint(tmp, d[0]) - tmp);
+		break;
+	case LDNS_RDF_TYPE_INT16:
+		if (n != 2)
+			goto slow;
+		k = (size_t)(put_uint(tmp, (unsigned)(d[0] << 8 | d[1])) - tmp);
+		break;
+	case LDNS_RDF_TYPE_INT32:
+	case LDNS_RDF_TYPE_PERIOD:
+		if (n != 4)
+			goto slow;
+		k = (size_t)(put_uint(tmp, (unsigned)d[0] << 24 | (unsigned)d[1] << 16 | (unsigned)d[2] << 8 | d[3]) -
+			     tmp);
+		break;
+	case LDNS_RDF_TYPE_A:
+	case LDNS_RDF_TYPE_AAAA: {
+		struct zw_dns_addr a;
+		if (n != (ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_A ? 4u : 16u) ||
+		    zw_dns_addr_from_rdata(&a, d, n) < 0)
+			goto slow;
+		zw_dns_addr_format(tmp, sizeof(tmp), &a); /* port 53: no suffix */
+		k = strlen(tmp);
+		break;
+	}
+	case LDNS_RDF_TYPE_STR:
+		/* ldns_characters2buffer_str: printable ASCII and tab as they are, quote and
+		 * backslash escaped, every other octet as \DDD; a bad length prints nothing */
+		if (n < 1 || n < (size_t)d[0] + 1)
+			return 0;
+		tmp[k++] = '"';
+		for (size_t i = 1; i <= d[0]; i++) {
+			uint8_t c = d[i];
+			if (k + 5 > sizeof(tmp)) {
+				put(&o, tmp, k);
+				k = 0;
+			}
+			if ((c >= 0x20 && c < 0x7f) || c == '\t') {
+				if (c == '"' || c == '\\')
+					tmp[k++] = '\\';
+				tmp[k++] = (char)c;
+			} else {
+				tmp[k++] = '\\';
+				tmp[k++] = (char)('0' + c / 100);
+				tmp[k++] = (char)('0' + c / 10 % 10);
+				tmp[k++] = (char)('0' + c % 10);
+			}
+		}
+		tmp[k++] = '"';
+		break;
+	default: goto slow;
+	}
+	put(&o, tmp, k);
+	return (long)o.len;
+slow:
+	return rdf_text_ldns(&o, rdf) < 0 ? -1 : (long)o.len;
+}
+
+const ldns_rdf *zw_dns_dname_init(struct zw_dname *d, const char *name)
+{
+	int n = zw_dns_name_wire(d->wire, name);
+	if (n < 0)
+		return NULL;
+	ldns_rdf_set_type(&d->rdf, LDNS_RDF_TYPE_DNAME);
+	ldns_rdf_set_size(&d->rdf, (size_t)n);
+	ldns_rdf_set_data(&d->rdf, d->wire);
+	return &d->rdf;
 }
 
 char *zw_dns_dname_str(const ldns_rdf *dname)
@@ -468,10 +599,10 @@ int zw_dns_dname_eq(const ldns_rdf *a, const ldns_rdf *b)
 	if (!a || !b || ldns_rdf_get_type(a) != LDNS_RDF_TYPE_DNAME || ldns_rdf_get_type(b) != LDNS_RDF_TYPE_DNAME)
 		return 0;
 	size_t n = ldns_rdf_size(a);
-	if (n != ldns_rdf_size(b) || !wire_name_ok(ldns_rdf_data(a), n) || !wire_name_ok(ldns_rdf_data(b), n))
-		return 0;
-	/* equal lengths and well formed: the label lengths line up, compare octets */
-	return wire_name_eq(ldns_rdf_data(a), ldns_rdf_data(b), n);
+	/* Octet for octet, letters folded: a label length (at most 63) is never a letter,
+	 * so two names are equal exactly when their octets are. */
+	return n == ldns_rdf_size(b) && n >= 1 && n <= 255 &&
+	       wire_name_eq(ldns_rdf_data(a), ldns_rdf_data(b), n);
 }
 
 int zw_dns_dname_at_or_below(const ldns_rdf *sub, const ldns_rdf *zone)
@@ -792,8 +923,15 @@ int zw_dns_loop_new(struct zw_dns_loop **out, const struct zw_dns_opts *opts, st
 	l->nbuckets = MIN_BUCKETS;
 	l->buckets = zw_calloc(l->nbuckets, sizeof(*l->buckets));
 	l->active = zw_calloc(l->o.max_inflight, sizeof(*l->active));
-	l->udpbuf = zw_malloc(UDP_BUFSIZE);
-	if (!l->buckets || !l->active || !l->udpbuf || ensure_pfds(l) < 0) {
+	l->udpbuf = zw_malloc((size_t)RECV_BATCH * UDP_BUFSIZE);
+	l->outq = zw_calloc(l->o.max_inflight, sizeof(*l->outq));
+	l->sq = zw_calloc(l->o.max_inflight, sizeof(*l->sq));
+	l->smsg = zw_calloc(l->o.max_inflight, sizeof(*l->smsg));
+	l->siov = zw_calloc(l->o.max_inflight, sizeof(*l->siov));
+	l->sto = zw_calloc(l->o.max_inflight, sizeof(*l->sto));
+	l->sbuf = zw_malloc((size_t)l->o.max_inflight * QUERY_MAX);
+	if (!l->buckets || !l->active || !l->udpbuf || !l->outq || !l->sq || !l->smsg || !l->siov || !l->sto ||
+	    !l->sbuf || ensure_pfds(l) < 0) {
 		zw_dns_loop_free(l);
 		return zw_error_set(err, ZW_ENOMEM, "out of memory");
 	}
@@ -840,6 +978,12 @@ void zw_dns_loop_free(struct zw_dns_loop *l)
 	zw_free(l->pf_sock);
 	zw_free(l->pf_q);
 	zw_free(l->udpbuf);
+	zw_free(l->outq);
+	zw_free(l->sq);
+	zw_free(l->smsg);
+	zw_free(l->siov);
+	zw_free(l->sto);
+	zw_free(l->sbuf);
 	zw_free(l);
 }
 
@@ -1071,15 +1215,13 @@ static void finish(struct zw_dns_loop *l, struct query *q, enum zw_dns_status st
 
 static void drain_errors(struct zw_dns_loop *l, int si);
 
-static void udp_send(struct zw_dns_loop *l, struct query *q)
+/* Send the query's datagram now, on its own. */
+static void udp_emit(struct zw_dns_loop *l, struct query *q)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = to_sockaddr(&ss, &q->server);
 	size_t n = write_query(l->qbuf, q->id, q->wname, q->wlen, q->qtype, q->no_edns);
 
-	q->tries++;
-	q->res.udp_sent++;
-	q->deadline = now_ms() + l->o.timeout_ms;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (sendto(l->socks[q->sock].fd, l->qbuf, n, 0, (struct sockaddr *)&ss, sl) >= 0)
 			return;
@@ -1095,7 +1237,67 @@ static void udp_send(struct zw_dns_loop *l, struct query *q)
 	finish(l, q, ZW_DNS_NETWORK, ZW_DNS_UDP, "udp: send: %s", strerror(errno));
 }
 
-static void start_udp(struct zw_dns_loop *l, struct query *q)
+/* One more try: a resend at the deadline, or the query again without EDNS. */
+static void udp_send(struct zw_dns_loop *l, struct query *q)
+{
+	q->tries++;
+	q->res.udp_sent++;
+	q->deadline = now_ms() + l->o.timeout_ms;
+	udp_emit(l, q);
+}
+
+/* The first sends queued by start_udp: grouped by socket, one sendmmsg() per group. A
+ * message the kernel refuses goes through udp_emit, which reports it. */
+static void flush_sends(struct zw_dns_loop *l)
+{
+	size_t n = l->noutq;
+
+	l->noutq = 0;
+	for (size_t i = 1; i < n; i++) {
+		struct query *q = l->outq[i];
+		size_t j = i;
+		for (; j > 0 && l->outq[j - 1]->sock > q->sock; j--)
+			l->outq[j] = l->outq[j - 1];
+		l->outq[j] = q;
+	}
+	for (size_t a = 0, b; a < n; a = b) {
+		int si = l->outq[a]->sock;
+		size_t k = 0;
+		for (b = a; b < n && l->outq[b]->sock == si; b++) {
+			struct query *q = l->outq[b];
+			if (q->state != Q_UDP || si < 0)
+				continue;
+			uint8_t *buf = l->sbuf + k * QUERY_MAX;
+			memset(&l->smsg[k], 0, sizeof(l->smsg[k]));
+			l->siov[k].iov_base = buf;
+			l->siov[k].iov_len = write_query(buf, q->id, q->wname, q->wlen, q->qtype, q->no_edns);
+			l->smsg[k].msg_hdr.msg_name = &l->sto[k];
+			l->smsg[k].msg_hdr.msg_namelen = to_sockaddr(&l->sto[k], &q->server);
+			l->smsg[k].msg_hdr.msg_iov = &l->siov[k];
+			l->smsg[k].msg_hdr.msg_iovlen = 1;
+			l->sq[k++] = q;
+		}
+		if (k == 0)
+			continue;
+		int fd = l->socks[si].fd;
+		for (size_t i = 0; i < k && l->socks[si].fd == fd;) {
+			int r = sendmmsg(fd, l->smsg + i, (unsigned)(k - i), 0);
+			if (r > 0) {
+				i += (size_t)r;
+				continue;
+			}
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				break; /* the rest are as good as lost: sent again at their deadlines */
+			if (l->sq[i]->state == Q_UDP && l->sq[i]->sock == si)
+				udp_emit(l, l->sq[i]);
+			i++;
+		}
+	}
+}
+
+static void start_udp(struct zw_dns_loop *l, struct query *q, long long now)
 {
 	int si = sock_pick(l, q->server.family);
 	if (si < 0) {
@@ -1112,8 +1314,10 @@ static void start_udp(struct zw_dns_loop *l, struct query *q)
 	l->socks[si].uses++;
 	l->socks[si].inflight++;
 	q->state = Q_UDP;
-	q->tries = 0;
-	udp_send(l, q);
+	q->tries = 1;
+	q->res.udp_sent++;
+	q->deadline = now + l->o.timeout_ms;
+	l->outq[l->noutq++] = q; /* sent by flush_sends */
 }
 
 static void start_tcp(struct zw_dns_loop *l, struct query *q)
@@ -1380,11 +1584,18 @@ static void udp_readable(struct zw_dns_loop *l, int si, short revents)
 
 	if (revents & POLLERR)
 		drain_errors(l, si);
-	/* Bounded: a batch at a time, the rest on the next poll. */
-	for (int i = 0; i < 64 && l->socks[si].fd == fd; i++) {
-		struct sockaddr_storage from;
-		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(fd, l->udpbuf, UDP_BUFSIZE, 0, (struct sockaddr *)&from, &fl);
+	/* Bounded: a few batches at a time, the rest on the next poll. */
+	for (int round = 0; round < 8 && l->socks[si].fd == fd; round++) {
+		for (size_t k = 0; k < RECV_BATCH; k++) {
+			memset(&l->rmsg[k], 0, sizeof(l->rmsg[k]));
+			l->riov[k].iov_base = l->udpbuf + k * UDP_BUFSIZE;
+			l->riov[k].iov_len = UDP_BUFSIZE;
+			l->rmsg[k].msg_hdr.msg_name = &l->rfrom[k];
+			l->rmsg[k].msg_hdr.msg_namelen = sizeof(l->rfrom[k]);
+			l->rmsg[k].msg_hdr.msg_iov = &l->riov[k];
+			l->rmsg[k].msg_hdr.msg_iovlen = 1;
+		}
+		int n = recvmmsg(fd, l->rmsg, RECV_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
@@ -1392,7 +1603,10 @@ static void udp_readable(struct zw_dns_loop *l, int si, short revents)
 				drain_errors(l, si); /* an ICMP error reported here */
 			continue;
 		}
-		dispatch(l, si, &from, l->udpbuf, (size_t)n);
+		for (int k = 0; k < n && l->socks[si].fd == fd; k++)
+			dispatch(l, si, &l->rfrom[k], l->riov[k].iov_base, l->rmsg[k].msg_len);
+		if (n < RECV_BATCH)
+			return;
 	}
 }
 
@@ -1499,8 +1713,8 @@ int zw_dns_query(struct zw_dns_loop *l, const struct zw_dns_addr *server, const 
 		 zw_dns_cb *cb, void *arg, struct zw_error *err)
 {
 	uint8_t wname[256];
+	char name[255 * 4 + 2];
 	size_t n = strlen(qname);
-	char *name;
 	struct waiter *w;
 	struct query *q;
 	int wl;
@@ -1510,30 +1724,20 @@ int zw_dns_query(struct zw_dns_loop *l, const struct zw_dns_addr *server, const 
 	/* the name as the result shows it; its wire form keys the cache */
 	if (n > 255 * 4)
 		return zw_error_set(err, ZW_EINVAL, "'%.64s...' is not a domain name", qname);
-	name = zw_malloc(n + 2);
-	if (!name)
-		return zw_error_set(err, ZW_ENOMEM, "out of memory");
 	absolute_lower(name, qname, n);
 	wl = zw_dns_name_wire(wname, name);
-	if (wl < 0) {
-		zw_free(name);
+	if (wl < 0)
 		return zw_error_set(err, ZW_EINVAL, "'%s' is not a domain name", qname);
-	}
 	unsigned h = hash_key(server, wname, (size_t)wl, qtype);
 	q = cache_find(l, h, server, wname, (size_t)wl, qtype);
-	if (!q && l->nqueries >= l->o.max_queries) {
-		zw_free(name);
+	if (!q && l->nqueries >= l->o.max_queries)
 		return zw_error_set(err, ZW_ERATE, "query budget of %u questions spent", l->o.max_queries);
-	}
 	w = zw_calloc(1, sizeof(*w));
-	if (!w) {
-		zw_free(name);
+	if (!w)
 		return zw_error_set(err, ZW_ENOMEM, "out of memory");
-	}
 	w->cb = cb;
 	w->arg = arg;
 	if (q) {
-		zw_free(name);
 		w->q = q;
 		if (q->state == Q_DONE) {
 			make_ready(l, w);
@@ -1546,13 +1750,11 @@ int zw_dns_query(struct zw_dns_loop *l, const struct zw_dns_addr *server, const 
 	size_t nl = strlen(name);
 	q = zw_calloc(1, sizeof(*q) + nl + 1 + (size_t)wl);
 	if (!q) {
-		zw_free(name);
 		zw_free(w);
 		return zw_error_set(err, ZW_ENOMEM, "out of memory");
 	}
 	q->qname = (char *)(q + 1);
 	memcpy(q->qname, name, nl + 1);
-	zw_free(name);
 	q->wname = (uint8_t *)q->qname + nl + 1;
 	memcpy(q->wname, wname, (size_t)wl);
 	q->wlen = (size_t)wl;
@@ -1583,6 +1785,8 @@ int zw_dns_query(struct zw_dns_loop *l, const struct zw_dns_addr *server, const 
 /* Start queued queries while there are free slots. */
 static void start_queued(struct zw_dns_loop *l)
 {
+	long long now = l->qhead ? now_ms() : 0;
+
 	while (l->qhead && l->nactive < l->o.max_inflight) {
 		struct query *q = l->qhead;
 		l->qhead = q->qnext;
@@ -1590,10 +1794,11 @@ static void start_queued(struct zw_dns_loop *l)
 			l->qtail = NULL;
 		q->qnext = NULL;
 		l->nsent++;
-		start_udp(l, q);
+		start_udp(l, q, now);
 		if (q->state != Q_DONE)
 			l->active[l->nactive++] = q;
 	}
+	flush_sends(l);
 }
 
 static void deliver_ready(struct zw_dns_loop *l)

@@ -204,6 +204,21 @@ int zw_dns_dname_at_or_below(const ldns_rdf *sub, const ldns_rdf *zone);
 int zw_dns_name_wire(uint8_t *out, const char *name);
 /* The same as an ldns dname rdf (lower case); NULL for a bad name or out of memory. */
 ldns_rdf *zw_dns_dname_new(const char *name);
+/* A dname rdf with its octets on the caller's storage: no allocation, never freed. */
+struct zw_dname {
+	ldns_rdf rdf;
+	uint8_t wire[256];
+};
+/* Fill d from a presentation-form name (as zw_dns_name_wire); &d->rdf, or NULL for a bad
+ * name. */
+const ldns_rdf *zw_dns_dname_init(struct zw_dname *d, const char *name);
+/*
+ * The presentation form of one rdata field, exactly as ldns_rdf2buffer_str writes it
+ * (case kept): names, numbers, addresses and strings written here, the rest by ldns.
+ * Like snprintf: stores at most cap octets (no NUL) and returns the full length, or -1
+ * when out of memory.
+ */
+long zw_dns_rdf_text(char *out, size_t cap, const ldns_rdf *rdf);
 
 const char *zw_dns_status_name(enum zw_dns_status s);
 const char *zw_dns_transport_name(enum zw_dns_transport t);

@@ -138,23 +138,22 @@ const char *zw_rcode_name(int rcode)
 /* A dname rdf in presentation form, lower case, in the arena. */
 static char *adname(struct zw_arena *a, const ldns_rdf *rdf)
 {
-	char *tmp = zw_dns_dname_str(rdf);
-	char *s = tmp ? astrdup(a, tmp) : NULL;
-	zw_free(tmp);
-	return s;
+	char tmp[ZW_DNS_NAME_STRLEN];
+	int n = zw_dns_dname_format(tmp, rdf);
+	return n < 0 ? NULL : amemdup(a, tmp, (size_t)n);
 }
 
+/* Names compare without regard to ASCII case (RFC 4343), on their wire forms. */
 static int name_eq(const ldns_rdf *x, const ldns_rdf *y)
 {
-	return x && y && ldns_rdf_get_type(x) == LDNS_RDF_TYPE_DNAME &&
-	       ldns_rdf_get_type(y) == LDNS_RDF_TYPE_DNAME && ldns_dname_compare(x, y) == 0;
+	return zw_dns_dname_eq(x, y);
 }
 
 /* Is `sub` at or below `zone` (both presentation, absolute)? */
 static int str_under(const char *sub, const char *zone)
 {
-	ldns_rdf *s = ldns_dname_new_frm_str(sub), *z = ldns_dname_new_frm_str(zone);
-	int r = s && z && (ldns_dname_compare(s, z) == 0 || ldns_dname_is_subdomain(s, z));
+	ldns_rdf *s = zw_dns_dname_new(sub), *z = zw_dns_dname_new(zone);
+	int r = zw_dns_dname_at_or_below(s, z);
 	ldns_rdf_deep_free(s);
 	ldns_rdf_deep_free(z);
 	return r;
@@ -162,7 +161,7 @@ static int str_under(const char *sub, const char *zone)
 
 static int rdf_under(const ldns_rdf *sub, const ldns_rdf *zone)
 {
-	return name_eq(sub, zone) || ldns_dname_is_subdomain(sub, zone);
+	return zw_dns_dname_at_or_below(sub, zone);
 }
 
 /* ---- records ---- */
@@ -180,22 +179,31 @@ static uint32_t rdf_u32(const ldns_rdf *r)
 	return ldns_rdf2native_int32(r);
 }
 
+/* The rdata in presentation form (ldns's text), in the arena: written to a stack
+ * buffer, and written again to the arena when it did not fit. */
 static char *rdata_text(struct zw_arena *a, const ldns_rr *rr)
 {
-	ldns_buffer *b = ldns_buffer_new(256);
-	char *s = NULL;
+	char stack[2048], *heap = NULL, *s = stack;
+	size_t cap = sizeof(stack), len = 0;
 
-	if (!b)
-		return NULL;
-	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
-		if (i)
-			ldns_buffer_printf(b, " ");
-		ldns_rdf2buffer_str(b, ldns_rr_rdf(rr, i));
+	for (int pass = 0; pass < 2; pass++) {
+		len = 0;
+		for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
+			if (i && len++ < cap)
+				s[len - 1] = ' ';
+			long n = zw_dns_rdf_text(s + (len < cap ? len : cap), len < cap ? cap - len : 0,
+						 ldns_rr_rdf(rr, i));
+			if (n < 0)
+				return NULL;
+			len += (size_t)n;
+		}
+		if (len <= cap)
+			break;
+		cap = len;
+		if (!(s = heap = aalloc(a, cap + 1)))
+			return NULL;
 	}
-	if (ldns_buffer_status_ok(b))
-		s = amemdup(a, ldns_buffer_begin(b), ldns_buffer_position(b));
-	ldns_buffer_free(b);
-	return s;
+	return heap ? heap : amemdup(a, stack, len);
 }
 
 static int conv_txt(struct zw_arena *a, struct zw_txt *t, const ldns_rr *rr)
@@ -416,7 +424,8 @@ int zw_obs_answer_from_pkt(struct zw_obs_answer *out, struct zw_arena *a, const 
 			   const char *qname, uint16_t qtype)
 {
 	struct ana o;
-	ldns_rdf *q = ldns_dname_new_frm_str(qname);
+	struct zw_dname qd;
+	const ldns_rdf *q = zw_dns_dname_init(&qd, qname);
 	const ldns_rr_list *an = ldns_pkt_answer(pkt);
 	int rc = ZW_ENOMEM;
 	size_t k = 0;
@@ -453,7 +462,6 @@ int zw_obs_answer_from_pkt(struct zw_obs_answer *out, struct zw_arena *a, const 
 	}
 	rc = 0;
 out:
-	ldns_rdf_deep_free(q);
 	return rc;
 }
 
@@ -868,7 +876,7 @@ static void walk_sub_done(struct walk *sub)
 	const struct zw_dns_result *res = sub->final;
 
 	if (res && res->pkt && !w->r->rc) {
-		ldns_rdf *q = ldns_dname_new_frm_str(sub->qname);
+		ldns_rdf *q = zw_dns_dname_new(sub->qname);
 		struct ana o;
 		if (!q) {
 			set_oom(w->r);
@@ -900,7 +908,7 @@ static int chain_loops(struct walk *w, const struct ana *o)
 	for (size_t i = 0; i < o->ncn; i++) {
 		const ldns_rdf *t = ldns_rr_rdf(o->cn[i], 0);
 		for (size_t k = 0; k < w->nvisited; k++) {
-			ldns_rdf *v = ldns_dname_new_frm_str(w->visited[k]);
+			ldns_rdf *v = zw_dns_dname_new(w->visited[k]);
 			int same = v && name_eq(v, t);
 			ldns_rdf_deep_free(v);
 			if (same)
@@ -917,7 +925,8 @@ static void walk_on_answer(struct ask *a, const struct zw_dns_result *res)
 	const struct zw_dns_addr *addr = &s->addrs[a->j];
 	char as[ZW_DNS_ADDR_STRLEN];
 	uint16_t qtype = w->mode == W_DELEG ? LDNS_RR_TYPE_NS : w->qtype;
-	ldns_rdf *q = NULL, *zone = NULL;
+	struct zw_dname qd, zd;
+	const ldns_rdf *q = NULL, *zone = NULL;
 	struct ana o;
 
 	zw_dns_addr_format(as, sizeof(as), addr);
@@ -928,8 +937,8 @@ static void walk_on_answer(struct ask *a, const struct zw_dns_result *res)
 			  zw_dns_status_name(res->status), res->reason);
 		goto next;
 	}
-	q = ldns_dname_new_frm_str(w->qname);
-	zone = ldns_dname_new_frm_str(w->zone);
+	q = zw_dns_dname_init(&qd, w->qname);
+	zone = zw_dns_dname_init(&zd, w->zone);
 	if (!q || !zone) {
 		set_oom(w->r);
 		goto next;
@@ -943,7 +952,7 @@ static void walk_on_answer(struct ask *a, const struct zw_dns_result *res)
 	}
 	if (o.kind == ZW_OBS_REFERRAL) {
 		const ldns_rdf *rz = o.ref_zone;
-		if (name_eq(rz, zone) || !ldns_dname_is_subdomain(rz, zone) || !rdf_under(q, rz)) {
+		if (name_eq(rz, zone) || !rdf_under(rz, zone) || !rdf_under(q, rz)) {
 			char *rzs = zw_dns_dname_str(rz);
 			walk_note(w, "%s (%s) for zone %s sent a bad referral to %s", s->name, as, w->zone,
 				  rzs ? rzs : "?");
@@ -1016,13 +1025,9 @@ done:
 		set_oom(w->r);
 	w->reason[0] = '\0';
 done_failed:
-	ldns_rdf_deep_free(q);
-	ldns_rdf_deep_free(zone);
 	walk_finish(w);
 	return;
 next:
-	ldns_rdf_deep_free(q);
-	ldns_rdf_deep_free(zone);
 	walk_advance(w);
 }
 
@@ -1208,8 +1213,8 @@ static void referral_answer(struct ask *a, const struct zw_dns_result *res)
 	if (!deleg && !served)
 		goto out;
 	/* The NS names and their glue, straight from the message. */
-	ldns_rdf *zone = ldns_dname_new_frm_str(j->target);
-	ldns_rdf *bail = ldns_dname_new_frm_str(j->o->parent);
+	ldns_rdf *zone = zw_dns_dname_new(j->target);
+	ldns_rdf *bail = zw_dns_dname_new(j->o->parent);
 	struct srvlist l = {0};
 	if (!zone || !bail ||
 	    srvlist_from_pkt(&l, res->pkt, deleg ? ldns_pkt_authority(res->pkt) : ldns_pkt_answer(res->pkt),
