@@ -157,6 +157,7 @@ static int resolver_new(struct zw_resolver **r, const struct zw_run_opts *o, str
 	struct zw_resolver_opts ro;
 	memset(&ro, 0, sizeof(ro));
 	ro.dns.timeout_ms = o->dns_timeout_ms;
+	ro.dns.stats = o->dns_stats;
 	int rc = zw_roothints_select(&hints, o->root_hints, err);
 	if (rc == 0)
 		rc = zw_resolver_new(r, hints, &ro, err);

@@ -25,6 +25,7 @@ struct zw_run_opts {
 	long wait_insync;          /* --wait-insync SECONDS for providers that offer it; 0: no */
 	/* only these domains (indices into ms->domains are kept when selected[i]); NULL: all */
 	const unsigned char *selected;
+	struct zw_dns_stats *dns_stats; /* NULL, or the DNS queries are counted there (dns.h) */
 };
 
 struct zw_run_state; /* the providers opened while planning, reused by apply */

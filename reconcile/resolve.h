@@ -237,7 +237,8 @@ struct zw_lookup {
 #define ZW_RESOLVE_MAX_NEST	 4  /* NS names resolved to resolve an NS name... */
 
 struct zw_resolver_opts {
-	struct zw_dns_opts dns; /* timeouts, retries, in-flight bound, EDNS */
+	struct zw_dns_opts dns; /* timeouts, retries, in-flight bound, EDNS, and dns.stats:
+				 * the query counters (dns_queries_total), may be NULL */
 };
 
 struct zw_resolver;
