@@ -1017,13 +1017,13 @@ static struct query *cache_find(struct zw_dns_loop *l, unsigned h, const struct 
 	return NULL;
 }
 
-/* Double the table when it is full; staying small is not an error. */
-static void cache_grow(struct zw_dns_loop *l)
+/* Double the table (when it is full). 0 or -1. */
+static int cache_grow(struct zw_dns_loop *l)
 {
 	size_t nb = l->nbuckets * 2;
 	struct query **b = zw_calloc(nb, sizeof(*b));
 	if (!b)
-		return;
+		return -1;
 	for (size_t i = 0; i < l->nbuckets; i++) {
 		struct query *q = l->buckets[i];
 		while (q) {
@@ -1036,6 +1036,7 @@ static void cache_grow(struct zw_dns_loop *l)
 	zw_free(l->buckets);
 	l->buckets = b;
 	l->nbuckets = nb;
+	return 0;
 }
 
 /* ---- the UDP sockets and the ID table ---- */
@@ -1748,6 +1749,10 @@ int zw_dns_query(struct zw_dns_loop *l, const struct zw_dns_addr *server, const 
 		return 0;
 	}
 	size_t nl = strlen(name);
+	if (l->nqueries >= l->nbuckets && cache_grow(l) < 0) {
+		zw_free(w);
+		return zw_error_set(err, ZW_ENOMEM, "out of memory");
+	}
 	q = zw_calloc(1, sizeof(*q) + nl + 1 + (size_t)wl);
 	if (!q) {
 		zw_free(w);
@@ -1777,8 +1782,6 @@ int zw_dns_query(struct zw_dns_loop *l, const struct zw_dns_addr *server, const 
 		l->qhead = q;
 	l->qtail = q;
 	l->nqueries++;
-	if (l->nqueries > l->nbuckets)
-		cache_grow(l);
 	return 0;
 }
 

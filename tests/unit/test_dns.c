@@ -1,7 +1,9 @@
 /*
  * test_dns.c - unit tests of the DNS transport (reconcile/dns.c): addresses, query
- * building, parsing hostile messages, answer matching, and the poll loop against an
- * in-process responder thread on 127.0.0.1 (an ephemeral port, UDP and TCP).
+ * building, names and rdata text against ldns, parsing hostile messages, answer
+ * matching, and the poll loop against an in-process responder thread on 127.0.0.1 (an
+ * ephemeral port, UDP and TCP): the cache, TC, timeouts, the socket pool's
+ * demultiplexing (answers out of order, an answer from another port), statistics.
  */
 #include "tests/unit/unit.h"
 
@@ -11,6 +13,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -74,6 +77,139 @@ static void build_query_edns_and_plain(void **state)
 
 	assert_int_equal(zw_dns_build_query(&w, &n, "a..b", LDNS_RR_TYPE_A, 7, 1, &err), ZW_EINVAL);
 	assert_null(w);
+}
+
+/* ---- names and text, the same as ldns's ---- */
+
+static void names_as_ldns_reads_them(void **state)
+{
+	(void)state;
+	uint8_t w[256];
+	struct zw_dname d;
+
+	assert_int_equal(zw_dns_name_wire(w, "."), 1);
+	assert_int_equal(w[0], 0);
+	assert_int_equal(zw_dns_name_wire(w, "Ab.C"), 6);
+	assert_memory_equal(w, "\2ab\1c\0", 6);
+	assert_int_equal(zw_dns_name_wire(w, "a\\.b\\065."), 6);
+	assert_memory_equal(w, "\4a.ba\0", 6);
+	assert_int_equal(zw_dns_name_wire(w, "a..b"), -1);
+	assert_int_equal(zw_dns_name_wire(w, ""), -1);
+	assert_int_equal(zw_dns_name_wire(w, "a\\256"), -1);
+	assert_int_equal(zw_dns_name_wire(w, "a\\1"), -1);
+	assert_non_null(zw_dns_dname_init(&d, "WWW.Example.TEST"));
+	assert_null(zw_dns_dname_init(&d, "a..b"));
+
+	/* random strings: the same verdict and octets (folded) as ldns_dname_new_frm_str */
+	srand(5452);
+	for (int it = 0; it < 50000; it++) {
+		char s[320];
+		int n = rand() % (it % 9 == 0 ? 300 : 40);
+		for (int i = 0; i < n; i++) {
+			int r = rand() % 100;
+			s[i] = r < 70 ? "abcXYZ-_"[rand() % 8]
+			       : r < 85 ? '.'
+			       : r < 92 ? '\\'
+			       : r < 99 ? (char)('0' + rand() % 10)
+					: (char)(rand() % 255 + 1);
+		}
+		s[n] = '\0';
+		ldns_rdf *r = ldns_dname_new_frm_str(s);
+		int k = zw_dns_name_wire(w, s);
+		assert_int_equal(r != NULL, k >= 0);
+		if (r) {
+			assert_int_equal((size_t)k, ldns_rdf_size(r));
+			for (int i = 0; i < k; i++) {
+				uint8_t c = ldns_rdf_data(r)[i];
+				assert_int_equal(c >= 'A' && c <= 'Z' ? c + 32 : c, w[i]);
+			}
+		}
+		ldns_rdf_deep_free(r);
+	}
+}
+
+static void text_as_ldns_writes_it(void **state)
+{
+	(void)state;
+	char mine[2048];
+
+	srand(6891);
+	for (int it = 0; it < 20000; it++) {
+		uint8_t d[300];
+		size_t p = 0;
+		int labels = rand() % 5;
+		for (int k = 0; k < labels; k++) {
+			int len = 1 + rand() % 20;
+			d[p++] = (uint8_t)len;
+			for (int i = 0; i < len; i++)
+				d[p++] = (uint8_t)(rand() % 256);
+		}
+		d[p++] = 0;
+		ldns_rdf *r = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, p, d);
+		char *want = ldns_rdf2str(r);
+		long n = zw_dns_rdf_text(mine, sizeof(mine), r);
+		assert_true(n >= 0 && (size_t)n < sizeof(mine));
+		mine[n] = '\0';
+		assert_string_equal(mine, want);
+		/* zw_dns_dname_str: the same, lower case */
+		for (char *c = want; *c; c++)
+			*c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+		char *low = zw_dns_dname_str(r);
+		assert_string_equal(low, want);
+		zw_free(low);
+		free(want);
+		ldns_rdf_deep_free(r);
+
+		d[0] = (uint8_t)(rand() % 256);
+		for (int i = 1; i <= d[0]; i++)
+			d[i] = (uint8_t)(rand() % 256);
+		r = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_STR, (size_t)d[0] + 1, d);
+		want = ldns_rdf2str(r);
+		n = zw_dns_rdf_text(mine, sizeof(mine), r);
+		assert_true(n >= 0 && (size_t)n < sizeof(mine));
+		mine[n] = '\0';
+		assert_string_equal(mine, want);
+		/* a buffer too small: the length still, and only what fits */
+		assert_int_equal(zw_dns_rdf_text(mine, 3, r), n);
+		free(want);
+		ldns_rdf_deep_free(r);
+
+		static const ldns_rdf_type types[] = {LDNS_RDF_TYPE_INT32, LDNS_RDF_TYPE_PERIOD, LDNS_RDF_TYPE_A,
+						      LDNS_RDF_TYPE_INT16, LDNS_RDF_TYPE_INT8,	LDNS_RDF_TYPE_AAAA};
+		static const size_t sizes[] = {4, 4, 4, 2, 1, 16};
+		for (size_t t = 0; t < 6; t++) {
+			for (size_t i = 0; i < sizes[t]; i++)
+				d[i] = (uint8_t)(rand() % 256);
+			r = ldns_rdf_new_frm_data(types[t], sizes[t], d);
+			want = ldns_rdf2str(r);
+			n = zw_dns_rdf_text(mine, sizeof(mine), r);
+			mine[n] = '\0';
+			assert_string_equal(mine, want);
+			free(want);
+			ldns_rdf_deep_free(r);
+		}
+	}
+}
+
+static void dname_eq_and_below(void **state)
+{
+	(void)state;
+	struct zw_dname a, b, c, root;
+	const ldns_rdf *x = zw_dns_dname_init(&a, "Mail.Example.test.");
+	const ldns_rdf *y = zw_dns_dname_init(&b, "mail.example.TEST");
+	const ldns_rdf *z = zw_dns_dname_init(&c, "example.test");
+	const ldns_rdf *r = zw_dns_dname_init(&root, ".");
+
+	assert_true(zw_dns_dname_eq(x, y));
+	assert_false(zw_dns_dname_eq(x, z));
+	assert_true(zw_dns_dname_at_or_below(x, z));
+	assert_true(zw_dns_dname_at_or_below(z, z));
+	assert_true(zw_dns_dname_at_or_below(z, r));
+	assert_false(zw_dns_dname_at_or_below(z, x));
+	/* a label that only ends like the zone is not below it */
+	struct zw_dname d;
+	assert_false(zw_dns_dname_at_or_below(zw_dns_dname_init(&d, "badexample.test"), z));
+	assert_false(zw_dns_dname_eq(x, NULL));
 }
 
 /* A response header: ID 0xabcd, QR AA, counts as given. */
@@ -196,19 +332,45 @@ static void match_rules(void **state)
 
 /* ---- an in-process responder ---- */
 
+#define HOLD_MAX 32
+
 struct responder {
 	int udp, tcp;
+	int udp2; /* another port on the same address */
 	uint16_t port;
 	volatile int stop;
 	volatile int udp_seen; /* datagrams received */
+	/* "hold" queries: kept until hold_n have come, then answered last first */
+	int hold_n;
+	int nheld;
+	struct {
+		uint8_t q[512];
+		size_t n;
+		struct sockaddr_in from;
+	} held[HOLD_MAX];
+	volatile uint16_t held_port[HOLD_MAX]; /* their source ports, in arrival order */
 	pthread_t th;
 };
 
+/* One query's first label (lower case as sent). */
+static void first_label(char *label, size_t cap, const ldns_rdf *qname)
+{
+	label[0] = '\0';
+	if (ldns_rdf_size(qname) > 1) {
+		size_t l = ldns_rdf_data(qname)[0];
+		if (l > cap - 1)
+			l = cap - 1;
+		memcpy(label, ldns_rdf_data(qname) + 1, l);
+		label[l] = '\0';
+	}
+}
+
 /*
  * Answers by the first label: "silent" nothing; "badid" a wrong ID; "tc" TC=1 over UDP
- * and the full answer over TCP; "refused" REFUSED; anything else one A 192.0.2.1.
+ * and the full answer over TCP; "refused" REFUSED; "nx" NXDOMAIN; "holdN" one A
+ * 192.0.2.N; anything else one A 192.0.2.1 (or `addr` when not NULL).
  */
-static size_t respond(uint8_t *out, size_t cap, const uint8_t *q, size_t qn, int tcp)
+static size_t respond(uint8_t *out, size_t cap, const uint8_t *q, size_t qn, int tcp, const char *addr)
 {
 	ldns_pkt *in = NULL, *ans = NULL;
 	ldns_buffer *b = NULL;
@@ -220,10 +382,7 @@ static size_t respond(uint8_t *out, size_t cap, const uint8_t *q, size_t qn, int
 		return 0;
 	const ldns_rr *qr = ldns_rr_list_rr(ldns_pkt_question(in), 0);
 	const ldns_rdf *qname = ldns_rr_owner(qr);
-	if (ldns_rdf_size(qname) > 1) {
-		size_t l = ldns_rdf_data(qname)[0];
-		memcpy(label, ldns_rdf_data(qname) + 1, l < 63 ? l : 63);
-	}
+	first_label(label, sizeof(label), qname);
 	if (strcmp(label, "silent") == 0)
 		goto out;
 	ans = ldns_pkt_new();
@@ -233,12 +392,16 @@ static size_t respond(uint8_t *out, size_t cap, const uint8_t *q, size_t qn, int
 	ldns_pkt_push_rr(ans, LDNS_SECTION_QUESTION, ldns_rr_clone(qr));
 	if (strcmp(label, "refused") == 0) {
 		ldns_pkt_set_rcode(ans, LDNS_RCODE_REFUSED);
+	} else if (strcmp(label, "nx") == 0) {
+		ldns_pkt_set_rcode(ans, LDNS_RCODE_NXDOMAIN);
 	} else if (strcmp(label, "tc") == 0 && !tcp) {
 		ldns_pkt_set_tc(ans, true);
 	} else {
 		char *owner = ldns_rdf2str(qname);
-		char line[512];
-		snprintf(line, sizeof(line), "%s 60 IN A 192.0.2.1", owner);
+		char line[512], a[32] = "192.0.2.1";
+		if (strncmp(label, "hold", 4) == 0)
+			snprintf(a, sizeof(a), "192.0.2.%ld", strtol(label + 4, NULL, 10) & 0xff);
+		snprintf(line, sizeof(line), "%s 60 IN A %s", owner, addr ? addr : a);
 		ldns_rr_new_frm_str(&rr, line, 0, NULL, NULL);
 		ldns_pkt_push_rr(ans, LDNS_SECTION_ANSWER, rr);
 		LDNS_FREE(owner);
@@ -268,9 +431,34 @@ static void *responder_main(void *arg)
 			struct sockaddr_in from;
 			socklen_t fl = sizeof(from);
 			ssize_t n = recvfrom(r->udp, in, sizeof(in), 0, (struct sockaddr *)&from, &fl);
-			if (n > 0) {
+			char label[64] = "";
+			if (n > 12 && (size_t)in[12] < sizeof(label) && 13 + (size_t)in[12] <= (size_t)n) {
+				memcpy(label, in + 13, in[12]);
+				label[in[12]] = '\0';
+			}
+			if (n > 0 && strncmp(label, "hold", 4) == 0 && r->nheld < HOLD_MAX && (size_t)n <= 512) {
+				/* keep it; when hold_n have come, answer them last first */
 				r->udp_seen++;
-				size_t an = respond(out, sizeof(out), in, (size_t)n, 0);
+				memcpy(r->held[r->nheld].q, in, (size_t)n);
+				r->held[r->nheld].n = (size_t)n;
+				r->held[r->nheld].from = from;
+				r->held_port[r->nheld] = ntohs(from.sin_port);
+				if (++r->nheld == r->hold_n) {
+					for (int k = r->nheld - 1; k >= 0; k--) {
+						size_t an = respond(out, sizeof(out), r->held[k].q, r->held[k].n, 0, NULL);
+						sendto(r->udp, out, an, 0, (struct sockaddr *)&r->held[k].from,
+						       sizeof(r->held[k].from));
+					}
+				}
+			} else if (n > 0) {
+				r->udp_seen++;
+				if (strcmp(label, "wrongport") == 0) {
+					/* our answer, with our ID and question, from another port first */
+					size_t an = respond(out, sizeof(out), in, (size_t)n, 0, "198.51.100.66");
+					sendto(r->udp2, out, an, 0, (struct sockaddr *)&from, fl);
+					usleep(20000);
+				}
+				size_t an = respond(out, sizeof(out), in, (size_t)n, 0, NULL);
 				if (an)
 					sendto(r->udp, out, an, 0, (struct sockaddr *)&from, fl);
 			}
@@ -281,7 +469,7 @@ static void *responder_main(void *arg)
 			if (c >= 0 && recv(c, len, 2, MSG_WAITALL) == 2) {
 				size_t ql = ((size_t)len[0] << 8) | len[1];
 				if (recv(c, in, ql, MSG_WAITALL) == (ssize_t)ql) {
-					size_t an = respond(out + 2, sizeof(out) - 2, in, ql, 1);
+					size_t an = respond(out + 2, sizeof(out) - 2, in, ql, 1, NULL);
 					out[0] = (uint8_t)(an >> 8), out[1] = (uint8_t)an;
 					if (an)
 						send(c, out, an + 2, MSG_NOSIGNAL);
@@ -313,6 +501,10 @@ static int responder_start(void **state)
 		if (r->udp >= 0 && r->tcp >= 0 && bind(r->udp, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
 		    getsockname(r->udp, (struct sockaddr *)&sin, &sl) == 0 &&
 		    bind(r->tcp, (struct sockaddr *)&sin, sizeof(sin)) == 0 && listen(r->tcp, 8) == 0) {
+			struct sockaddr_in other = sin;
+			other.sin_port = 0;
+			r->udp2 = socket(AF_INET, SOCK_DGRAM, 0);
+			assert_int_equal(bind(r->udp2, (struct sockaddr *)&other, sizeof(other)), 0);
 			r->port = ntohs(sin.sin_port);
 			pthread_create(&r->th, NULL, responder_main, r);
 			*state = r;
@@ -333,6 +525,7 @@ static int responder_stop(void **state)
 	r->stop = 1;
 	pthread_join(r->th, NULL);
 	close(r->udp);
+	close(r->udp2);
 	close(r->tcp);
 	zw_free(r);
 	return 0;
@@ -345,6 +538,8 @@ struct got {
 	int truncated;
 	int rcode;
 	size_t an;
+	unsigned ignored;
+	char a[64]; /* the first answer record's rdata */
 	char reason[ZW_DNS_REASON_MAX];
 	struct zw_dns_loop *loop; /* for the callback that asks again */
 	const struct zw_dns_addr *again;
@@ -359,6 +554,14 @@ static void on_result(void *arg, const struct zw_dns_result *res)
 	g->truncated = res->truncated;
 	g->rcode = res->pkt ? (int)ldns_pkt_get_rcode(res->pkt) : -1;
 	g->an = res->pkt ? ldns_rr_list_rr_count(ldns_pkt_answer(res->pkt)) : 0;
+	g->ignored = res->ignored;
+	g->a[0] = '\0';
+	if (g->an) {
+		const ldns_rr *rr = ldns_rr_list_rr(ldns_pkt_answer(res->pkt), 0);
+		char *t = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+		snprintf(g->a, sizeof(g->a), "%s", t ? t : "");
+		free(t);
+	}
 	snprintf(g->reason, sizeof(g->reason), "%s", res->reason);
 	if (g->again) {
 		const struct zw_dns_addr *a = g->again;
@@ -477,6 +680,152 @@ static void loop_inflight_budget_and_callbacks(void **state)
 	zw_dns_loop_free(l);
 }
 
+/*
+ * More queries than the pool has sockets, all held by the responder and answered last
+ * first: some socket carries several queries at once and gets their answers out of
+ * order; each query still gets its own answer (the address encodes the name).
+ */
+static void loop_pool_answers_out_of_order(void **state)
+{
+	struct responder *r = *state;
+	struct zw_dns_addr a = local(r);
+	struct zw_dns_opts o = {.timeout_ms = 3000, .udp_tries = 1};
+	struct zw_dns_loop *l = NULL;
+	enum { N = 2 * ZW_DNS_POOL };
+	struct got g[N];
+	char name[32], want[32];
+
+	memset(g, 0, sizeof(g));
+	r->hold_n = N;
+	assert_int_equal(zw_dns_loop_new(&l, &o, NULL), 0);
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "hold%d.test.", i + 1);
+		assert_int_equal(zw_dns_query(l, &a, name, LDNS_RR_TYPE_A, on_result, &g[i], NULL), 0);
+	}
+	assert_int_equal(zw_dns_run(l, NULL), 0);
+	for (int i = 0; i < N; i++) {
+		snprintf(want, sizeof(want), "192.0.2.%d", i + 1);
+		assert_int_equal(g[i].calls, 1);
+		assert_int_equal(g[i].status, ZW_DNS_OK);
+		assert_int_equal(g[i].ignored, 0);
+		assert_string_equal(g[i].a, want);
+	}
+	/* more queries than sockets: at least two shared a source port (and were answered
+	 * in the reverse of the order they were sent) */
+	assert_int_equal(r->nheld, N);
+	int shared = 0;
+	for (int i = 0; i < N; i++)
+		for (int k = i + 1; k < N; k++)
+			shared += r->held_port[i] == r->held_port[k];
+	assert_true(shared > 0);
+	zw_dns_loop_free(l);
+}
+
+/* Our ID and question from the server's address but another port: ignored, and the
+ * real answer (from the right port, just after) is the one taken. */
+static void loop_answer_from_another_port(void **state)
+{
+	struct responder *r = *state;
+	struct zw_dns_addr a = local(r);
+	struct zw_dns_opts o = {.timeout_ms = 2000, .udp_tries = 1};
+	struct zw_dns_loop *l = NULL;
+	struct got g = {0};
+
+	assert_int_equal(zw_dns_loop_new(&l, &o, NULL), 0);
+	assert_int_equal(zw_dns_query(l, &a, "wrongport.test.", LDNS_RR_TYPE_A, on_result, &g, NULL), 0);
+	assert_int_equal(zw_dns_run(l, NULL), 0);
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(g.status, ZW_DNS_OK);
+	assert_string_equal(g.a, "192.0.2.1");
+	assert_int_equal(g.ignored, 1);
+	assert_string_equal(g.reason, "1 answers ignored before this one (last: answer from another address)");
+	zw_dns_loop_free(l);
+}
+
+static void stats_names(void **state)
+{
+	(void)state;
+	assert_string_equal(zw_dns_rcode_name(0), "NOERROR");
+	assert_string_equal(zw_dns_rcode_name(1), "FORMERR");
+	assert_string_equal(zw_dns_rcode_name(2), "SERVFAIL");
+	assert_string_equal(zw_dns_rcode_name(3), "NXDOMAIN");
+	assert_string_equal(zw_dns_rcode_name(4), "NOTIMPL");
+	assert_string_equal(zw_dns_rcode_name(5), "REFUSED");
+	assert_string_equal(zw_dns_rcode_name(10), "NOTZONE");
+	assert_string_equal(zw_dns_rcode_name(11), "RCODE11");
+	assert_string_equal(zw_dns_rcode_name(15), "RCODE15");
+	assert_string_equal(zw_dns_rcode_name(ZW_DNS_RCODES), "OTHER");
+	assert_null(zw_dns_rcode_name(ZW_DNS_RCODES + 1));
+}
+
+struct stats_run {
+	const struct zw_dns_addr *a;
+	struct zw_dns_stats *stats;
+	int rc;
+};
+
+/* One loop: two answered, one NXDOMAIN, one REFUSED, one silent, one with a wrong ID;
+ * the first asked twice (from the cache the second time: counted once). */
+static void *stats_loop(void *arg)
+{
+	struct stats_run *sr = arg;
+	struct zw_dns_opts o = {.timeout_ms = 200, .udp_tries = 1, .stats = sr->stats};
+	struct zw_dns_loop *l = NULL;
+	struct got g[7];
+	static const char *const names[] = {"a.test.", "a.test.", "b.test.", "nx.test.",
+					    "refused.test.", "silent.test.", "badid.test."};
+
+	memset(g, 0, sizeof(g));
+	sr->rc = zw_dns_loop_new(&l, &o, NULL);
+	for (int i = 0; sr->rc == 0 && i < 7; i++)
+		sr->rc = zw_dns_query(l, sr->a, names[i], LDNS_RR_TYPE_A, on_result, &g[i], NULL);
+	if (sr->rc == 0)
+		sr->rc = zw_dns_run(l, NULL);
+	zw_dns_loop_free(l);
+	return NULL;
+}
+
+static void loop_stats_shared_by_threads(void **state)
+{
+	struct responder *r = *state;
+	struct zw_dns_addr a = local(r);
+	struct zw_dns_stats st, snap;
+	struct stats_run runs[3];
+	pthread_t th[3];
+
+	memset(&st, 0, sizeof(st));
+	/* one loop first, then three at once on threads, all into the same counters */
+	runs[0] = (struct stats_run){&a, &st, -1};
+	stats_loop(&runs[0]);
+	assert_int_equal(runs[0].rc, 0);
+	zw_dns_stats_read(&snap, &st);
+	assert_int_equal(snap.rcode[LDNS_RCODE_NOERROR], 2);
+	assert_int_equal(snap.rcode[LDNS_RCODE_NXDOMAIN], 1);
+	assert_int_equal(snap.rcode[LDNS_RCODE_REFUSED], 1);
+	assert_int_equal(snap.timeout, 1);
+	assert_int_equal(snap.mismatch, 1);
+	assert_int_equal(snap.network + snap.malformed + snap.rcode_other, 0);
+
+	for (int i = 0; i < 3; i++) {
+		runs[i] = (struct stats_run){&a, &st, -1};
+		assert_int_equal(pthread_create(&th[i], NULL, stats_loop, &runs[i]), 0);
+	}
+	for (int i = 0; i < 3; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(runs[i].rc, 0);
+	}
+	zw_dns_stats_read(&snap, &st);
+	assert_int_equal(snap.rcode[LDNS_RCODE_NOERROR], 8);
+	assert_int_equal(snap.rcode[LDNS_RCODE_NXDOMAIN], 4);
+	assert_int_equal(snap.rcode[LDNS_RCODE_REFUSED], 4);
+	assert_int_equal(snap.timeout, 4);
+	assert_int_equal(snap.mismatch, 4);
+	uint64_t total = snap.rcode_other + snap.timeout + snap.network + snap.malformed + snap.mismatch;
+	for (int i = 0; i < ZW_DNS_RCODES; i++)
+		total += snap.rcode[i];
+	assert_int_equal(total, 24);
+}
+
 static void loop_refused_port(void **state)
 {
 	(void)state;
@@ -532,12 +881,22 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(addr_parse_format_cmp),
 		cmocka_unit_test(build_query_edns_and_plain),
+		cmocka_unit_test(names_as_ldns_reads_them),
+		cmocka_unit_test(text_as_ldns_writes_it),
+		cmocka_unit_test(dname_eq_and_below),
+		cmocka_unit_test(stats_names),
 		cmocka_unit_test(parse_hostile_messages),
 		cmocka_unit_test(match_rules),
 		cmocka_unit_test_setup_teardown(loop_answers_and_cache, responder_start, responder_stop),
 		cmocka_unit_test_setup_teardown(loop_tc_refused_timeout_badid, responder_start,
 						responder_stop),
 		cmocka_unit_test_setup_teardown(loop_inflight_budget_and_callbacks, responder_start,
+						responder_stop),
+		cmocka_unit_test_setup_teardown(loop_pool_answers_out_of_order, responder_start,
+						responder_stop),
+		cmocka_unit_test_setup_teardown(loop_answer_from_another_port, responder_start,
+						responder_stop),
+		cmocka_unit_test_setup_teardown(loop_stats_shared_by_threads, responder_start,
 						responder_stop),
 		cmocka_unit_test(loop_refused_port),
 		cmocka_unit_test_setup_teardown(loop_allocation_failures, responder_start, responder_stop),
