@@ -73,6 +73,7 @@ struct ctl {
 	int leading;	     /* workers may run */
 	int stopping;
 
+	struct zw_kube_config kcfg; /* lives as long as the client: it owns the CA file */
 	struct zw_kube *kube;
 	struct zw_kube_informer *domains, *providers;
 	struct zw_lease *lease;
@@ -133,6 +134,12 @@ static void lease_started(void *arg)
 static void lease_stopped(void *arg)
 {
 	set_leading(arg, 0);
+}
+
+static void lease_error(void *arg, const char *msg)
+{
+	struct ctl *c = arg;
+	zw_log_write(c->log, ZW_LOG_WARN, "leader", "lease not taken", "error", msg, NULL);
 }
 
 /* ---- readiness ------------------------------------------------------------------------------ */
@@ -1005,19 +1012,17 @@ static void make_identity(struct ctl *c)
 
 static int start_kube(struct ctl *c, struct zw_error *err)
 {
-	struct zw_kube_config cfg;
+	struct zw_kube_config *cfg = &c->kcfg;
 	char path[600];
 	int rc;
-	memset(&cfg, 0, sizeof(cfg));
-	if ((rc = zw_kube_config_load(&cfg, c->o->kubeconfig, err)))
+	if ((rc = zw_kube_config_load(cfg, c->o->kubeconfig, err)))
 		return rc;
-	rc = zw_kube_new(&c->kube, &cfg, NULL, err);
+	rc = zw_kube_new(&c->kube, cfg, NULL, err);
 	const char *lease_ns = c->o->lease_namespace ? c->o->lease_namespace
 			       : getenv("POD_NAMESPACE") && *getenv("POD_NAMESPACE") ? getenv("POD_NAMESPACE")
 										     : NULL;
 	char nsbuf[256];
-	snprintf(nsbuf, sizeof(nsbuf), "%s", lease_ns ? lease_ns : cfg.namespace ? cfg.namespace : "default");
-	zw_kube_config_free(&cfg);
+	snprintf(nsbuf, sizeof(nsbuf), "%s", lease_ns ? lease_ns : cfg->namespace ? cfg->namespace : "default");
 	if (rc)
 		return rc;
 	if ((rc = zw_events_new(&c->events, c->kube, "zonewarden.dev/controller", c->identity, err)))
@@ -1046,6 +1051,7 @@ static int start_kube(struct ctl *c, struct zw_error *err)
 			.retry_period_ms = c->o->retry_period_ms ? c->o->retry_period_ms : 2000,
 			.on_started = lease_started,
 			.on_stopped = lease_stopped,
+			.on_error = lease_error,
 			.arg = c,
 		};
 		zw_log_write(c->log, ZW_LOG_INFO, "leader", "leader election", "lease", lo.name, "namespace", nsbuf,
@@ -1200,6 +1206,7 @@ out:
 	zw_kube_informer_stop(c.providers);
 	zw_events_free(c.events);
 	zw_kube_free(c.kube);
+	zw_kube_config_free(&c.kcfg);
 	zw_serve_stop(c.serve);
 	if (c.snap)
 		snap_release(&c, c.snap);

@@ -213,6 +213,9 @@ struct zw_lease_opts {
 	 * deadline passed, a 409, or release). */
 	void (*on_started)(void *arg);
 	void (*on_stopped)(void *arg);
+	/* Called from the elector's thread when a try fails with a message unlike the last
+	 * one (may be NULL): the controller logs it. */
+	void (*on_error)(void *arg, const char *msg);
 	void *arg;
 	/* clock hooks for the unit tests; NULL: monotonic clock and nanosleep */
 	uint64_t (*now_ms)(void *ctx);

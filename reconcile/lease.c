@@ -30,6 +30,7 @@ struct zw_lease {
 	char *collection;	/* .../leases */
 	struct zw_lease_observation obs;
 	cJSON *last; /* the Lease object of our last successful write, for the release */
+	char last_error[ZW_ERR_MSG_MAX]; /* the last try error reported through on_error */
 	uint64_t rng;
 
 	pthread_mutex_t mu;
@@ -495,8 +496,15 @@ static void *elector(void *arg)
 				return NULL;
 			int leader = 0;
 			struct zw_error e = {0};
-			if (zw_lease_try(l, &leader, &e) == 0 && leader)
+			int rc = zw_lease_try(l, &leader, &e);
+			if (rc == 0 && leader)
 				break;
+			if (rc == 0)
+				l->last_error[0] = '\0';
+			else if (l->o.on_error && strcmp(l->last_error, e.msg) != 0) {
+				snprintf(l->last_error, sizeof(l->last_error), "%s", e.msg);
+				l->o.on_error(l->o.arg, e.msg);
+			}
 			if (wait_ms(l, zw_lease_jitter_ms(l->o.retry_period_ms, ZW_LEASE_JITTER, rnd32(l))))
 				return NULL;
 		}
