@@ -732,6 +732,24 @@ int zw_dns_parse(ldns_pkt **out, const uint8_t *wire, size_t len, struct zw_erro
 		unsigned kept = 0;
 		for (unsigned i = 0; i < counts[s]; i++) {
 			ldns_rr *rr = NULL;
+			if (sections[s].sec == LDNS_SECTION_ADDITIONAL && pos + 11 <= len && wire[pos] == 0 &&
+			    wire[pos + 1] == 0 && wire[pos + 2] == LDNS_RR_TYPE_OPT &&
+			    pos + 11 + (((size_t)wire[pos + 9] << 8) | wire[pos + 10]) <= len) {
+				/* The OPT record (root owner, wholly inside the message): read in place,
+				 * as ldns would read it, without building a record only to free it. */
+				if (have_opt) {
+					ldns_pkt_free(p);
+					return zw_error_set(err, ZW_EINVAL,
+							    "more than one opt record (rfc 6891 §6.1.1)");
+				}
+				have_opt = 1;
+				ldns_pkt_set_edns_udp_size(p, (uint16_t)((wire[pos + 3] << 8) | wire[pos + 4]));
+				ldns_pkt_set_edns_extended_rcode(p, wire[pos + 5]);
+				ldns_pkt_set_edns_version(p, wire[pos + 6]);
+				ldns_pkt_set_edns_z(p, (uint16_t)((wire[pos + 7] << 8) | wire[pos + 8]));
+				pos += 11 + (((size_t)wire[pos + 9] << 8) | wire[pos + 10]);
+				continue;
+			}
 			ldns_status st = ldns_wire2rr(&rr, wire, len, &pos, sections[s].sec);
 			if (st != LDNS_STATUS_OK) {
 				ldns_pkt_free(p);
