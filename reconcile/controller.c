@@ -39,6 +39,8 @@
 #include "reconcile/buf.h"
 #include "reconcile/controller.h"
 #include "reconcile/desired.h"
+#include "reconcile/dns.h"
+#include "reconcile/http.h"
 #include "reconcile/kube.h"
 #include "reconcile/metrics.h"
 #include "reconcile/queue.h"
@@ -82,6 +84,11 @@ struct ctl {
 
 	pthread_t *workers;
 	unsigned nworkers;
+
+	/* what the cycles count, turned into metrics after each cycle */
+	struct zw_dns_stats dns;      /* updated atomically by every loop */
+	struct zw_dns_stats dns_seen; /* what the metrics have (under mu) */
+	struct zw_http_hooks hooks;   /* observe: provider requests by status */
 };
 
 static uint64_t now_ms(void)
@@ -123,7 +130,7 @@ static void set_leading(struct ctl *c, int leading)
 	pthread_mutex_unlock(&c->mu);
 	zw_metrics_leader(c->metrics, leading);
 	zw_log_write(c->log, ZW_LOG_INFO, "leader", leading ? "leading: workers started" : "not leading: workers stopped",
-		     "identity", c->identity, NULL);
+		     "identity", c->identity, ZW_LOG_END);
 }
 
 static void lease_started(void *arg)
@@ -139,7 +146,7 @@ static void lease_stopped(void *arg)
 static void lease_error(void *arg, const char *msg)
 {
 	struct ctl *c = arg;
-	zw_log_write(c->log, ZW_LOG_WARN, "leader", "lease not taken", "error", msg, NULL);
+	zw_log_write(c->log, ZW_LOG_WARN, "leader", "lease not taken", "error", msg, ZW_LOG_END);
 }
 
 /* ---- readiness ------------------------------------------------------------------------------ */
@@ -298,22 +305,22 @@ static void load_files(struct ctl *c, int ifd, int all)
 	pthread_mutex_unlock(&c->mu);
 	if (rc == ZW_ENOMEM || !ms) {
 		zw_log_write(c->log, ZW_LOG_ERROR, "source", "manifests not read: the last good set stays", "error",
-			     err.msg, NULL);
+			     err.msg, ZW_LOG_END);
 		goto out;
 	}
 	if (ms->nerrors) {
 		char line[ZW_ERR_MSG_MAX + ZW_ERR_FILE_MAX + ZW_ERR_PATH_MAX + 32], n[32];
 		for (size_t i = 0; i < ms->nerrors; i++) {
 			zw_error_format(line, sizeof(line), &ms->errors[i]);
-			zw_log_write(c->log, ZW_LOG_ERROR, "source", "manifest error", "error", line, NULL);
+			zw_log_write(c->log, ZW_LOG_ERROR, "source", "manifest error", "error", line, ZW_LOG_END);
 		}
 		num(n, sizeof(n), (double)ms->nerrors);
 		zw_log_write(c->log, ZW_LOG_ERROR, "source", "the manifests are invalid: the last good set stays",
-			     "dir", c->o->manifests_dir, "errors", n, NULL);
+			     "dir", c->o->manifests_dir, "errors", n, ZW_LOG_END);
 		goto out;
 	}
 	if (!(s = zw_calloc(1, sizeof(*s))) || !(s->fp = zw_calloc(ms->ndomains + 1, sizeof(*s->fp)))) {
-		zw_log_write(c->log, ZW_LOG_ERROR, "source", "out of memory: the last good set stays", NULL);
+		zw_log_write(c->log, ZW_LOG_ERROR, "source", "out of memory: the last good set stays", ZW_LOG_END);
 		goto out;
 	}
 	s->refs = 1;
@@ -342,7 +349,7 @@ static void load_files(struct ctl *c, int ifd, int all)
 		if (gone) {
 			zw_metrics_findings(c->metrics, old->ms->domains[k].domain, NULL, NULL, 0);
 			zw_log_write(c->log, ZW_LOG_INFO, "source", "domain no longer declared: forgotten, records kept",
-				     "domain", old->ms->domains[k].domain, NULL);
+				     "domain", old->ms->domains[k].domain, ZW_LOG_END);
 		}
 	}
 	char nd[32], nq[32];
@@ -350,7 +357,7 @@ static void load_files(struct ctl *c, int ifd, int all)
 	num(nq, sizeof(nq), (double)queued);
 	zw_metrics_domains(c->metrics, s->ms->ndomains);
 	zw_log_write(c->log, all ? ZW_LOG_DEBUG : ZW_LOG_INFO, "source", "manifests loaded", "dir",
-		     c->o->manifests_dir, "domains", nd, "queued", nq, NULL);
+		     c->o->manifests_dir, "domains", nd, "queued", nq, ZW_LOG_END);
 	snap_release(c, old);
 out:
 	zw_manifests_free(ms);
@@ -358,11 +365,57 @@ out:
 
 /* ---- one cycle, and what it tells ---------------------------------------------------------- */
 
+/* A provider request ended: provider_requests_total{provider, status}. The account is
+ * "route53:..." or "cloudflare:...": the provider is what comes before the colon. */
+static void observe_http(void *ctx, const char *method, const char *account, long status)
+{
+	struct ctl *c = ctx;
+	char provider[32] = "unknown";
+	(void)method;
+	if (account) {
+		size_t n = strcspn(account, ":");
+		snprintf(provider, sizeof(provider), "%.*s", (int)(n < sizeof(provider) ? n : sizeof(provider) - 1),
+			 account);
+	}
+	zw_metrics_provider_request(c->metrics, provider, status);
+}
+
+/* The DNS queries counted since the last call, into dns_queries_total{rcode}. */
+static void flush_dns(struct ctl *c)
+{
+	struct zw_dns_stats now;
+	zw_dns_stats_read(&now, &c->dns);
+	pthread_mutex_lock(&c->mu);
+	for (unsigned i = 0; i < ZW_DNS_RCODES; i++) {
+		if (now.rcode[i] > c->dns_seen.rcode[i])
+			zw_metrics_dns_query(c->metrics, zw_dns_rcode_name(i),
+					     (unsigned long)(now.rcode[i] - c->dns_seen.rcode[i]));
+	}
+	const struct {
+		const char *name;
+		uint64_t now, seen;
+	} other[] = {
+		{zw_dns_rcode_name(ZW_DNS_RCODES), now.rcode_other, c->dns_seen.rcode_other},
+		{"timeout", now.timeout, c->dns_seen.timeout},
+		{"network", now.network, c->dns_seen.network},
+		{"malformed", now.malformed, c->dns_seen.malformed},
+		{"mismatch", now.mismatch, c->dns_seen.mismatch},
+	};
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+		if (other[i].now > other[i].seen)
+			zw_metrics_dns_query(c->metrics, other[i].name, (unsigned long)(other[i].now - other[i].seen));
+	c->dns_seen = now;
+	pthread_mutex_unlock(&c->mu);
+}
+
 static void cycle_opts(struct ctl *c, struct zw_cycle_opts *co, const unsigned char *sel, int apply)
 {
 	memset(co, 0, sizeof(*co));
 	co->run = c->o->run;
 	co->run.selected = sel;
+	co->run.dns_stats = &c->dns;
+	co->run.http_hooks = &c->hooks;
+	co->check.dns.stats = &c->dns;
 	co->check.root_hints = c->o->run.root_hints;
 	co->check.timeout = c->o->check_timeout;
 	co->apply = apply && !c->o->dry_run;
@@ -446,7 +499,7 @@ static void report(struct ctl *c, const char *key, const char *domain, const str
 	num(dur, sizeof(dur), secs);
 	zw_log_write(c->log, strcmp(result, "ok") == 0 ? ZW_LOG_INFO : ZW_LOG_WARN, "worker", "reconciled", "key", key,
 		     "domain", domain, "result", result, "findings", nf, "pending", np, "applied", na, "seconds", dur,
-		     oc->error ? "error" : NULL, oc->error, oc->gate ? "delegation" : NULL, oc->gate, NULL);
+		     "error", oc->error, "delegation", oc->gate, ZW_LOG_END);
 }
 
 /* A failed key comes back with backoff; a good one forgets its failures. */
@@ -487,7 +540,7 @@ static void work_files(struct ctl *c, char **keys, size_t n)
 	int rc = zw_cycle_run(&cy, s->ms, &co, &err);
 	double secs = (double)(now_ms() - t0) / 1000.0 / (double)found;
 	if (rc) {
-		zw_log_write(c->log, ZW_LOG_ERROR, "worker", "cycle failed", "error", err.msg, NULL);
+		zw_log_write(c->log, ZW_LOG_ERROR, "worker", "cycle failed", "error", err.msg, ZW_LOG_END);
 		goto fail_all;
 	}
 	for (size_t k = 0; k < n; k++) {
@@ -541,7 +594,7 @@ static void event(struct ctl *c, const cJSON *obj, const char *type, const char 
 				  jstr(obj, "metadata", "name"), jstr(obj, "metadata", "uid")};
 	struct zw_error err = {0};
 	if (zw_events_record(c->events, &ref, type, reason, action, note, &err))
-		zw_log_write(c->log, ZW_LOG_DEBUG, "events", "event not recorded", "error", err.msg, NULL);
+		zw_log_write(c->log, ZW_LOG_DEBUG, "events", "event not recorded", "error", err.msg, ZW_LOG_END);
 }
 
 /* One manifest document from a custom resource: apiVersion, kind, metadata.name and the
@@ -780,7 +833,7 @@ static int kube_delete(struct ctl *c, const char *key, const char *path, const c
 		if (!is_leading(c) || c->o->dry_run) {
 			zw_log_write(c->log, ZW_LOG_INFO, "worker",
 				     c->o->dry_run ? "dry run: owned records kept, finalizer kept" : "not leading", "key",
-				     key, NULL);
+				     key, ZW_LOG_END);
 			return 0;
 		}
 		int rc = kube_manifests(c, obj, 1, &ms, invalid, sizeof(invalid), &err);
@@ -802,7 +855,7 @@ static int kube_delete(struct ctl *c, const char *key, const char *path, const c
 			if (tries < CLEANUP_TRIES) {
 				event(c, obj, "Warning", "CleanupFailed", "Cleanup", why);
 				zw_log_write(c->log, ZW_LOG_WARN, "worker", "cleanup failed: will retry", "key", key,
-					     "error", why, NULL);
+					     "error", why, ZW_LOG_END);
 				zw_cycle_free(&cy);
 				zw_manifests_free(ms);
 				return -1;
@@ -810,7 +863,7 @@ static int kube_delete(struct ctl *c, const char *key, const char *path, const c
 			event(c, obj, "Warning", "CleanupAbandoned", "Cleanup", why);
 			zw_log_write(c->log, ZW_LOG_ERROR, "worker",
 				     "cleanup keeps failing: finalizer removed, records may remain", "key", key, "error",
-				     why, NULL);
+				     why, ZW_LOG_END);
 		} else {
 			event(c, obj, "Normal", "CleanedUp", "Cleanup", "owned records removed");
 		}
@@ -818,10 +871,10 @@ static int kube_delete(struct ctl *c, const char *key, const char *path, const c
 		zw_manifests_free(ms);
 	}
 	if (set_finalizer(c, path, obj, 0, &err)) {
-		zw_log_write(c->log, ZW_LOG_WARN, "worker", "finalizer not removed", "key", key, "error", err.msg, NULL);
+		zw_log_write(c->log, ZW_LOG_WARN, "worker", "finalizer not removed", "key", key, "error", err.msg, ZW_LOG_END);
 		return -1;
 	}
-	zw_log_write(c->log, ZW_LOG_INFO, "worker", "finalizer removed", "key", key, NULL);
+	zw_log_write(c->log, ZW_LOG_INFO, "worker", "finalizer removed", "key", key, ZW_LOG_END);
 	return 0;
 }
 
@@ -857,7 +910,7 @@ static void work_kube(struct ctl *c, const char *key)
 		/* the finalizer goes on before any record is created, off when Retain */
 		if (set_finalizer(c, path, obj, delete_records, &err)) {
 			zw_log_write(c->log, ZW_LOG_WARN, "worker", "finalizer not updated", "key", key, "error",
-				     err.msg, NULL);
+				     err.msg, ZW_LOG_END);
 			settle(c, key, 1);
 			goto out;
 		}
@@ -903,7 +956,7 @@ static void work_kube(struct ctl *c, const char *key)
 	}
 	struct zw_error serr = {0};
 	if (write_status(c, path, obj, &in, &serr)) {
-		zw_log_write(c->log, ZW_LOG_WARN, "worker", "status not written", "key", key, "error", serr.msg, NULL);
+		zw_log_write(c->log, ZW_LOG_WARN, "worker", "status not written", "key", key, "error", serr.msg, ZW_LOG_END);
 		failed = 1;
 	}
 	report(c, key, ms && ms->ndomains ? ms->domains[0].domain : key, &oc, (double)(now_ms() - t0) / 1000.0,
@@ -987,6 +1040,7 @@ static void *worker(void *arg)
 			zw_queue_done(c->queue, keys[i]);
 			zw_free(keys[i]);
 		}
+		flush_dns(c);
 		zw_metrics_queue_depth(c->metrics, zw_queue_len(c->queue));
 	}
 	return NULL;
@@ -1055,7 +1109,7 @@ static int start_kube(struct ctl *c, struct zw_error *err)
 			.arg = c,
 		};
 		zw_log_write(c->log, ZW_LOG_INFO, "leader", "leader election", "lease", lo.name, "namespace", nsbuf,
-			     "identity", c->identity, NULL);
+			     "identity", c->identity, ZW_LOG_END);
 		if ((rc = zw_lease_start(&c->lease, c->kube, &lo, err)))
 			return rc;
 	} else {
@@ -1089,6 +1143,8 @@ int zw_controller_run(const struct zw_controller_opts *o, struct zw_error *err)
 	int rc = 0, sfd = -1, ifd = -1;
 	memset(&c, 0, sizeof(c));
 	c.o = o;
+	c.hooks.ctx = &c;
+	c.hooks.observe = observe_http;
 	pthread_mutex_init(&c.mu, NULL);
 	pthread_cond_init(&c.lead_cv, NULL);
 	if (!o->manifests_dir && !o->kubernetes) {
@@ -1119,7 +1175,7 @@ int zw_controller_run(const struct zw_controller_opts *o, struct zw_error *err)
 	num(port, sizeof(port), zw_serve_port(c.serve));
 	zw_log_write(c.log, ZW_LOG_INFO, "controller", "starting", "version", VERSION, "identity", c.identity,
 		     "source", o->kubernetes ? "kubernetes" : "files", "dry_run", o->dry_run ? ZW_LOG_RAW "true" : ZW_LOG_RAW "false",
-		     "metrics_addr", addr, "metrics_port", port, NULL);
+		     "metrics_addr", addr, "metrics_port", port, ZW_LOG_END);
 	zw_metrics_leader(c.metrics, 0);
 	if (o->kubernetes) {
 		if ((rc = start_kube(&c, err)))
@@ -1155,7 +1211,7 @@ int zw_controller_run(const struct zw_controller_opts *o, struct zw_error *err)
 			int stop = 0;
 			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				if (si.ssi_signo == SIGHUP) {
-					zw_log_write(c.log, ZW_LOG_INFO, "controller", "SIGHUP: reloading", NULL);
+					zw_log_write(c.log, ZW_LOG_INFO, "controller", "SIGHUP: reloading", ZW_LOG_END);
 					reload_at = now_ms();
 				} else {
 					stop = 1;
@@ -1180,7 +1236,7 @@ int zw_controller_run(const struct zw_controller_opts *o, struct zw_error *err)
 				resync_kube(&c);
 		}
 		if (t >= resync_at) {
-			zw_log_write(c.log, ZW_LOG_DEBUG, "controller", "resync", NULL);
+			zw_log_write(c.log, ZW_LOG_DEBUG, "controller", "resync", ZW_LOG_END);
 			if (o->manifests_dir)
 				load_files(&c, ifd, 1);
 			else
@@ -1189,7 +1245,7 @@ int zw_controller_run(const struct zw_controller_opts *o, struct zw_error *err)
 		}
 		zw_metrics_queue_depth(c.metrics, zw_queue_len(c.queue));
 	}
-	zw_log_write(c.log, ZW_LOG_INFO, "controller", "stopping: draining the workers", NULL);
+	zw_log_write(c.log, ZW_LOG_INFO, "controller", "stopping: draining the workers", ZW_LOG_END);
 out:
 	pthread_mutex_lock(&c.mu);
 	c.stopping = 1;
@@ -1212,7 +1268,7 @@ out:
 		snap_release(&c, c.snap);
 	zw_queue_free(c.queue);
 	if (rc == 0)
-		zw_log_write(c.log, ZW_LOG_INFO, "controller", "stopped", NULL);
+		zw_log_write(c.log, ZW_LOG_INFO, "controller", "stopped", ZW_LOG_END);
 	zw_metrics_free(c.metrics);
 	zw_log_free(c.log);
 	if (ifd >= 0)

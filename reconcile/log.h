@@ -45,5 +45,7 @@ int zw_log_enabled(const struct zw_log *l, enum zw_log_level level);
 void zw_log_write(struct zw_log *l, enum zw_log_level level, const char *component, const char *msg, ...)
 	__attribute__((sentinel));
 #define ZW_LOG_RAW "\x01"
+/* The end of the pairs: a typed null pointer (a bare NULL may be an int in varargs). */
+#define ZW_LOG_END ((const char *)NULL)
 
 #endif

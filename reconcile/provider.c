@@ -41,6 +41,7 @@ struct zw_registry {
 	size_t n;
 	struct zw_http_client *http; /* made on first use; shared by every connection */
 	struct zw_prov_http http_table;
+	struct zw_http_hooks hooks; /* for the client; zeros: the real ones */
 };
 
 /* The provider ABI's error codes are the engine's, number for number. */
@@ -277,6 +278,11 @@ static int http_secret(void *ctx, const char *secret, struct zw_prov_error *err)
 	return rc;
 }
 
+void zw_registry_set_http_hooks(struct zw_registry *reg, const struct zw_http_hooks *hooks)
+{
+	reg->hooks = *hooks;
+}
+
 /* The registry's HTTP client, made on first use. A test CA comes from
  * $ZONEWARDEN_CA_FILE; verification itself is never turned off. */
 static const struct zw_prov_http *registry_http(struct zw_registry *reg, struct zw_error *err)
@@ -286,6 +292,7 @@ static const struct zw_prov_http *registry_http(struct zw_registry *reg, struct 
 	struct zw_http_opts o;
 	zw_http_opts_init(&o);
 	o.ca_file = getenv("ZONEWARDEN_CA_FILE");
+	o.hooks = reg->hooks;
 	if (zw_http_client_new(&reg->http, &o, err))
 		return NULL;
 	reg->http_table = (struct zw_prov_http){

@@ -27,6 +27,10 @@ int zw_registry_add(struct zw_registry *reg, const struct zw_provider *p, const 
 		    struct zw_error *err);
 const struct zw_provider *zw_registry_find(const struct zw_registry *reg, const char *name);
 void zw_registry_free(struct zw_registry *reg);
+struct zw_http_hooks;
+/* Hooks for the HTTP client the registry makes on first use (the controller counts
+ * provider requests through .observe); copied. Call before any connection is opened. */
+void zw_registry_set_http_hooks(struct zw_registry *reg, const struct zw_http_hooks *hooks);
 
 /* Check a Provider manifest's settings against the provider's option table and open it. */
 int zw_conn_open(struct zw_conn **out, const struct zw_registry *reg, const struct zw_provider *p,

@@ -278,6 +278,8 @@ int zw_run_plan(struct zw_run *run, const struct zw_manifests *ms, const struct 
 	struct zw_run_state *st = run->state;
 	if ((rc = zw_registry_new(&st->reg, err)))
 		return rc;
+	if (o->http_hooks)
+		zw_registry_set_http_hooks(st->reg, o->http_hooks);
 	if (o->plugin_dir && (rc = zw_registry_load_dir(st->reg, o->plugin_dir, err)))
 		return rc;
 	if (!(run->plans = zw_calloc(ms->ndomains + 1, sizeof(*run->plans))))

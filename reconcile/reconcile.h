@@ -14,6 +14,9 @@
 #include "reconcile/manifest.h"
 #include "reconcile/plan.h"
 
+struct zw_dns_stats;
+struct zw_http_hooks;
+
 struct zw_run_opts {
 	int fix_mistakes;
 	int force;
@@ -26,6 +29,7 @@ struct zw_run_opts {
 	/* only these domains (indices into ms->domains are kept when selected[i]); NULL: all */
 	const unsigned char *selected;
 	struct zw_dns_stats *dns_stats; /* NULL, or the DNS queries are counted there (dns.h) */
+	const struct zw_http_hooks *http_hooks; /* NULL, or hooks for the providers' HTTP client */
 };
 
 struct zw_run_state; /* the providers opened while planning, reused by apply */
