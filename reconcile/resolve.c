@@ -918,6 +918,14 @@ static int chain_loops(struct walk *w, const struct ana *o)
 	return 0;
 }
 
+/* The address as text in buf[ZW_DNS_ADDR_STRLEN], for a note (only formatted when one is
+ * written). */
+static const char *addr_str(char *buf, const struct zw_dns_addr *addr)
+{
+	zw_dns_addr_format(buf, ZW_DNS_ADDR_STRLEN, addr);
+	return buf;
+}
+
 static void walk_on_answer(struct ask *a, const struct zw_dns_result *res)
 {
 	struct walk *w = a->p;
@@ -929,11 +937,10 @@ static void walk_on_answer(struct ask *a, const struct zw_dns_result *res)
 	const ldns_rdf *q = NULL, *zone = NULL;
 	struct ana o;
 
-	zw_dns_addr_format(as, sizeof(as), addr);
 	if (res->status != ZW_DNS_OK) {
 		w->last_status = res->status;
 		w->last_transport = res->transport;
-		walk_note(w, "%s (%s) for zone %s: %s: %s", s->name, as, w->zone,
+		walk_note(w, "%s (%s) for zone %s: %s: %s", s->name, addr_str(as, addr), w->zone,
 			  zw_dns_status_name(res->status), res->reason);
 		goto next;
 	}
@@ -946,7 +953,7 @@ static void walk_on_answer(struct ask *a, const struct zw_dns_result *res)
 	analyze(&o, res->pkt, q, qtype);
 	if (o.kind == ZW_OBS_RCODE) {
 		w->last_status = ZW_DNS_OK;
-		walk_note(w, "%s (%s) for zone %s answered %s", s->name, as, w->zone,
+		walk_note(w, "%s (%s) for zone %s answered %s", s->name, addr_str(as, addr), w->zone,
 			  zw_rcode_name(ldns_pkt_get_rcode(res->pkt)));
 		goto next;
 	}
@@ -954,7 +961,7 @@ static void walk_on_answer(struct ask *a, const struct zw_dns_result *res)
 		const ldns_rdf *rz = o.ref_zone;
 		if (name_eq(rz, zone) || !rdf_under(rz, zone) || !rdf_under(q, rz)) {
 			char *rzs = zw_dns_dname_str(rz);
-			walk_note(w, "%s (%s) for zone %s sent a bad referral to %s", s->name, as, w->zone,
+			walk_note(w, "%s (%s) for zone %s sent a bad referral to %s", s->name, addr_str(as, addr), w->zone,
 				  rzs ? rzs : "?");
 			zw_free(rzs);
 			goto next;
@@ -980,7 +987,7 @@ static void walk_on_answer(struct ask *a, const struct zw_dns_result *res)
 		goto next;
 	}
 	if (!ldns_pkt_aa(res->pkt)) {
-		walk_note(w, "%s (%s) for zone %s answered without aa", s->name, as, w->zone);
+		walk_note(w, "%s (%s) for zone %s answered without aa", s->name, addr_str(as, addr), w->zone);
 		goto next;
 	}
 	if (w->mode == W_DELEG || o.kind != ZW_OBS_CNAME)
