@@ -40,7 +40,7 @@
 #define MIN_BUCKETS	256
 #define IDTAB		256
 #define UDP_BUFSIZE	65536
-#define RECV_BATCH	8 /* datagrams per recvmmsg() */
+#define RECV_BATCH	8		    /* datagrams per recvmmsg() */
 #define QUERY_MAX	(12 + 255 + 4 + 11) /* header, name, type and class, OPT */
 #define RND_BUF		256
 #define MAX_NAME_PTRS	64 /* compression pointers followed in one name */
@@ -522,7 +522,8 @@ long zw_dns_rdf_text(char *out, size_t cap, const ldns_rdf *rdf)
 	case LDNS_RDF_TYPE_PERIOD:
 		if (n != 4)
 			goto slow;
-		k = (size_t)(put_uint(tmp, (unsigned)d[0] << 24 | (unsigned)d[1] << 16 | (unsigned)d[2] << 8 | d[3]) -
+		k = (size_t)(put_uint(tmp, (unsigned)d[0] << 24 | (unsigned)d[1] << 16 | (unsigned)d[2] << 8 |
+						   d[3]) -
 			     tmp);
 		break;
 	case LDNS_RDF_TYPE_A:
@@ -596,7 +597,8 @@ static int wire_name_eq(const uint8_t *a, const uint8_t *b, size_t n)
 
 int zw_dns_dname_eq(const ldns_rdf *a, const ldns_rdf *b)
 {
-	if (!a || !b || ldns_rdf_get_type(a) != LDNS_RDF_TYPE_DNAME || ldns_rdf_get_type(b) != LDNS_RDF_TYPE_DNAME)
+	if (!a || !b || ldns_rdf_get_type(a) != LDNS_RDF_TYPE_DNAME ||
+	    ldns_rdf_get_type(b) != LDNS_RDF_TYPE_DNAME)
 		return 0;
 	size_t n = ldns_rdf_size(a);
 	/* Octet for octet, letters folded: a label length (at most 63) is never a letter,
@@ -642,7 +644,7 @@ static size_t write_query(uint8_t *out, uint16_t id, const uint8_t *wname, size_
 	memset(out, 0, 12);
 	out[0] = (uint8_t)(id >> 8);
 	out[1] = (uint8_t)id;
-	out[5] = 1;		     /* QDCOUNT; opcode QUERY, RD=0, every flag 0 */
+	out[5] = 1;		   /* QDCOUNT; opcode QUERY, RD=0, every flag 0 */
 	out[11] = no_edns ? 0 : 1; /* ARCOUNT: the OPT */
 	memcpy(out + p, wname, wlen);
 	p += wlen;
@@ -652,8 +654,8 @@ static size_t write_query(uint8_t *out, uint16_t id, const uint8_t *wname, size_
 	out[p++] = LDNS_RR_CLASS_IN;
 	if (!no_edns) {
 		/* root owner, type OPT, class = our buffer size, TTL 0 (version 0, no DO), no rdata */
-		static const uint8_t opt[11] = {0, 0, 41, ZW_DNS_EDNS_BUFSIZE >> 8, ZW_DNS_EDNS_BUFSIZE & 0xff,
-						0, 0, 0, 0, 0, 0};
+		static const uint8_t opt[11] = {
+			0, 0, 41, ZW_DNS_EDNS_BUFSIZE >> 8, ZW_DNS_EDNS_BUFSIZE & 0xff, 0, 0, 0, 0, 0, 0};
 		memcpy(out + p, opt, sizeof(opt));
 		p += sizeof(opt);
 	}
@@ -743,7 +745,8 @@ int zw_dns_parse(ldns_pkt **out, const uint8_t *wire, size_t len, struct zw_erro
 							    "more than one opt record (rfc 6891 §6.1.1)");
 				}
 				have_opt = 1;
-				ldns_pkt_set_edns_udp_size(p, (uint16_t)((wire[pos + 3] << 8) | wire[pos + 4]));
+				ldns_pkt_set_edns_udp_size(p,
+							   (uint16_t)((wire[pos + 3] << 8) | wire[pos + 4]));
 				ldns_pkt_set_edns_extended_rcode(p, wire[pos + 5]);
 				ldns_pkt_set_edns_version(p, wire[pos + 6]);
 				ldns_pkt_set_edns_z(p, (uint16_t)((wire[pos + 7] << 8) | wire[pos + 8]));
@@ -948,8 +951,8 @@ int zw_dns_loop_new(struct zw_dns_loop **out, const struct zw_dns_opts *opts, st
 	l->siov = zw_calloc(l->o.max_inflight, sizeof(*l->siov));
 	l->sto = zw_calloc(l->o.max_inflight, sizeof(*l->sto));
 	l->sbuf = zw_malloc((size_t)l->o.max_inflight * QUERY_MAX);
-	if (!l->buckets || !l->active || !l->udpbuf || !l->outq || !l->sq || !l->smsg || !l->siov || !l->sto ||
-	    !l->sbuf || ensure_pfds(l) < 0) {
+	if (!l->buckets || !l->active || !l->udpbuf || !l->outq || !l->sq || !l->smsg || !l->siov ||
+	    !l->sto || !l->sbuf || ensure_pfds(l) < 0) {
 		zw_dns_loop_free(l);
 		return zw_error_set(err, ZW_ENOMEM, "out of memory");
 	}
@@ -1537,12 +1540,12 @@ static void dispatch(struct zw_dns_loop *l, int si, const struct sockaddr_storag
 static int hard_error(const struct sock_extended_err *ee)
 {
 	if (ee->ee_origin == SO_EE_ORIGIN_ICMP)
-		return ee->ee_type == 3 && (ee->ee_code == 2 || ee->ee_code == 3 || ee->ee_code == 6 ||
-					    ee->ee_code == 7 || ee->ee_code == 8 || ee->ee_code == 9 ||
-					    ee->ee_code == 10 || ee->ee_code == 13);
+		return ee->ee_type == 3 &&
+		       (ee->ee_code == 2 || ee->ee_code == 3 || ee->ee_code == 6 || ee->ee_code == 7 ||
+			ee->ee_code == 8 || ee->ee_code == 9 || ee->ee_code == 10 || ee->ee_code == 13);
 	if (ee->ee_origin == SO_EE_ORIGIN_ICMP6)
-		return (ee->ee_type == 1 && (ee->ee_code == 1 || ee->ee_code == 4 || ee->ee_code == 5 ||
-					     ee->ee_code == 6)) ||
+		return (ee->ee_type == 1 &&
+			(ee->ee_code == 1 || ee->ee_code == 4 || ee->ee_code == 5 || ee->ee_code == 6)) ||
 		       ee->ee_type == 4;
 	return 0;
 }
@@ -1586,13 +1589,15 @@ static void drain_errors(struct zw_dns_loop *l, int si)
 		if (n >= 2) {
 			struct query *q = id_find(l, si, (uint16_t)((payload[0] << 8) | payload[1]));
 			if (q && addr_eq(&q->server, &to))
-				finish(l, q, ZW_DNS_NETWORK, ZW_DNS_UDP, "udp: %s", strerror((int)ee->ee_errno));
+				finish(l, q, ZW_DNS_NETWORK, ZW_DNS_UDP, "udp: %s",
+				       strerror((int)ee->ee_errno));
 			continue;
 		}
 		for (size_t k = 0; k < l->nactive; k++) {
 			struct query *q = l->active[k];
 			if (q->state == Q_UDP && q->sock == si && addr_eq(&q->server, &to))
-				finish(l, q, ZW_DNS_NETWORK, ZW_DNS_UDP, "udp: %s", strerror((int)ee->ee_errno));
+				finish(l, q, ZW_DNS_NETWORK, ZW_DNS_UDP, "udp: %s",
+				       strerror((int)ee->ee_errno));
 		}
 	}
 }

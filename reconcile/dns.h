@@ -120,11 +120,11 @@ void zw_dns_stats_read(struct zw_dns_stats *out, const struct zw_dns_stats *s);
 const char *zw_dns_rcode_name(unsigned i);
 
 struct zw_dns_opts {
-	unsigned timeout_ms;   /* per UDP send and for the TCP exchange; 0: 1500 */
-	unsigned udp_tries;    /* UDP sends before giving up; 0: 3 */
-	unsigned max_inflight; /* queries on the wire at once; 0: 64 */
-	unsigned max_queries;  /* distinct questions per loop (the cycle budget); 0: 50000 */
-	int no_edns;	       /* 1: no OPT record, answers over 512 octets are truncated */
+	unsigned timeout_ms;	    /* per UDP send and for the TCP exchange; 0: 1500 */
+	unsigned udp_tries;	    /* UDP sends before giving up; 0: 3 */
+	unsigned max_inflight;	    /* queries on the wire at once; 0: 64 */
+	unsigned max_queries;	    /* distinct questions per loop (the cycle budget); 0: 50000 */
+	int no_edns;		    /* 1: no OPT record, answers over 512 octets are truncated */
 	struct zw_dns_stats *stats; /* NULL, or counted into (borrowed; outlives the loop) */
 };
 

@@ -107,7 +107,7 @@ static void names_as_ldns_reads_them(void **state)
 		int n = rand() % (it % 9 == 0 ? 300 : 40);
 		for (int i = 0; i < n; i++) {
 			int r = rand() % 100;
-			s[i] = r < 70 ? "abcXYZ-_"[rand() % 8]
+			s[i] = r < 70	? "abcXYZ-_"[rand() % 8]
 			       : r < 85 ? '.'
 			       : r < 92 ? '\\'
 			       : r < 99 ? (char)('0' + rand() % 10)
@@ -174,8 +174,9 @@ static void text_as_ldns_writes_it(void **state)
 		free(want);
 		ldns_rdf_deep_free(r);
 
-		static const ldns_rdf_type types[] = {LDNS_RDF_TYPE_INT32, LDNS_RDF_TYPE_PERIOD, LDNS_RDF_TYPE_A,
-						      LDNS_RDF_TYPE_INT16, LDNS_RDF_TYPE_INT8,	LDNS_RDF_TYPE_AAAA};
+		static const ldns_rdf_type types[] = {LDNS_RDF_TYPE_INT32, LDNS_RDF_TYPE_PERIOD,
+						      LDNS_RDF_TYPE_A,	   LDNS_RDF_TYPE_INT16,
+						      LDNS_RDF_TYPE_INT8,  LDNS_RDF_TYPE_AAAA};
 		static const size_t sizes[] = {4, 4, 4, 2, 1, 16};
 		for (size_t t = 0; t < 6; t++) {
 			for (size_t i = 0; i < sizes[t]; i++)
@@ -436,7 +437,8 @@ static void *responder_main(void *arg)
 				memcpy(label, in + 13, in[12]);
 				label[in[12]] = '\0';
 			}
-			if (n > 0 && strncmp(label, "hold", 4) == 0 && r->nheld < HOLD_MAX && (size_t)n <= 512) {
+			if (n > 0 && strncmp(label, "hold", 4) == 0 && r->nheld < HOLD_MAX &&
+			    (size_t)n <= 512) {
 				/* keep it; when hold_n have come, answer them last first */
 				r->udp_seen++;
 				memcpy(r->held[r->nheld].q, in, (size_t)n);
@@ -445,8 +447,10 @@ static void *responder_main(void *arg)
 				r->held_port[r->nheld] = ntohs(from.sin_port);
 				if (++r->nheld == r->hold_n) {
 					for (int k = r->nheld - 1; k >= 0; k--) {
-						size_t an = respond(out, sizeof(out), r->held[k].q, r->held[k].n, 0, NULL);
-						sendto(r->udp, out, an, 0, (struct sockaddr *)&r->held[k].from,
+						size_t an = respond(out, sizeof(out), r->held[k].q,
+								    r->held[k].n, 0, NULL);
+						sendto(r->udp, out, an, 0,
+						       (struct sockaddr *)&r->held[k].from,
 						       sizeof(r->held[k].from));
 					}
 				}
@@ -454,7 +458,8 @@ static void *responder_main(void *arg)
 				r->udp_seen++;
 				if (strcmp(label, "wrongport") == 0) {
 					/* our answer, with our ID and question, from another port first */
-					size_t an = respond(out, sizeof(out), in, (size_t)n, 0, "198.51.100.66");
+					size_t an =
+						respond(out, sizeof(out), in, (size_t)n, 0, "198.51.100.66");
 					sendto(r->udp2, out, an, 0, (struct sockaddr *)&from, fl);
 					usleep(20000);
 				}
@@ -738,7 +743,8 @@ static void loop_answer_from_another_port(void **state)
 	assert_int_equal(g.status, ZW_DNS_OK);
 	assert_string_equal(g.a, "192.0.2.1");
 	assert_int_equal(g.ignored, 1);
-	assert_string_equal(g.reason, "1 answers ignored before this one (last: answer from another address)");
+	assert_string_equal(g.reason,
+			    "1 answers ignored before this one (last: answer from another address)");
 	zw_dns_loop_free(l);
 }
 
@@ -772,7 +778,7 @@ static void *stats_loop(void *arg)
 	struct zw_dns_opts o = {.timeout_ms = 200, .udp_tries = 1, .stats = sr->stats};
 	struct zw_dns_loop *l = NULL;
 	struct got g[7];
-	static const char *const names[] = {"a.test.", "a.test.", "b.test.", "nx.test.",
+	static const char *const names[] = {"a.test.",	     "a.test.",	     "b.test.",	   "nx.test.",
 					    "refused.test.", "silent.test.", "badid.test."};
 
 	memset(g, 0, sizeof(g));
