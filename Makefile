@@ -90,6 +90,8 @@ test-asan:
 	$(MAKE) B=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" test-unit test-cases
 	ZW_BIN=build/asan/zonewarden sh tests/integration/apply.test
+	ZW_BIN=build/asan/zonewarden sh tests/integration/controller.test
+	ZW_BIN=build/asan/zonewarden sh tests/integration/operator.test
 
 test: deps
 	$(MAKE) all
