@@ -889,6 +889,11 @@ static void work_kube(struct ctl *c, const char *key)
 	uint64_t t0 = now_ms();
 	memset(&cy, 0, sizeof(cy));
 	memset(&oc, 0, sizeof(oc));
+	if (!zw_kube_informer_synced(c->providers)) {
+		/* a Provider not listed yet is not a missing one: wait for the list */
+		zw_queue_add_after(c->queue, key, 200);
+		return;
+	}
 	split_key(key, ns, sizeof(ns), name, sizeof(name));
 	snprintf(path, sizeof(path), API_GROUP "/namespaces/%s/maildomains/%s", ns, name);
 	cJSON *obj = zw_kube_informer_get(c->domains, key);

@@ -136,7 +136,7 @@ cJSON *zw_status_build(const struct zw_status_input *in, const cJSON *prev, cons
 		    !cJSON_AddStringToObject(o, "code", f->cls->code) ||
 		    !cJSON_AddStringToObject(o, "severity", zw_severity_name(f->sev)) ||
 		    (f->name && !cJSON_AddStringToObject(o, "name", f->name)) ||
-		    !cJSON_AddStringToObject(o, "message", f->message ? f->message : ""))
+		    (f->message && f->message[0] && !cJSON_AddStringToObject(o, "message", f->message)))
 			goto oom;
 	}
 	if (!cJSON_AddNumberToObject(st, "findingsCount", (double)n) ||

@@ -6,7 +6,8 @@ set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev cppcheck clang-format
 libyaml-dev libcjson-dev libcurl4-openssl-dev libssl-dev libldns-dev ldnsutils libxml2-dev
 libmicrohttpd-dev libcmocka-dev valgrind time openssl zonemaster-cli knot knot-dnsutils dnsperf
-python3-spf libmail-spf-perl python3-dkim libmail-dmarc-perl unbound python3-prometheus-client"
+python3-spf libmail-spf-perl python3-dkim libmail-dmarc-perl unbound python3-prometheus-client
+buildah debootstrap"
 
 missing=""
 for p in $PKGS; do
