@@ -1004,6 +1004,16 @@ static void on_provider(void *arg, enum zw_kube_event ev, const char *key, const
 	zw_strv_free(keys, n);
 }
 
+static void informer_error(void *arg, const char *msg)
+{
+	struct ctl *c = arg;
+	if (msg[0])
+		zw_log_write(c->log, ZW_LOG_WARN, "source", "list or watch failed: retrying with backoff", "error", msg,
+			     ZW_LOG_END);
+	else
+		zw_log_write(c->log, ZW_LOG_INFO, "source", "list and watch work again", ZW_LOG_END);
+}
+
 static void resync_kube(struct ctl *c)
 {
 	char **keys = NULL;
@@ -1090,14 +1100,14 @@ static int start_kube(struct ctl *c, struct zw_error *err)
 		snprintf(path, sizeof(path), API_GROUP "/namespaces/%s/providers", c->o->namespace);
 	else
 		snprintf(path, sizeof(path), API_GROUP "/providers");
-	struct zw_kube_informer_opts io = {.path = path, .handler = on_provider, .arg = c};
+	struct zw_kube_informer_opts io = {.path = path, .handler = on_provider, .arg = c, .on_error = informer_error};
 	if ((rc = zw_kube_informer_start(&c->providers, c->kube, &io, err)))
 		return rc;
 	if (c->o->namespace)
 		snprintf(path, sizeof(path), API_GROUP "/namespaces/%s/maildomains", c->o->namespace);
 	else
 		snprintf(path, sizeof(path), API_GROUP "/maildomains");
-	io = (struct zw_kube_informer_opts){.path = path, .handler = on_domain, .arg = c};
+	io = (struct zw_kube_informer_opts){.path = path, .handler = on_domain, .arg = c, .on_error = informer_error};
 	if ((rc = zw_kube_informer_start(&c->domains, c->kube, &io, err)))
 		return rc;
 	if (c->o->leader_elect) {

@@ -18,6 +18,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -254,6 +255,8 @@ struct zw_kube_informer {
 	int stop, synced;
 	struct cache cache;
 	struct zw_kube_informer_stats st;
+	void (*on_error)(void *arg, const char *msg);
+	char last_error[ZW_ERR_MSG_MAX]; /* what on_error was last told */
 };
 
 static int stopping(struct zw_kube_informer *inf)
@@ -279,6 +282,15 @@ static uint64_t mono_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Report a failure (or, with "", a recovery) when it differs from the last one told. */
+static void tell(struct zw_kube_informer *inf, const char *msg)
+{
+	if (!inf->on_error || strcmp(inf->last_error, msg) == 0)
+		return;
+	snprintf(inf->last_error, sizeof(inf->last_error), "%s", msg);
+	inf->on_error(inf->arg, msg);
 }
 
 /* Sleep the backoff for this many failures in a row, woken at once by a stop. */
@@ -494,9 +506,11 @@ static void *run(void *arg)
 			zw_free(rv);
 			if (rc) {
 				count(inf, &inf->st.errors);
+				tell(inf, err.msg);
 				backoff(inf, failures++);
 				continue;
 			}
+			tell(inf, "");
 			need_list = 0;
 			failures = 0;
 		}
@@ -529,6 +543,7 @@ static void *run(void *arg)
 		} else if (rc) {
 			/* 429, 5xx, 403, transport: the resourceVersion is still good */
 			count(inf, &inf->st.errors);
+			tell(inf, err.msg);
 			backoff(inf, failures++);
 		} else if (!w.seen && mono_ms() - t0 < QUICK_END_MS) {
 			backoff(inf, failures++);
@@ -554,6 +569,7 @@ int zw_kube_informer_start(struct zw_kube_informer **out, struct zw_kube *k,
 	inf->k = k;
 	inf->handler = o->handler;
 	inf->arg = o->arg;
+	inf->on_error = o->on_error;
 	inf->limit = o->limit ? o->limit : 500;
 	inf->wmin = o->watch_min_s ? o->watch_min_s : 300;
 	inf->wmax = o->watch_max_s ? o->watch_max_s : 600;

@@ -120,6 +120,9 @@ struct zw_kube_informer_opts {
 	unsigned limit;	      /* page size; 0: 500 */
 	unsigned watch_min_s; /* 0: 300 */
 	unsigned watch_max_s; /* 0: 600 */
+	/* Called from the informer's thread when a LIST or WATCH fails with a message unlike
+	 * the last one, and with "" when one succeeds again after failing (may be NULL). */
+	void (*on_error)(void *arg, const char *msg);
 };
 
 struct zw_kube_informer;
