@@ -72,6 +72,13 @@ static const struct field metadata_fields[] = {
 	{"generation", F_INT, 0, NULL, NULL, 0, 9223372036854775807L, NULL},
 	{"creationTimestamp", F_STR, 0, NULL, NULL, 0, 0, NULL},
 	{"finalizers", F_STRLIST, 0, NULL, NULL, 0, 0, NULL},
+	/* what the API server adds, so `kubectl get -o yaml` output validates as it is */
+	{"generateName", F_STR, 0, NULL, NULL, 0, 0, NULL},
+	{"selfLink", F_STR, 0, NULL, NULL, 0, 0, NULL},
+	{"deletionTimestamp", F_STR, 0, NULL, NULL, 0, 0, NULL},
+	{"deletionGracePeriodSeconds", F_ANY, 0, NULL, NULL, 0, 0, NULL},
+	{"ownerReferences", F_ANY, 0, NULL, NULL, 0, 0, NULL},
+	{"managedFields", F_ANY, 0, NULL, NULL, 0, 0, NULL},
 	END,
 };
 
