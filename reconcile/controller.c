@@ -51,7 +51,11 @@
 #define BATCH 64
 #define FINALIZER "zonewarden.dev/cleanup"
 #define API_GROUP "/apis/zonewarden.dev/v1alpha1"
-#define CLEANUP_TRIES 5 /* a cleanup that keeps failing gives up the records after these */
+/* A cleanup that keeps failing gives up the records (and removes the finalizer) once it
+ * has been tried this often AND the deletion is this old: a transient outage is ridden
+ * out, a dead provider never blocks deletion for ever. */
+#define CLEANUP_TRIES 5
+#define CLEANUP_GIVE_UP_S 600
 #define VERSION "0.1.0"
 
 /* An immutable manifest set shared by the workers (file mode). */
@@ -852,7 +856,12 @@ static int kube_delete(struct ctl *c, const char *key, const char *path, const c
 		zw_findings_free(&oc.findings);
 		if (failed) {
 			unsigned tries = zw_queue_failures(c->queue, key) + 1;
-			if (tries < CLEANUP_TRIES) {
+			struct tm tm;
+			memset(&tm, 0, sizeof(tm));
+			const char *ts = jstr(obj, "metadata", "deletionTimestamp");
+			long long age = ts && strptime(ts, "%Y-%m-%dT%H:%M:%SZ", &tm) ? (long long)time(NULL) - (long long)timegm(&tm)
+										      : 0;
+			if (tries < CLEANUP_TRIES || age < CLEANUP_GIVE_UP_S) {
 				event(c, obj, "Warning", "CleanupFailed", "Cleanup", why);
 				zw_log_write(c->log, ZW_LOG_WARN, "worker", "cleanup failed: will retry", "key", key,
 					     "error", why, ZW_LOG_END);
