@@ -10,9 +10,7 @@
 
 KUBE_TOOLS=${KUBE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-test-tools}
 
-kube_free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+kube_free_port() { free_port; } # lib.sh's
 
 kube_stop() {
 	if [ -n "${KRUN:-}" ] && [ -d "$KRUN" ]; then
@@ -33,12 +31,8 @@ kube_start() {
 		return 1
 	}
 	KRUN=$(mktemp -d /tmp/zw-kube.XXXXXX)
-	KPORT=$(kube_free_port)
-	ETCD_PORT=$(kube_free_port)
-	# etcd also takes ETCD_PORT+1 for peers: retry until both are free
-	while ! python3 -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1])))' $((ETCD_PORT + 1)) 2>/dev/null; do
-		ETCD_PORT=$(kube_free_port)
-	done
+	KPORT=$(free_port)
+	ETCD_PORT=$(etcd_port "$KPORT")
 	trap kube_stop EXIT
 	trap 'exit 1' INT TERM
 	# the controller-manager's fixed port 10257 would clash with other runs: the tests here

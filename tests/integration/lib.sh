@@ -85,3 +85,19 @@ build_driver() {
 now_ms() {
 	date +%s%3N
 }
+
+# free_port: a free TCP port on 127.0.0.1 (the kernel's pick; free when asked)
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# etcd_port [AVOID]: a free port P whose P+1 (etcd's peer port) is free too, neither AVOID
+etcd_port() {
+	while :; do
+		p=$(free_port)
+		[ "$p" != "${1:-}" ] && [ "$((p + 1))" != "${1:-}" ] &&
+			python3 -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1])))' "$((p + 1))" 2>/dev/null &&
+			break
+	done
+	echo "$p"
+}

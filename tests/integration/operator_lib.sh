@@ -35,7 +35,6 @@ wait_eval() {
 	done
 	return 1
 }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 K() { "$KBIN/kubectl" "$@"; }
 jp() { K -n mail get maildomain "$1" -o "jsonpath=$2" 2>/dev/null; }
 cond() { jp "$1" "{.status.conditions[?(@.type==\"$2\")].$3}"; }
@@ -61,10 +60,7 @@ op_setup() {
 	mkdir -p "$T"
 	KRUN=$T/kapi
 	KPORT=$(free_port)
-	ETCD_PORT=$(free_port)
-	# etcd also takes ETCD_PORT+1 for its peers: pick again until both are free
-	while [ "$((ETCD_PORT + 1))" = "$KPORT" ] || ! python3 -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1])))' \
-		"$((ETCD_PORT + 1))" 2>/dev/null; do ETCD_PORT=$(free_port); done
+	ETCD_PORT=$(etcd_port "$KPORT")
 	export KRUN KPORT ETCD_PORT KBIN
 	trap op_cleanup EXIT
 	start_api || { cat "$T/start.out"; tail -n 5 "$KRUN/logs/kube-apiserver.log" "$KRUN/logs/etcd.log"; skip_or_fail "the kube-apiserver did not start"; }
