@@ -6,7 +6,8 @@
  * kept in a hash table until the loop is freed: that is the cycle's cache), the UDP
  * socket pool, the TCP sockets, TCP wires and read buffers, the parsed answers, and the
  * callbacks waiting for them. Queries are written directly (header, the name's wire
- * form, the OPT record); answers are parsed by ldns.
+ * form, the OPT record); answers are read into ldns structures, in one block per answer
+ * for the common record types (zw_dns_parse_fast), else by ldns (zw_dns_parse).
  *
  * Invariants: a query is in exactly one of the states below; in Q_UDP it sits on one
  * socket of the pool (q->sock) and in the ID table under (q->sock, q->id), and no two
@@ -89,6 +90,7 @@ struct query {
 	char reason[ZW_DNS_REASON_MAX];
 	struct zw_dns_result res;
 	ldns_pkt *pkt;
+	int pkt_block; /* pkt is one block from zw_dns_parse_fast */
 	struct waiter *waiters, **wtail;
 };
 
@@ -796,6 +798,324 @@ int zw_dns_parse(ldns_pkt **out, const uint8_t *wire, size_t len, struct zw_erro
 	return 0;
 }
 
+/* ---- the fast reading of an answer: zw_dns_parse's result in one block ---- */
+
+/*
+ * What one pass over the message counts (sizing) or fills (building). The block is laid
+ * out as: the packet, its header, four lists, the record pointers, the records, the
+ * field pointers, the fields, then the octets of every name and field.
+ */
+struct fp {
+	const uint8_t *w;
+	size_t len;
+	size_t nrr, nrdf, nbytes; /* counted (sizing) or used so far (building) */
+	ldns_rr **rrp;		  /* building: the next free slot of each kind */
+	ldns_rr *rr;
+	ldns_rdf **rdfp;
+	ldns_rdf *rdf;
+	uint8_t *bytes;
+};
+
+/*
+ * ldns_wire2dname as it accepts a name, octet for octet; -1 for anything it would refuse
+ * and for more than MAX_NAME_PTRS pointers (the slow path decides those). out[255]
+ * receives the name (case kept); returns its length.
+ */
+static int fp_name(const uint8_t *w, size_t max, size_t *pos, uint8_t *out)
+{
+	size_t p = *pos, o = 0, after = 0;
+	unsigned ptrs = 0;
+
+	if (p >= max)
+		return -1;
+	for (;;) {
+		uint8_t c = w[p];
+		while (c >= 192) {
+			if (!after)
+				after = p + 2;
+			if (p + 2 > max || ++ptrs > MAX_NAME_PTRS)
+				return -1;
+			size_t t = ((size_t)(c & 63) << 8) | w[p + 1];
+			if (t == 0 || t >= max)
+				return -1;
+			p = t;
+			c = w[p];
+		}
+		if (c == 0)
+			break;
+		if (c > 63 || p + 1 + c > max || o + 1 + c > 254)
+			return -1;
+		out[o++] = c;
+		memcpy(out + o, w + p + 1, c);
+		o += c;
+		p += 1 + (size_t)c;
+		if (p >= max)
+			return -1;
+	}
+	out[o++] = 0;
+	*pos = after ? after : p + 1;
+	return (int)o;
+}
+
+/* One rdf of `size` octets copied from src; when sizing, only counted (NULL). */
+static ldns_rdf *fp_rdf(struct fp *f, ldns_rdf_type t, const uint8_t *src, size_t size)
+{
+	if (!f->rdf) {
+		f->nrdf++;
+		f->nbytes += size;
+		return NULL;
+	}
+	ldns_rdf *r = f->rdf++;
+	r->_size = size;
+	r->_type = t;
+	r->_data = f->bytes;
+	memcpy(f->bytes, src, size);
+	f->bytes += size;
+	return r;
+}
+
+/* The octet length of a field of type t at w[pos] as ldns_wire2rdf takes it; 0 for a
+ * name, -1 for a type this reader leaves to ldns (the types of A, AAAA, NS, CNAME, PTR,
+ * DNAME, MX, SRV, SOA and TXT are read here). */
+static long fp_field_len(ldns_rdf_type t, const uint8_t *w, size_t pos)
+{
+	switch (t) {
+	case LDNS_RDF_TYPE_DNAME: return 0;
+	case LDNS_RDF_TYPE_INT16: return 2;
+	case LDNS_RDF_TYPE_INT32:
+	case LDNS_RDF_TYPE_A:
+	case LDNS_RDF_TYPE_PERIOD: return 4;
+	case LDNS_RDF_TYPE_AAAA: return 16;
+	case LDNS_RDF_TYPE_STR: return (long)w[pos] + 1;
+	default: return -1;
+	}
+}
+
+/* One record as ldns_wire2rr reads it (a question: owner, type, class); its type, or -1
+ * to leave it to ldns. Building: *out is the record. */
+static long fp_rr(struct fp *f, size_t *pos, int question, ldns_rr **out)
+{
+	uint8_t name[256];
+	const uint8_t *w = f->w;
+	size_t max = f->len;
+	int nl = fp_name(w, max, pos, name);
+	if (nl < 0 || *pos + 4 > max)
+		return -1;
+	uint16_t type = (uint16_t)((w[*pos] << 8) | w[*pos + 1]);
+	uint16_t cls = (uint16_t)((w[*pos + 2] << 8) | w[*pos + 3]);
+	*pos += 4;
+	ldns_rr *rr = NULL;
+	if (f->rr) {
+		rr = f->rr++;
+		memset(rr, 0, sizeof(*rr));
+		rr->_rr_type = (ldns_rr_type)type;
+		rr->_rr_class = (ldns_rr_class)cls;
+		rr->_ttl = LDNS_DEFAULT_TTL;
+		rr->_rr_question = question ? true : false;
+	} else {
+		f->nrr++;
+	}
+	ldns_rdf *owner = fp_rdf(f, LDNS_RDF_TYPE_DNAME, name, (size_t)nl);
+	if (rr)
+		rr->_owner = owner;
+	*out = rr;
+	if (question)
+		return type;
+	if (*pos + 6 > max)
+		return -1;
+	uint32_t ttl = ((uint32_t)w[*pos] << 24) | ((uint32_t)w[*pos + 1] << 16) |
+		       ((uint32_t)w[*pos + 2] << 8) | w[*pos + 3];
+	size_t rdlen = ((size_t)w[*pos + 4] << 8) | w[*pos + 5];
+	*pos += 6;
+	if (*pos + rdlen > max)
+		return -1;
+	size_t end = *pos + rdlen;
+	const ldns_rr_descriptor *d = ldns_rr_descript(type);
+	if (!d)
+		return -1;
+	size_t maxf = ldns_rr_descriptor_maximum(d), nf = 0;
+	ldns_rdf **fields = f->rdfp;
+	while (*pos < end && nf < maxf) {
+		/* as ldns_wire2rdf: fields while the rdata and the type's fields last */
+		ldns_rdf_type t = ldns_rr_descriptor_field_type(d, nf);
+		long fl = fp_field_len(t, w, *pos);
+		ldns_rdf *r;
+		if (fl < 0)
+			return -1;
+		if (fl == 0) {
+			nl = fp_name(w, max, pos, name);
+			if (nl < 0 || *pos > end)
+				return -1;
+			r = fp_rdf(f, LDNS_RDF_TYPE_DNAME, name, (size_t)nl);
+		} else {
+			if (*pos + (size_t)fl > end)
+				return -1;
+			r = fp_rdf(f, t, w + *pos, (size_t)fl);
+			*pos += (size_t)fl;
+		}
+		if (f->rdfp)
+			*f->rdfp++ = r;
+		nf++;
+	}
+	if (*pos != end)
+		return -1;
+	if (rr) {
+		rr->_ttl = ttl;
+		rr->_rd_count = nf;
+		rr->_rdata_fields = nf ? fields : NULL;
+	}
+	return type;
+}
+
+/* One pass over the message: sizing when f->rr is NULL, else building into p. 0, or -1
+ * to leave the message to zw_dns_parse. */
+static int fp_pass(struct fp *f, ldns_pkt *p)
+{
+	const uint8_t *w = f->w;
+	size_t len = f->len, pos = LDNS_HEADER_SIZE;
+	unsigned counts[4] = {LDNS_QDCOUNT(w), LDNS_ANCOUNT(w), LDNS_NSCOUNT(w), LDNS_ARCOUNT(w)};
+	int have_opt = 0;
+
+	for (size_t s = 0; s < 4; s++) {
+		ldns_rr_list *list = p ? section_list(p, sections[s].sec) : NULL;
+		if (list)
+			list->_rrs = f->rrp;
+		for (unsigned i = 0; i < counts[s]; i++) {
+			if (s == 3 && pos + 11 <= len && w[pos] == 0 && w[pos + 1] == 0 &&
+			    w[pos + 2] == LDNS_RR_TYPE_OPT &&
+			    pos + 11 + (((size_t)w[pos + 9] << 8) | w[pos + 10]) <= len) {
+				/* the OPT record in place, as zw_dns_parse reads it */
+				if (have_opt)
+					return -1;
+				have_opt = 1;
+				if (p) {
+					ldns_pkt_set_edns_udp_size(
+						p, (uint16_t)((w[pos + 3] << 8) | w[pos + 4]));
+					ldns_pkt_set_edns_extended_rcode(p, w[pos + 5]);
+					ldns_pkt_set_edns_version(p, w[pos + 6]);
+					ldns_pkt_set_edns_z(p, (uint16_t)((w[pos + 7] << 8) | w[pos + 8]));
+				}
+				pos += 11 + (((size_t)w[pos + 9] << 8) | w[pos + 10]);
+				continue;
+			}
+			ldns_rr *rr = NULL;
+			long type = fp_rr(f, &pos, s == 0, &rr);
+			if (type < 0 || (s == 3 && type == LDNS_RR_TYPE_OPT))
+				return -1;
+			if (list) {
+				*f->rrp++ = rr;
+				list->_rr_count++;
+			}
+		}
+		if (list) {
+			list->_rr_capacity = list->_rr_count;
+			if (!list->_rr_count)
+				list->_rrs = NULL;
+		}
+	}
+	return 0;
+}
+
+int zw_dns_parse_fast(ldns_pkt **out, const uint8_t *wire, size_t len)
+{
+	struct fp f = {.w = wire, .len = len};
+
+	*out = NULL;
+	if (len < LDNS_HEADER_SIZE || fp_pass(&f, NULL) < 0)
+		return 0;
+	/* The packet, the lists, the record pointers, the records, the field pointers, the
+	 * fields (all 8-aligned sizes), then the header and the octets. */
+	size_t o_lists = sizeof(ldns_pkt), o_rrp = o_lists + 4 * sizeof(ldns_rr_list),
+	       o_rr = o_rrp + f.nrr * sizeof(ldns_rr *), o_rdfp = o_rr + f.nrr * sizeof(ldns_rr),
+	       o_rdf = o_rdfp + f.nrdf * sizeof(ldns_rdf *), o_hdr = o_rdf + f.nrdf * sizeof(ldns_rdf),
+	       o_bytes = o_hdr + sizeof(ldns_hdr);
+	char *m = zw_calloc(1, o_bytes + f.nbytes);
+	if (!m)
+		return -1;
+	ldns_pkt *p = (ldns_pkt *)(void *)m;
+	ldns_rr_list *lists = (ldns_rr_list *)(void *)(m + o_lists);
+	p->_header = (ldns_hdr *)(void *)(m + o_hdr);
+	p->_question = &lists[0];
+	p->_answer = &lists[1];
+	p->_authority = &lists[2];
+	p->_additional = &lists[3];
+	ldns_pkt_set_id(p, LDNS_ID_WIRE(wire));
+	ldns_pkt_set_qr(p, LDNS_QR_WIRE(wire) != 0);
+	ldns_pkt_set_opcode(p, (ldns_pkt_opcode)LDNS_OPCODE_WIRE(wire));
+	ldns_pkt_set_aa(p, LDNS_AA_WIRE(wire) != 0);
+	ldns_pkt_set_tc(p, LDNS_TC_WIRE(wire) != 0);
+	ldns_pkt_set_rd(p, LDNS_RD_WIRE(wire) != 0);
+	ldns_pkt_set_ra(p, LDNS_RA_WIRE(wire) != 0);
+	ldns_pkt_set_ad(p, LDNS_AD_WIRE(wire) != 0);
+	ldns_pkt_set_cd(p, LDNS_CD_WIRE(wire) != 0);
+	ldns_pkt_set_rcode(p, LDNS_RCODE_WIRE(wire));
+	f.rrp = (ldns_rr **)(void *)(m + o_rrp);
+	f.rr = (ldns_rr *)(void *)(m + o_rr);
+	f.rdfp = (ldns_rdf **)(void *)(m + o_rdfp);
+	f.rdf = (ldns_rdf *)(void *)(m + o_rdf);
+	f.bytes = (uint8_t *)(m + o_bytes);
+	if (fp_pass(&f, p) < 0) {
+		zw_free(m);
+		return 0;
+	}
+	ldns_pkt_set_qdcount(p, (uint16_t)lists[0]._rr_count);
+	ldns_pkt_set_ancount(p, (uint16_t)lists[1]._rr_count);
+	ldns_pkt_set_nscount(p, (uint16_t)lists[2]._rr_count);
+	ldns_pkt_set_arcount(p, (uint16_t)lists[3]._rr_count);
+	ldns_pkt_set_size(p, len);
+	*out = p;
+	return 1;
+}
+
+static int rdf_same(const ldns_rdf *a, const ldns_rdf *b)
+{
+	if (!a || !b)
+		return a == b;
+	return ldns_rdf_size(a) == ldns_rdf_size(b) && ldns_rdf_get_type(a) == ldns_rdf_get_type(b) &&
+	       memcmp(ldns_rdf_data(a), ldns_rdf_data(b), ldns_rdf_size(a)) == 0;
+}
+
+int zw_dns_pkt_same(const ldns_pkt *a, const ldns_pkt *b)
+{
+	if (ldns_pkt_id(a) != ldns_pkt_id(b) || ldns_pkt_qr(a) != ldns_pkt_qr(b) ||
+	    ldns_pkt_get_opcode(a) != ldns_pkt_get_opcode(b) || ldns_pkt_aa(a) != ldns_pkt_aa(b) ||
+	    ldns_pkt_tc(a) != ldns_pkt_tc(b) || ldns_pkt_rd(a) != ldns_pkt_rd(b) ||
+	    ldns_pkt_ra(a) != ldns_pkt_ra(b) || ldns_pkt_ad(a) != ldns_pkt_ad(b) ||
+	    ldns_pkt_cd(a) != ldns_pkt_cd(b) || ldns_pkt_get_rcode(a) != ldns_pkt_get_rcode(b) ||
+	    ldns_pkt_qdcount(a) != ldns_pkt_qdcount(b) || ldns_pkt_ancount(a) != ldns_pkt_ancount(b) ||
+	    ldns_pkt_nscount(a) != ldns_pkt_nscount(b) || ldns_pkt_arcount(a) != ldns_pkt_arcount(b) ||
+	    ldns_pkt_size(a) != ldns_pkt_size(b) || ldns_pkt_edns(a) != ldns_pkt_edns(b) ||
+	    ldns_pkt_edns_udp_size(a) != ldns_pkt_edns_udp_size(b) ||
+	    ldns_pkt_edns_extended_rcode(a) != ldns_pkt_edns_extended_rcode(b) ||
+	    ldns_pkt_edns_version(a) != ldns_pkt_edns_version(b) ||
+	    ldns_pkt_edns_z(a) != ldns_pkt_edns_z(b) ||
+	    !rdf_same(ldns_pkt_edns_data(a), ldns_pkt_edns_data(b)) || ldns_pkt_tsig(a) || ldns_pkt_tsig(b) ||
+	    ldns_pkt_answerfrom(a) || ldns_pkt_answerfrom(b) ||
+	    ldns_pkt_querytime(a) != ldns_pkt_querytime(b))
+		return 0;
+	for (size_t s = 0; s < 4; s++) {
+		const ldns_rr_list *la = section_list((ldns_pkt *)a, sections[s].sec);
+		const ldns_rr_list *lb = section_list((ldns_pkt *)b, sections[s].sec);
+		size_t n = ldns_rr_list_rr_count(la);
+		if (n != ldns_rr_list_rr_count(lb))
+			return 0;
+		for (size_t i = 0; i < n; i++) {
+			const ldns_rr *x = ldns_rr_list_rr(la, i), *y = ldns_rr_list_rr(lb, i);
+			size_t nf = ldns_rr_rd_count(x);
+			if (ldns_rr_get_type(x) != ldns_rr_get_type(y) ||
+			    ldns_rr_get_class(x) != ldns_rr_get_class(y) ||
+			    ldns_rr_ttl(x) != ldns_rr_ttl(y) ||
+			    ldns_rr_is_question(x) != ldns_rr_is_question(y) || nf != ldns_rr_rd_count(y) ||
+			    !rdf_same(ldns_rr_owner(x), ldns_rr_owner(y)))
+				return 0;
+			for (size_t k = 0; k < nf; k++)
+				if (!rdf_same(ldns_rr_rdf(x, k), ldns_rr_rdf(y, k)))
+					return 0;
+		}
+	}
+	return 1;
+}
+
 /* zw_dns_match with the question name in wire form (lower case). */
 static const char *match_wire(const ldns_pkt *pkt, uint16_t id, const uint8_t *wname, size_t wlen,
 			      uint16_t qtype)
@@ -960,6 +1280,15 @@ int zw_dns_loop_new(struct zw_dns_loop **out, const struct zw_dns_opts *opts, st
 	return 0;
 }
 
+/* Free an answer from zw_dns_parse_fast (block) or zw_dns_parse. */
+static void pkt_release(ldns_pkt *p, int block)
+{
+	if (block)
+		zw_free(p);
+	else
+		ldns_pkt_free(p);
+}
+
 void zw_dns_loop_free(struct zw_dns_loop *l)
 {
 	if (!l)
@@ -976,7 +1305,7 @@ void zw_dns_loop_free(struct zw_dns_loop *l)
 			}
 			if (q->fd >= 0)
 				close(q->fd);
-			ldns_pkt_free(q->pkt);
+			pkt_release(q->pkt, q->pkt_block);
 			zw_free(q->rbuf);
 			zw_free(q->tcpwire);
 			zw_free(q);
@@ -1429,7 +1758,8 @@ static void take_answer(struct zw_dns_loop *l, struct query *q, const uint8_t *m
 		start_tcp(l, q);
 		return;
 	}
-	int prc = zw_dns_parse(&pkt, m, n, &perr);
+	int block = zw_dns_parse_fast(&pkt, m, n);
+	int prc = block > 0 ? 0 : block < 0 ? ZW_ENOMEM : zw_dns_parse(&pkt, m, n, &perr);
 	if (prc == ZW_ENOMEM) {
 		l->rc = ZW_ENOMEM;
 		finish(l, q, ZW_DNS_MALFORMED, tr, "%s: out of memory", tn);
@@ -1440,7 +1770,7 @@ static void take_answer(struct zw_dns_loop *l, struct query *q, const uint8_t *m
 		return;
 	}
 	if ((why = match_wire(pkt, q->id, q->wname, q->wlen, q->qtype)) != NULL) {
-		ldns_pkt_free(pkt);
+		pkt_release(pkt, block);
 		if (tr == ZW_DNS_UDP) {
 			ignore(q, why);
 			return;
@@ -1449,7 +1779,7 @@ static void take_answer(struct zw_dns_loop *l, struct query *q, const uint8_t *m
 		return;
 	}
 	if (!q->no_edns && ldns_pkt_get_rcode(pkt) == LDNS_RCODE_FORMERR && !ldns_pkt_edns(pkt)) {
-		ldns_pkt_free(pkt);
+		pkt_release(pkt, block);
 		q->no_edns = 1;
 		q->res.edns_fallback = 1;
 		if (tr == ZW_DNS_UDP) {
@@ -1469,8 +1799,9 @@ static void take_answer(struct zw_dns_loop *l, struct query *q, const uint8_t *m
 		}
 		return;
 	}
-	ldns_pkt_free(q->pkt);
+	pkt_release(q->pkt, q->pkt_block);
 	q->pkt = pkt;
+	q->pkt_block = block;
 	if (tr == ZW_DNS_TCP && ldns_pkt_tc(pkt))
 		finish(l, q, ZW_DNS_OK, tr, "tcp answer has tc=1");
 	else if (q->res.ignored)

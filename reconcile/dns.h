@@ -176,6 +176,20 @@ size_t zw_dns_sent(const struct zw_dns_loop *l);
  */
 int zw_dns_parse(ldns_pkt **out, const uint8_t *wire, size_t len, struct zw_error *err);
 
+/*
+ * The same reading of a message as zw_dns_parse, built in one zw_malloc'd block: the
+ * ldns structures are filled in place, no allocation per record or field. *out is freed
+ * with zw_free, never ldns_pkt_free. Only for a message zw_dns_parse accepts whose records
+ * have common field types (names, integers, A/AAAA, character strings) and at most
+ * 64 compression pointers per name: returns 1 with *out set, 0 for anything else
+ * (then zw_dns_parse gives the answer or the error), -1 when out of memory. The fuzz
+ * target and test_dns check that both agree (zw_dns_pkt_same).
+ */
+int zw_dns_parse_fast(ldns_pkt **out, const uint8_t *wire, size_t len);
+/* Do two parsed messages have the same header, counts, EDNS fields and records (owner,
+ * type, class, TTL, every field's type and octets)? 1 if so. */
+int zw_dns_pkt_same(const ldns_pkt *a, const ldns_pkt *b);
+
 /* Build the wire form of a query (RD=0; EDNS0 with a 1232-octet buffer unless no_edns).
  * *out is zw_malloc'd. Exposed for the tests. */
 int zw_dns_build_query(uint8_t **out, size_t *outlen, const char *qname, uint16_t qtype, uint16_t id,

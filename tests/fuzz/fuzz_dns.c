@@ -3,10 +3,12 @@
  * server had sent them: zw_dns_parse (ldns under our bounds), zw_dns_match, then the
  * observed-answer conversion (CNAME chains, referrals, typed TXT/SOA/MX/A views) and its
  * dump, for the message's own question and for a few fixed ones. Nothing may crash,
- * read out of bounds or leak.
+ * read out of bounds or leak. zw_dns_parse_fast must accept only what zw_dns_parse
+ * accepts, and read it the same (zw_dns_pkt_same); a difference aborts.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "reconcile/alloc.h"
 #include "reconcile/buf.h"
@@ -32,10 +34,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const uint16_t types[] = {LDNS_RR_TYPE_TXT, LDNS_RR_TYPE_NS,    LDNS_RR_TYPE_SOA,
 					 LDNS_RR_TYPE_A,   LDNS_RR_TYPE_CNAME, LDNS_RR_TYPE_MX};
 	ldns_pkt *p = NULL;
+	ldns_pkt *fast = NULL;
 	char why[64];
 
-	if (zw_dns_parse(&p, data, size, NULL) != 0)
+	int fast_ok = zw_dns_parse_fast(&fast, data, size) > 0;
+	if (zw_dns_parse(&p, data, size, NULL) != 0) {
+		if (fast_ok)
+			abort(); /* the fast reading accepted what zw_dns_parse refuses */
 		return 0;
+	}
+	if (fast_ok && !zw_dns_pkt_same(p, fast))
+		abort(); /* both accepted, read differently */
+	if (fast_ok) {
+		/* the consumers on the fast reading too */
+		convert(fast, "x.", LDNS_RR_TYPE_TXT);
+		zw_free(fast);
+	}
 	const ldns_rr_list *q = ldns_pkt_question(p);
 	if (ldns_rr_list_rr_count(q) > 0) {
 		const ldns_rr *rr = ldns_rr_list_rr(q, 0);
