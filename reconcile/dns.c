@@ -819,7 +819,7 @@ struct fp {
 /*
  * ldns_wire2dname as it accepts a name, octet for octet; -1 for anything it would refuse
  * and for more than MAX_NAME_PTRS pointers (the slow path decides those). out[255]
- * receives the name (case kept); returns its length.
+ * receives the name (case kept) unless NULL; returns its length.
  */
 static int fp_name(const uint8_t *w, size_t max, size_t *pos, uint8_t *out)
 {
@@ -845,14 +845,18 @@ static int fp_name(const uint8_t *w, size_t max, size_t *pos, uint8_t *out)
 			break;
 		if (c > 63 || p + 1 + c > max || o + 1 + c > 254)
 			return -1;
-		out[o++] = c;
-		memcpy(out + o, w + p + 1, c);
-		o += c;
+		if (out) {
+			out[o] = c;
+			memcpy(out + o + 1, w + p + 1, c);
+		}
+		o += 1 + (size_t)c;
 		p += 1 + (size_t)c;
 		if (p >= max)
 			return -1;
 	}
-	out[o++] = 0;
+	if (out)
+		out[o] = 0;
+	o++;
 	*pos = after ? after : p + 1;
 	return (int)o;
 }
@@ -891,11 +895,44 @@ static long fp_field_len(ldns_rdf_type t, const uint8_t *w, size_t pos)
 	}
 }
 
+#define FP_VARIABLE 65535 /* ldns_rr_descriptor_maximum of a type with a variable part */
+
+/*
+ * The rdata fields ldns's descriptor gives the types read here (ldns_rr_descript):
+ * how many at most (FP_VARIABLE: any number of the one type, as TXT), their types in
+ * *ft. 0 for the other types, left to ldns.
+ */
+static size_t fp_fields(uint16_t type, const ldns_rdf_type **ft)
+{
+	static const ldns_rdf_type a[] = {LDNS_RDF_TYPE_A}, aaaa[] = {LDNS_RDF_TYPE_AAAA},
+				   name[] = {LDNS_RDF_TYPE_DNAME}, str[] = {LDNS_RDF_TYPE_STR},
+				   mx[] = {LDNS_RDF_TYPE_INT16, LDNS_RDF_TYPE_DNAME},
+				   srv[] = {LDNS_RDF_TYPE_INT16, LDNS_RDF_TYPE_INT16, LDNS_RDF_TYPE_INT16,
+					    LDNS_RDF_TYPE_DNAME},
+				   soa[] = {LDNS_RDF_TYPE_DNAME,  LDNS_RDF_TYPE_DNAME,	LDNS_RDF_TYPE_INT32,
+					    LDNS_RDF_TYPE_PERIOD, LDNS_RDF_TYPE_PERIOD, LDNS_RDF_TYPE_PERIOD,
+					    LDNS_RDF_TYPE_PERIOD};
+	switch (type) {
+	case LDNS_RR_TYPE_A: *ft = a; return 1;
+	case LDNS_RR_TYPE_AAAA: *ft = aaaa; return 1;
+	case LDNS_RR_TYPE_NS:
+	case LDNS_RR_TYPE_CNAME:
+	case LDNS_RR_TYPE_PTR:
+	case LDNS_RR_TYPE_DNAME: *ft = name; return 1;
+	case LDNS_RR_TYPE_MX: *ft = mx; return 2;
+	case LDNS_RR_TYPE_SRV: *ft = srv; return 4;
+	case LDNS_RR_TYPE_SOA: *ft = soa; return 7;
+	case LDNS_RR_TYPE_TXT:
+	case LDNS_RR_TYPE_SPF: *ft = str; return FP_VARIABLE;
+	default: return 0;
+	}
+}
+
 /* One record as ldns_wire2rr reads it (a question: owner, type, class); its type, or -1
  * to leave it to ldns. Building: *out is the record. */
 static long fp_rr(struct fp *f, size_t *pos, int question, ldns_rr **out)
 {
-	uint8_t name[256];
+	uint8_t buf[256], *name = f->rr ? buf : NULL;
 	const uint8_t *w = f->w;
 	size_t max = f->len;
 	int nl = fp_name(w, max, pos, name);
@@ -930,14 +967,14 @@ static long fp_rr(struct fp *f, size_t *pos, int question, ldns_rr **out)
 	if (*pos + rdlen > max)
 		return -1;
 	size_t end = *pos + rdlen;
-	const ldns_rr_descriptor *d = ldns_rr_descript(type);
-	if (!d)
+	const ldns_rdf_type *ft;
+	size_t maxf = fp_fields(type, &ft), nf = 0;
+	if (!maxf)
 		return -1;
-	size_t maxf = ldns_rr_descriptor_maximum(d), nf = 0;
 	ldns_rdf **fields = f->rdfp;
 	while (*pos < end && nf < maxf) {
 		/* as ldns_wire2rdf: fields while the rdata and the type's fields last */
-		ldns_rdf_type t = ldns_rr_descriptor_field_type(d, nf);
+		ldns_rdf_type t = ft[maxf == FP_VARIABLE ? 0 : nf];
 		long fl = fp_field_len(t, w, *pos);
 		ldns_rdf *r;
 		if (fl < 0)
@@ -1029,9 +1066,12 @@ int zw_dns_parse_fast(ldns_pkt **out, const uint8_t *wire, size_t len)
 	       o_rr = o_rrp + f.nrr * sizeof(ldns_rr *), o_rdfp = o_rr + f.nrr * sizeof(ldns_rr),
 	       o_rdf = o_rdfp + f.nrdf * sizeof(ldns_rdf *), o_hdr = o_rdf + f.nrdf * sizeof(ldns_rdf),
 	       o_bytes = o_hdr + sizeof(ldns_hdr);
-	char *m = zw_calloc(1, o_bytes + f.nbytes);
+	char *m = zw_malloc(o_bytes + f.nbytes);
 	if (!m)
 		return -1;
+	/* zeroed as ldns_pkt_new leaves them; records and fields are written whole */
+	memset(m, 0, o_rrp);
+	memset(m + o_hdr, 0, sizeof(ldns_hdr));
 	ldns_pkt *p = (ldns_pkt *)(void *)m;
 	ldns_rr_list *lists = (ldns_rr_list *)(void *)(m + o_lists);
 	p->_header = (ldns_hdr *)(void *)(m + o_hdr);

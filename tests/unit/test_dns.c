@@ -295,8 +295,9 @@ static void parse_hostile_messages(void **state)
 	ldns_pkt_free(p);
 }
 
-/* zw_dns_parse_fast against zw_dns_parse: on real-looking answers (compressed names, SOA,
- * MX, TXT of several strings, A/AAAA glue, OPT, a type left to ldns) and on 200 000
+/* zw_dns_parse_fast against zw_dns_parse: on real-looking answers (compressed names, every
+ * type it reads: SOA, MX, SRV, TXT of several strings, SPF, A/AAAA glue, NS, CNAME, PTR,
+ * DNAME; OPT; types left to ldns) and on 200 000
  * mutations of them, the fast reading accepts only what zw_dns_parse accepts and reads
  * it the same. */
 static uint8_t *answer_wire(size_t *n, const char *const *rrs, size_t nrrs, int edns)
@@ -355,6 +356,9 @@ static void parse_fast_as_ldns(void **state)
 		"d ns1.benchhost.test. 300 IN A 127.0.0.5",
 		"d ns2.benchhost.test. 300 IN AAAA ::1",
 		"d b00001.test. 300 IN SRV 1 2 3 sip.b00001.test.",
+		"d 1.2.0.192.in-addr.arpa. 300 IN PTR b00001.test.",
+		"d sub.b00001.test. 300 IN DNAME other.test.",
+		"d b00001.test. 300 IN SPF \"v=spf1 -all\"",
 	};
 	static const char *const other[] = {
 		"n b00001.test. 300 IN CAA 0 issue \"ca.example\"",
