@@ -671,6 +671,9 @@ struct walk {
 	char *qname; /* the name asked now (the end of the CNAMEs so far) */
 	uint16_t qtype;
 	char *zone; /* whose servers are asked */
+	/* qname and zone as dname rdfs (NULL for a bad name), set with them */
+	struct zw_dname qd, zd;
+	const ldns_rdf *qrdf, *zrdf;
 	struct srvlist srv;
 	unsigned asked, referrals;
 	ldns_rr_list *chain; /* CNAMEs followed in earlier answers (clones) */
@@ -737,6 +740,7 @@ static int walk_to_root(struct walk *w)
 		return set_oom(w->r);
 	zw_free(w->zone);
 	w->zone = root;
+	w->zrdf = zw_dns_dname_init(&w->zd, root);
 	srvlist_free(&w->srv);
 	for (size_t i = 0; i < w->r->hints.n; i++) {
 		const struct srv *h = &w->r->hints.v[i];
@@ -773,6 +777,7 @@ static struct walk *walk_new(struct zw_resolver *r, enum walk_mode mode, const c
 	w->oj = oj;
 	w->orig = zw_strdup(name);
 	w->qname = zw_strdup(name);
+	w->qrdf = w->qname ? zw_dns_dname_init(&w->qd, w->qname) : NULL;
 	w->visited = zw_calloc(ZW_RESOLVE_MAX_CNAMES + 2, sizeof(*w->visited));
 	w->chain = ldns_rr_list_new();
 	if (!w->orig || !w->qname || !w->visited || !w->chain || !(w->visited[0] = zw_strdup(name)) ||
@@ -876,7 +881,7 @@ static void walk_sub_done(struct walk *sub)
 	const struct zw_dns_result *res = sub->final;
 
 	if (res && res->pkt && !w->r->rc) {
-		ldns_rdf *q = zw_dns_dname_new(sub->qname);
+		const ldns_rdf *q = sub->qrdf;
 		struct ana o;
 		if (!q) {
 			set_oom(w->r);
@@ -894,7 +899,6 @@ static void walk_sub_done(struct walk *sub)
 				    srv_add_addr(&w->srv.v[sub->oi], &addr) < 0)
 					set_oom(w->r);
 			}
-			ldns_rdf_deep_free(q);
 		}
 	}
 	walk_free(sub);
@@ -933,7 +937,6 @@ static void walk_on_answer(struct ask *a, const struct zw_dns_result *res)
 	const struct zw_dns_addr *addr = &s->addrs[a->j];
 	char as[ZW_DNS_ADDR_STRLEN];
 	uint16_t qtype = w->mode == W_DELEG ? LDNS_RR_TYPE_NS : w->qtype;
-	struct zw_dname qd, zd;
 	const ldns_rdf *q = NULL, *zone = NULL;
 	struct ana o;
 
@@ -944,8 +947,8 @@ static void walk_on_answer(struct ask *a, const struct zw_dns_result *res)
 			  zw_dns_status_name(res->status), res->reason);
 		goto next;
 	}
-	q = zw_dns_dname_init(&qd, w->qname);
-	zone = zw_dns_dname_init(&zd, w->zone);
+	q = w->qrdf;
+	zone = w->zrdf;
 	if (!q || !zone) {
 		set_oom(w->r);
 		goto next;
@@ -984,6 +987,7 @@ static void walk_on_answer(struct ask *a, const struct zw_dns_result *res)
 		w->srv = next;
 		zw_free(w->zone);
 		w->zone = nz;
+		w->zrdf = zw_dns_dname_init(&w->zd, nz);
 		goto next;
 	}
 	if (!ldns_pkt_aa(res->pkt)) {
@@ -1019,6 +1023,7 @@ static void walk_on_answer(struct ask *a, const struct zw_dns_result *res)
 	}
 	zw_free(w->qname);
 	w->qname = nq;
+	w->qrdf = zw_dns_dname_init(&w->qd, nq);
 	if (walk_to_root(w) < 0)
 		goto next;
 	w->reason[0] = '\0';
