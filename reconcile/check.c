@@ -75,7 +75,7 @@ static int merge_questions(struct dom *x, const struct zw_question *qs, size_t n
 
 /* Build a domain's objects and submit its observation. */
 static int dom_start(struct dom *x, const struct zw_check_target *t, struct zw_resolver *r,
-		     struct zw_error *err)
+		     struct zw_mailauth_keys *keys, struct zw_error *err)
 {
 	const struct zw_question *mq = NULL, *dq = NULL;
 	size_t nmq = 0, ndq = 0;
@@ -88,8 +88,10 @@ static int dom_start(struct dom *x, const struct zw_check_target *t, struct zw_r
 		x->has_ds = 1;
 	}
 	rc = zw_mailauth_new(&x->m, t->domain, x->has_ds ? &x->ds : NULL, t->selectors, t->nsel, err);
-	if (rc == 0)
+	if (rc == 0) {
+		zw_mailauth_set_keys(x->m, keys);
 		rc = zw_mailauth_questions(x->m, &mq, &nmq);
+	}
 	if (rc == 0)
 		rc = zw_deleg_new(&x->d, t->domain, x->has_ds ? &x->ds : NULL, mq, nmq, err);
 	if (rc < 0)
@@ -423,8 +425,8 @@ static int timed_out(double deadline, size_t done, size_t total, double timeout,
 }
 
 static int run_batch(struct zw_findings *fs, struct zw_check_stats *st, const struct zw_roothints *hints,
-		     const struct zw_check_target *t, size_t n, size_t done, size_t total,
-		     const struct zw_check_opts *o, double deadline, struct zw_error *err)
+		     struct zw_mailauth_keys *keys, const struct zw_check_target *t, size_t n, size_t done,
+		     size_t total, const struct zw_check_opts *o, double deadline, struct zw_error *err)
 {
 	struct zw_resolver_opts ro = {.dns = o->dns};
 	struct zw_resolver *r = NULL;
@@ -432,7 +434,7 @@ static int run_batch(struct zw_findings *fs, struct zw_check_stats *st, const st
 	int rc = x ? zw_resolver_new(&r, hints, &ro, err) : zw_error_set(err, ZW_ENOMEM, "out of memory");
 
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		rc = dom_start(&x[i], &t[i], r, err);
+		rc = dom_start(&x[i], &t[i], r, keys, err);
 		st->questions += x[i].nq;
 	}
 	for (size_t round = 0; rc == 0; round++) {
@@ -510,10 +512,15 @@ int zw_check_run(struct zw_findings *fs, struct zw_check_stats *st, const struct
 	}
 	if ((rc = zw_roothints_select(&hints, o.root_hints, err)) < 0)
 		return rc;
+	/* DKIM key records parsed once for all the domains (an ESP's key behind many) */
+	struct zw_mailauth_keys *keys = zw_mailauth_keys_new();
+	if (!keys)
+		rc = zw_error_set(err, ZW_ENOMEM, "out of memory");
 	for (size_t done = 0; done < n && rc == 0; done += o.batch) {
 		size_t k = n - done < o.batch ? n - done : o.batch;
-		rc = run_batch(fs, st, hints, targets + done, k, done, n, &o, deadline, err);
+		rc = run_batch(fs, st, hints, keys, targets + done, k, done, n, &o, deadline, err);
 	}
+	zw_mailauth_keys_free(keys);
 	zw_roothints_free(hints);
 	return rc;
 }

@@ -17,6 +17,7 @@
  */
 #include "reconcile/mailauth.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -73,8 +74,79 @@ struct zw_mailauth {
 	size_t ntab;
 	int rounds;
 	size_t submitted;
-	int bounded; /* a bound stopped the planning: some answers are missing */
+	int bounded;		       /* a bound stopped the planning: some answers are missing */
+	struct zw_mailauth_keys *keys; /* borrowed, or NULL */
 };
+
+/* ---- parsed keys shared by the domains of a check ---- */
+
+struct keyrec {
+	char *text; /* the record's octets */
+	size_t len;
+	unsigned flags; /* zw_dkim_parse_flags options */
+	unsigned hash;
+	struct zw_dkim *dk;
+};
+
+struct zw_mailauth_keys {
+	struct keyrec v[ZW_MAILAUTH_KEYS];
+	size_t n;
+};
+
+struct zw_mailauth_keys *zw_mailauth_keys_new(void)
+{
+	return zw_calloc(1, sizeof(struct zw_mailauth_keys));
+}
+
+void zw_mailauth_keys_free(struct zw_mailauth_keys *k)
+{
+	if (!k)
+		return;
+	for (size_t i = 0; i < k->n; i++) {
+		zw_free(k->v[i].text);
+		zw_dkim_free(k->v[i].dk);
+	}
+	zw_free(k);
+}
+
+void zw_mailauth_set_keys(struct zw_mailauth *m, struct zw_mailauth_keys *k)
+{
+	m->keys = k;
+}
+
+static unsigned key_hash(const char *t, size_t len, unsigned flags)
+{
+	uint32_t h = 2166136261u ^ flags;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)t[i]) * 16777619u;
+	return h;
+}
+
+static const struct zw_dkim *keys_find(const struct zw_mailauth_keys *k, const char *t, size_t len,
+				       unsigned flags, unsigned h)
+{
+	for (size_t i = 0; k && i < k->n; i++) {
+		const struct keyrec *e = &k->v[i];
+		if (e->hash == h && e->len == len && e->flags == flags && memcmp(e->text, t, len) == 0)
+			return e->dk;
+	}
+	return NULL;
+}
+
+/* Keep dk for t: 1 when kept (k owns it now), 0 when not (no k, or full), ZW_ENOMEM. */
+static int keys_add(struct zw_mailauth_keys *k, const char *t, size_t len, unsigned flags, unsigned h,
+		    struct zw_dkim *dk)
+{
+	if (!k || k->n == ZW_MAILAUTH_KEYS)
+		return 0;
+	char *c = zw_malloc(len + 1);
+	if (!c)
+		return ZW_ENOMEM;
+	memcpy(c, t, len);
+	c[len] = '\0';
+	k->v[k->n++] = (struct keyrec){.text = c, .len = len, .flags = flags, .hash = h, .dk = dk};
+	return 1;
+}
 
 /* ---- small helpers ---- */
 
@@ -952,6 +1024,7 @@ static int dkim_key(struct diag *g, const struct selector *s, const struct zw_ob
 	const struct zw_txt *t = NULL;
 	size_t from = g->fs->n, nkeys = 0;
 	struct zw_dkim *dk = NULL;
+	const struct zw_dkim *kept = NULL;
 	struct zw_error lerr = {0};
 	char *obs = NULL;
 	int rc = 0;
@@ -973,16 +1046,31 @@ static int dkim_key(struct diag *g, const struct selector *s, const struct zw_ob
 	if (!(obs = display(t->data ? t->data : "", t->len)))
 		return ZW_ENOMEM;
 	unsigned flags = (k && (k->revoked || k->expect_absent)) ? ZW_DKIM_EXPECT_REVOKED : 0;
-	rc = zw_dkim_parse_flags(&dk, t->data ? t->data : "", t->len, flags, g->fs, &lerr);
-	if (rc == ZW_EINVAL)
-		rc = 0; /* the findings say why verifiers discard it */
-	if (!rc && k && k->expect_absent && (!dk || !dk->revoked)) {
+	const char *text = t->data ? t->data : "";
+	unsigned h = g->m->keys ? key_hash(text, t->len, flags) : 0;
+	if (!(kept = keys_find(g->m->keys, text, t->len, flags, h))) {
+		size_t before = g->fs->n;
+		rc = zw_dkim_parse_flags(&dk, text, t->len, flags, g->fs, &lerr);
+		if (rc == ZW_EINVAL)
+			rc = 0; /* the findings say why verifiers discard it */
+		else if (rc == 0 && dk && g->fs->n == before) {
+			/* no finding: the next domain with this record reuses it */
+			int kr = keys_add(g->m->keys, text, t->len, flags, h, dk);
+			if (kr < 0)
+				rc = kr;
+			else if (kr)
+				kept = dk, dk = NULL;
+		}
+		if (dk)
+			kept = dk;
+	}
+	if (!rc && k && k->expect_absent && (!kept || !kept->revoked)) {
 		struct zw_finding *f = zw_findings_add(
 			g->fs, "ZW-02", -1,
 			"the manifest says %s must not exist (expectAbsent), but it publishes a %s: a "
 			"retired key that "
 			"still verifies keeps old or stolen signing keys valid (RFC 6376 §3.6.1)",
-			s->name, dk ? "usable key" : "key record");
+			s->name, kept ? "usable key" : "key record");
 		if (!f ||
 		    zw_finding_setf(f, ZW_F_FIX,
 				    "delete the txt record at %s. (or revoke it with an empty p=)",
@@ -990,9 +1078,9 @@ static int dkim_key(struct diag *g, const struct selector *s, const struct zw_ob
 		    zw_finding_set(f, ZW_F_EXPECTED, "(no record)"))
 			rc = ZW_ENOMEM;
 	}
-	if (!rc && dk && k && k->public_key_sha256 && !k->expect_absent) {
+	if (!rc && kept && k && k->public_key_sha256 && !k->expect_absent) {
 		char hex[65];
-		if (zw_dkim_key_sha256(hex, &dk->key) == 0 && strcasecmp(hex, k->public_key_sha256) != 0) {
+		if (zw_dkim_key_sha256(hex, &kept->key) == 0 && strcasecmp(hex, k->public_key_sha256) != 0) {
 			struct zw_finding *f =
 				zw_findings_add(g->fs, "DK-15", -1,
 						"the live key at %s (sha256 %s) is not the signer's key "

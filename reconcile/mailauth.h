@@ -127,6 +127,21 @@ int zw_mailauth_spf_result(struct zw_spf_result *out, size_t *missing, struct zw
 void zw_mailauth_free(struct zw_mailauth *m);
 
 /*
+ * Parsed DKIM key records shared by the domains of one check, so that a record many
+ * domains publish (an ESP's key behind every selector's CNAME) is parsed once. Only a
+ * record that parses with no finding is kept, keyed by its octets and the expectation
+ * (revoked or not): the same key gives the same result. At most ZW_MAILAUTH_KEYS
+ * records; later ones are parsed every time. Owned by the caller, used by one thread,
+ * freed after every zw_mailauth that uses it. NULL when out of memory.
+ */
+#define ZW_MAILAUTH_KEYS 256
+struct zw_mailauth_keys;
+struct zw_mailauth_keys *zw_mailauth_keys_new(void);
+void zw_mailauth_keys_free(struct zw_mailauth_keys *k);
+/* Let m's diagnosis use k (NULL: parse every key). */
+void zw_mailauth_set_keys(struct zw_mailauth *m, struct zw_mailauth_keys *k);
+
+/*
  * Overlap with zw_inspect_owner. When check also runs zw_inspect_owner on what the
  * servers answer, that reports SP-16 and SP-18 at the apex and the DKIM key classes
  * (DK-02..DK-10, DK-12, DK-13, DK-16) of a selector published in the zone itself, which

@@ -362,6 +362,68 @@ static void diagnose_spf_dkim_dmarc(void **state)
 	zw_findings_free(&fs);
 }
 
+/* Keys shared by the domains of a check: the same findings with and without, and a
+ * key record with no finding is parsed once (fewer allocations the second time). */
+static const char key2048[] =
+	"v=DKIM1; k=rsa; "
+	"p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAo34/hyiEhmN/i0qZYWAFvJzRZQ/"
+	"nurk7b1TyJ2zegE2bwYmIfibFkdwt"
+	"KMZlnVWB5ib3QlTOlH4l+IqwgQGGcs9lFICbRymFHGRXxEAK4vHl7tpD4jeVPXM06s9cCXAjrTQjcCMJj2+txgYkn8eSAigCRGLB"
+	"OWUGb6fEc8nhXOMFaScTJRlz0hadgYGY6paeqdkiKLFpfmkuAzk4LCbCI0OZG3lU32ovvSooRQpQNIPyJyw0Tg638wqfnoy2PcIH"
+	"WRFkQ+helJ6F1ii9H/9ObhX3MX4RJSljg/osN0gDE+mGtZw9ulA9iKiF5scG+BCe7X2o911UjJY38tp2tMPUeQIDAQAB";
+
+static int diagnose_keys(struct zw_findings *fs, const struct fake *f, struct zw_mailauth_keys *keys,
+			 long *allocs)
+{
+	static const char *const sels[] = {"big", "small", "rev", "big2"};
+	struct zw_mailauth *m = NULL;
+	struct zw_error err = {0};
+	int rc = zw_mailauth_new(&m, "example.com", NULL, sels, 4, &err);
+	if (!rc) {
+		zw_mailauth_set_keys(m, keys);
+		zw_alloc_fail_at(0);
+		rc = zw_mailauth_diagnose(fs, m, &f->obs, &err);
+		*allocs = zw_alloc_count();
+	}
+	zw_mailauth_free(m);
+	return rc;
+}
+
+static void diagnose_shared_keys(void **state)
+{
+	(void)state;
+	struct fake f;
+	struct zw_findings fs[3] = {{0}};
+	char want[2048], got[2048];
+	long plain = 0, first = 0, again = 0;
+	struct zw_mailauth_keys *keys = zw_mailauth_keys_new();
+	assert_non_null(keys);
+	fake_init(&f);
+	fake_txt(&f, "example.com.", ZW_OBS_DATA, "v=spf1 -all");
+	fake_txt(&f, "_dmarc.example.com.", ZW_OBS_DATA, "v=DMARC1; p=reject");
+	fake_txt(&f, "big._domainkey.example.com.", ZW_OBS_DATA, key2048);
+	fake_txt(&f, "small._domainkey.example.com.", ZW_OBS_DATA, key1024);
+	fake_txt(&f, "rev._domainkey.example.com.", ZW_OBS_DATA, "v=DKIM1; k=rsa; p=");
+	static const char *const esp[] = {"s1.dkim.esp.example."};
+	fake_chain(&f, fake_txt(&f, "big2._domainkey.example.com.", ZW_OBS_DATA, key2048), esp, 1);
+
+	assert_int_equal(diagnose_keys(&fs[0], &f, NULL, &plain), 0);
+	assert_int_equal(diagnose_keys(&fs[1], &f, keys, &first), 0);
+	assert_int_equal(diagnose_keys(&fs[2], &f, keys, &again), 0);
+	list(&fs[0], want, sizeof(want));
+	assert_non_null(strstr(want, "DK-06")); /* the revoked key: a finding, never kept */
+	assert_string_equal(list(&fs[1], got, sizeof(got)), want);
+	assert_string_equal(list(&fs[2], got, sizeof(got)), want);
+	for (size_t k = 1; k < 3; k++)
+		for (size_t i = 0; i < fs[0].n; i++)
+			assert_string_equal(fs[k].v[i].message ? fs[k].v[i].message : "",
+					    fs[0].v[i].message ? fs[0].v[i].message : "");
+	assert_true(again < plain); /* the 2048-bit key came from the cache */
+	for (size_t k = 0; k < 3; k++)
+		zw_findings_free(&fs[k]);
+	zw_mailauth_keys_free(keys);
+}
+
 static void diagnose_spf_walk_from_table(void **state)
 {
 	(void)state;
@@ -698,6 +760,7 @@ int main(void)
 		cmocka_unit_test(questions_for_domain_form),
 		cmocka_unit_test(questions_from_manifest),
 		cmocka_unit_test(diagnose_spf_dkim_dmarc),
+		cmocka_unit_test(diagnose_shared_keys),
 		cmocka_unit_test(diagnose_spf_walk_from_table),
 		cmocka_unit_test(diagnose_no_spf_bulk),
 		cmocka_unit_test(diagnose_revoked_and_absent),
