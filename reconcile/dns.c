@@ -814,6 +814,26 @@ struct fp {
 	ldns_rdf **rdfp;
 	ldns_rdf *rdf;
 	uint8_t *bytes;
+	ldns_rr *rr_end; /* building: the ends of the slots (records, fields, octets) */
+	ldns_rdf *rdf_end;
+	uint8_t *bytes_end;
+	int full; /* building ran out of slots (the scratch): size it instead */
+};
+
+/* The scratch a message is first built in (on the stack): most answers fit; a larger
+ * one is sized first, then built in its block. */
+#define FP_RRS	 48
+#define FP_RDFS	 160
+#define FP_BYTES 4096
+struct fp_scratch {
+	ldns_pkt pkt;
+	ldns_hdr hdr;
+	ldns_rr_list lists[4];
+	ldns_rr *rrp[FP_RRS];
+	ldns_rr rr[FP_RRS];
+	ldns_rdf *rdfp[FP_RDFS];
+	ldns_rdf rdf[FP_RDFS];
+	uint8_t bytes[FP_BYTES];
 };
 
 /*
@@ -867,6 +887,10 @@ static ldns_rdf *fp_rdf(struct fp *f, ldns_rdf_type t, const uint8_t *src, size_
 	if (!f->rdf) {
 		f->nrdf++;
 		f->nbytes += size;
+		return NULL;
+	}
+	if (f->rdf == f->rdf_end || size > (size_t)(f->bytes_end - f->bytes)) {
+		f->full = 1;
 		return NULL;
 	}
 	ldns_rdf *r = f->rdf++;
@@ -943,6 +967,10 @@ static long fp_rr(struct fp *f, size_t *pos, int question, ldns_rr **out)
 	*pos += 4;
 	ldns_rr *rr = NULL;
 	if (f->rr) {
+		if (f->rr == f->rr_end) {
+			f->full = 1;
+			return -1;
+		}
 		rr = f->rr++;
 		memset(rr, 0, sizeof(*rr));
 		rr->_rr_type = (ldns_rr_type)type;
@@ -953,6 +981,8 @@ static long fp_rr(struct fp *f, size_t *pos, int question, ldns_rr **out)
 		f->nrr++;
 	}
 	ldns_rdf *owner = fp_rdf(f, LDNS_RDF_TYPE_DNAME, name, (size_t)nl);
+	if (f->full)
+		return -1;
 	if (rr)
 		rr->_owner = owner;
 	*out = rr;
@@ -990,6 +1020,8 @@ static long fp_rr(struct fp *f, size_t *pos, int question, ldns_rr **out)
 			r = fp_rdf(f, t, w + *pos, (size_t)fl);
 			*pos += (size_t)fl;
 		}
+		if (f->full)
+			return -1;
 		if (f->rdfp)
 			*f->rdfp++ = r;
 		nf++;
@@ -1053,32 +1085,8 @@ static int fp_pass(struct fp *f, ldns_pkt *p)
 	return 0;
 }
 
-int zw_dns_parse_fast(ldns_pkt **out, const uint8_t *wire, size_t len)
+static void fp_header(ldns_pkt *p, const uint8_t *wire)
 {
-	struct fp f = {.w = wire, .len = len};
-
-	*out = NULL;
-	if (len < LDNS_HEADER_SIZE || fp_pass(&f, NULL) < 0)
-		return 0;
-	/* The packet, the lists, the record pointers, the records, the field pointers, the
-	 * fields (all 8-aligned sizes), then the header and the octets. */
-	size_t o_lists = sizeof(ldns_pkt), o_rrp = o_lists + 4 * sizeof(ldns_rr_list),
-	       o_rr = o_rrp + f.nrr * sizeof(ldns_rr *), o_rdfp = o_rr + f.nrr * sizeof(ldns_rr),
-	       o_rdf = o_rdfp + f.nrdf * sizeof(ldns_rdf *), o_hdr = o_rdf + f.nrdf * sizeof(ldns_rdf),
-	       o_bytes = o_hdr + sizeof(ldns_hdr);
-	char *m = zw_malloc(o_bytes + f.nbytes);
-	if (!m)
-		return -1;
-	/* zeroed as ldns_pkt_new leaves them; records and fields are written whole */
-	memset(m, 0, o_rrp);
-	memset(m + o_hdr, 0, sizeof(ldns_hdr));
-	ldns_pkt *p = (ldns_pkt *)(void *)m;
-	ldns_rr_list *lists = (ldns_rr_list *)(void *)(m + o_lists);
-	p->_header = (ldns_hdr *)(void *)(m + o_hdr);
-	p->_question = &lists[0];
-	p->_answer = &lists[1];
-	p->_authority = &lists[2];
-	p->_additional = &lists[3];
 	ldns_pkt_set_id(p, LDNS_ID_WIRE(wire));
 	ldns_pkt_set_qr(p, LDNS_QR_WIRE(wire) != 0);
 	ldns_pkt_set_opcode(p, (ldns_pkt_opcode)LDNS_OPCODE_WIRE(wire));
@@ -1089,20 +1097,146 @@ int zw_dns_parse_fast(ldns_pkt **out, const uint8_t *wire, size_t len)
 	ldns_pkt_set_ad(p, LDNS_AD_WIRE(wire) != 0);
 	ldns_pkt_set_cd(p, LDNS_CD_WIRE(wire) != 0);
 	ldns_pkt_set_rcode(p, LDNS_RCODE_WIRE(wire));
-	f.rrp = (ldns_rr **)(void *)(m + o_rrp);
-	f.rr = (ldns_rr *)(void *)(m + o_rr);
-	f.rdfp = (ldns_rdf **)(void *)(m + o_rdfp);
-	f.rdf = (ldns_rdf *)(void *)(m + o_rdf);
-	f.bytes = (uint8_t *)(m + o_bytes);
+}
+
+/* The block's layout for nrr records, nrdf fields and nbytes octets: the packet, the
+ * lists, the record pointers, the records, the field pointers, the fields (all 8-aligned
+ * sizes), then the header and the octets. Returns the block's size. */
+struct fp_layout {
+	size_t lists, rrp, rr, rdfp, rdf, hdr, bytes, size;
+};
+
+static void fp_layout(struct fp_layout *o, size_t nrr, size_t nrdf, size_t nbytes)
+{
+	o->lists = sizeof(ldns_pkt);
+	o->rrp = o->lists + 4 * sizeof(ldns_rr_list);
+	o->rr = o->rrp + nrr * sizeof(ldns_rr *);
+	o->rdfp = o->rr + nrr * sizeof(ldns_rr);
+	o->rdf = o->rdfp + nrdf * sizeof(ldns_rdf *);
+	o->hdr = o->rdf + nrdf * sizeof(ldns_rdf);
+	o->bytes = o->hdr + sizeof(ldns_hdr);
+	o->size = o->bytes + nbytes;
+}
+
+static void fp_counts(ldns_pkt *p, size_t len)
+{
+	ldns_pkt_set_qdcount(p, (uint16_t)ldns_rr_list_rr_count(p->_question));
+	ldns_pkt_set_ancount(p, (uint16_t)ldns_rr_list_rr_count(p->_answer));
+	ldns_pkt_set_nscount(p, (uint16_t)ldns_rr_list_rr_count(p->_authority));
+	ldns_pkt_set_arcount(p, (uint16_t)ldns_rr_list_rr_count(p->_additional));
+	ldns_pkt_set_size(p, len);
+}
+
+/* A message too large for the scratch: sized by a first pass, built in its block. */
+static int fp_sized(ldns_pkt **out, const uint8_t *wire, size_t len)
+{
+	struct fp f = {.w = wire, .len = len};
+	struct fp_layout lo;
+
+	if (fp_pass(&f, NULL) < 0)
+		return 0;
+	fp_layout(&lo, f.nrr, f.nrdf, f.nbytes);
+	char *m = zw_malloc(lo.size);
+	if (!m)
+		return -1;
+	/* zeroed as ldns_pkt_new leaves them; records and fields are written whole */
+	memset(m, 0, lo.rrp);
+	memset(m + lo.hdr, 0, sizeof(ldns_hdr));
+	ldns_pkt *p = (ldns_pkt *)(void *)m;
+	ldns_rr_list *lists = (ldns_rr_list *)(void *)(m + lo.lists);
+	p->_header = (ldns_hdr *)(void *)(m + lo.hdr);
+	p->_question = &lists[0];
+	p->_answer = &lists[1];
+	p->_authority = &lists[2];
+	p->_additional = &lists[3];
+	fp_header(p, wire);
+	f.rrp = (ldns_rr **)(void *)(m + lo.rrp);
+	f.rr = (ldns_rr *)(void *)(m + lo.rr);
+	f.rr_end = f.rr + f.nrr;
+	f.rdfp = (ldns_rdf **)(void *)(m + lo.rdfp);
+	f.rdf = (ldns_rdf *)(void *)(m + lo.rdf);
+	f.rdf_end = f.rdf + f.nrdf;
+	f.bytes = (uint8_t *)(m + lo.bytes);
+	f.bytes_end = f.bytes + f.nbytes;
 	if (fp_pass(&f, p) < 0) {
 		zw_free(m);
 		return 0;
 	}
-	ldns_pkt_set_qdcount(p, (uint16_t)lists[0]._rr_count);
-	ldns_pkt_set_ancount(p, (uint16_t)lists[1]._rr_count);
-	ldns_pkt_set_nscount(p, (uint16_t)lists[2]._rr_count);
-	ldns_pkt_set_arcount(p, (uint16_t)lists[3]._rr_count);
-	ldns_pkt_set_size(p, len);
+	fp_counts(p, len);
+	*out = p;
+	return 1;
+}
+
+int zw_dns_parse_fast(ldns_pkt **out, const uint8_t *wire, size_t len)
+{
+	struct fp_scratch s;
+	struct fp_layout lo;
+
+	*out = NULL;
+	if (len < LDNS_HEADER_SIZE)
+		return 0;
+	/* One pass into the scratch, then one copy into a block of the exact size. */
+	memset(&s.pkt, 0, sizeof(s.pkt));
+	memset(&s.hdr, 0, sizeof(s.hdr));
+	memset(s.lists, 0, sizeof(s.lists));
+	s.pkt._header = &s.hdr;
+	s.pkt._question = &s.lists[0];
+	s.pkt._answer = &s.lists[1];
+	s.pkt._authority = &s.lists[2];
+	s.pkt._additional = &s.lists[3];
+	fp_header(&s.pkt, wire);
+	struct fp f = {.w = wire,
+		       .len = len,
+		       .rrp = s.rrp,
+		       .rr = s.rr,
+		       .rdfp = s.rdfp,
+		       .rdf = s.rdf,
+		       .bytes = s.bytes,
+		       .rr_end = s.rr + FP_RRS,
+		       .rdf_end = s.rdf + FP_RDFS,
+		       .bytes_end = s.bytes + FP_BYTES};
+	if (fp_pass(&f, &s.pkt) < 0)
+		return f.full ? fp_sized(out, wire, len) : 0;
+	size_t nrr = (size_t)(f.rr - s.rr), nrdf = (size_t)(f.rdf - s.rdf), nrdfp = (size_t)(f.rdfp - s.rdfp),
+	       nbytes = (size_t)(f.bytes - s.bytes);
+	fp_layout(&lo, nrr, nrdf, nbytes);
+	char *m = zw_malloc(lo.size);
+	if (!m)
+		return -1;
+	ldns_pkt *p = (ldns_pkt *)(void *)m;
+	ldns_rr_list *lists = (ldns_rr_list *)(void *)(m + lo.lists);
+	ldns_rr **rrp = (ldns_rr **)(void *)(m + lo.rrp);
+	ldns_rr *rr = (ldns_rr *)(void *)(m + lo.rr);
+	ldns_rdf **rdfp = (ldns_rdf **)(void *)(m + lo.rdfp);
+	ldns_rdf *rdf = (ldns_rdf *)(void *)(m + lo.rdf);
+	uint8_t *bytes = (uint8_t *)(m + lo.bytes);
+	/* copy, then move every pointer from the scratch to the block */
+	memcpy(p, &s.pkt, sizeof(*p));
+	memcpy(lists, s.lists, sizeof(s.lists));
+	memcpy(m + lo.hdr, &s.hdr, sizeof(s.hdr));
+	memcpy(bytes, s.bytes, nbytes);
+	p->_header = (ldns_hdr *)(void *)(m + lo.hdr);
+	p->_question = &lists[0];
+	p->_answer = &lists[1];
+	p->_authority = &lists[2];
+	p->_additional = &lists[3];
+	for (size_t k = 0; k < 4; k++)
+		if (lists[k]._rrs)
+			lists[k]._rrs = rrp + (lists[k]._rrs - s.rrp);
+	for (size_t i = 0; i < nrr; i++) {
+		rrp[i] = rr + (s.rrp[i] - s.rr);
+		rr[i] = s.rr[i];
+		rr[i]._owner = rdf + (s.rr[i]._owner - s.rdf);
+		if (rr[i]._rdata_fields)
+			rr[i]._rdata_fields = rdfp + (s.rr[i]._rdata_fields - s.rdfp);
+	}
+	for (size_t i = 0; i < nrdfp; i++)
+		rdfp[i] = rdf + (s.rdfp[i] - s.rdf);
+	for (size_t i = 0; i < nrdf; i++) {
+		rdf[i] = s.rdf[i];
+		rdf[i]._data = bytes + ((const uint8_t *)s.rdf[i]._data - s.bytes);
+	}
+	fp_counts(p, len);
 	*out = p;
 	return 1;
 }

@@ -373,6 +373,26 @@ static void parse_fast_as_ldns(void **state)
 
 	assert_int_equal(fast_vs_ldns(w, n), 1); /* the common types: read fast */
 	assert_int_equal(fast_vs_ldns(o, m), 0); /* CAA, DS: left to ldns */
+	/* larger than the scratch (records, then octets): sized first, read the same */
+	char many[64][64], big[5200];
+	const char *manyp[64], *bigp[1] = {big};
+	for (size_t i = 0; i < 64; i++) {
+		snprintf(many[i], sizeof(many[i]), "n h%zu.b00001.test. 300 IN A 192.0.2.%zu", i, i);
+		manyp[i] = many[i];
+	}
+	size_t bo = (size_t)snprintf(big, sizeof(big), "n b00001.test. 300 IN TXT");
+	for (size_t i = 0; i < 20; i++) {
+		bo += (size_t)snprintf(big + bo, sizeof(big) - bo, " \"");
+		memset(big + bo, 'a' + (int)i, 250);
+		bo += 250;
+		bo += (size_t)snprintf(big + bo, sizeof(big) - bo, "\"");
+	}
+	size_t n1 = 0, n2 = 0;
+	uint8_t *w1 = answer_wire(&n1, manyp, 64, 1), *w2 = answer_wire(&n2, bigp, 1, 1);
+	assert_int_equal(fast_vs_ldns(w1, n1), 1);
+	assert_int_equal(fast_vs_ldns(w2, n2), 1);
+	free(w1);
+	free(w2);
 	for (unsigned i = 0; i < 200000; i++) {
 		const uint8_t *src = i % 8 == 7 ? o : w;
 		size_t len = i % 8 == 7 ? m : n;
