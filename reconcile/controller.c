@@ -81,6 +81,7 @@ struct ctl {
 
 	struct zw_kube_config kcfg; /* lives as long as the client: it owns the CA file */
 	struct zw_kube *kube;
+	struct zw_kube *lease_kube; /* the Lease's own client: one short attempt per request */
 	struct zw_kube_informer *domains, *providers;
 	struct zw_lease *lease;
 	struct zw_events *events;
@@ -137,9 +138,13 @@ static void set_leading(struct ctl *c, int leading)
 		     "identity", c->identity, ZW_LOG_END);
 }
 
+static void resync_kube(struct ctl *c);
+
+/* A new leader reconciles everything at once: keys seen while not leading were dropped. */
 static void lease_started(void *arg)
 {
 	set_leading(arg, 1);
+	resync_kube(arg);
 }
 
 static void lease_stopped(void *arg)
@@ -294,6 +299,15 @@ static void watch_tree(int ifd, const char *dir, int depth)
  * stays. Domains that are new or whose fingerprint changed are queued; with `all`, every
  * domain is (the resync).
  */
+/* Queue every domain of the current set (the resync, also while the files are broken). */
+static void queue_all_files(struct ctl *c)
+{
+	struct snap *s = snap_acquire(c);
+	for (size_t i = 0; s && i < s->ms->ndomains; i++)
+		zw_queue_add(c->queue, s->ms->domains[i].domain);
+	snap_release(c, s);
+}
+
 static void load_files(struct ctl *c, int ifd, int all)
 {
 	const char *paths[] = {c->o->manifests_dir};
@@ -325,6 +339,7 @@ static void load_files(struct ctl *c, int ifd, int all)
 	}
 	if (!(s = zw_calloc(1, sizeof(*s))) || !(s->fp = zw_calloc(ms->ndomains + 1, sizeof(*s->fp)))) {
 		zw_log_write(c->log, ZW_LOG_ERROR, "source", "out of memory: the last good set stays", ZW_LOG_END);
+		zw_free(s);
 		goto out;
 	}
 	s->refs = 1;
@@ -363,7 +378,12 @@ static void load_files(struct ctl *c, int ifd, int all)
 	zw_log_write(c->log, all ? ZW_LOG_DEBUG : ZW_LOG_INFO, "source", "manifests loaded", "dir",
 		     c->o->manifests_dir, "domains", nd, "queued", nq, ZW_LOG_END);
 	snap_release(c, old);
+	zw_manifests_free(ms);
+	return;
 out:
+	/* the set was not taken: the resync still covers the last good one */
+	if (all)
+		queue_all_files(c);
 	zw_manifests_free(ms);
 }
 
@@ -477,7 +497,7 @@ static int outcome_of(struct outcome *out, const struct zw_cycle *cy, const char
 		if (cy->applied && !p->gated && !p->refused && p->v[i].result > ZW_PROV_APPLIED) {
 			out->failed = 1;
 			if (!out->error)
-				out->error = p->v[i].message ? p->v[i].message : "a change failed";
+				out->error = p->v[i].message && p->v[i].message[0] ? p->v[i].message : "a change failed";
 		}
 	}
 	if (!out->gate && p->gated)
@@ -494,7 +514,7 @@ static void report(struct ctl *c, const char *key, const char *domain, const str
 		codes[n] = oc->findings.v[i].cls->code;
 		sevs[n] = zw_severity_name(oc->findings.v[i].sev);
 	}
-	zw_metrics_findings(c->metrics, domain, codes, sevs, n);
+	zw_metrics_findings(c->metrics, key, codes, sevs, n); /* by key: what DELETED clears */
 	zw_metrics_reconcile(c->metrics, result, secs);
 	char nf[32], np[32], na[32], dur[32];
 	num(nf, sizeof(nf), (double)oc->findings.n);
@@ -530,12 +550,17 @@ static void work_files(struct ctl *c, char **keys, size_t n)
 		goto out;
 	if (!(sel = zw_calloc(s->ms->ndomains + 1, 1)))
 		goto fail_all;
-	for (size_t k = 0; k < n; k++)
+	for (size_t k = 0; k < n; k++) {
+		int here = 0;
 		for (size_t i = 0; i < s->ms->ndomains; i++)
-			if (strcmp(s->ms->domains[i].domain, keys[k]) == 0 && !sel[i]) {
+			if (strcmp(s->ms->domains[i].domain, keys[k]) == 0) {
+				here = 1;
+				found += !sel[i];
 				sel[i] = 1;
-				found++;
 			}
+		if (!here) /* no longer declared: nothing to retry */
+			zw_queue_forget(c->queue, keys[k]);
+	}
 	if (!found)
 		goto out;
 	struct zw_cycle_opts co;
@@ -592,7 +617,7 @@ static void split_key(const char *key, char *ns, size_t nssz, char *name, size_t
 static void event(struct ctl *c, const cJSON *obj, const char *type, const char *reason, const char *action,
 		  const char *note)
 {
-	if (!c->events)
+	if (!c->events || !is_leading(c))
 		return;
 	struct zw_kube_ref ref = {"zonewarden.dev/v1alpha1", "MailDomain", jstr(obj, "metadata", "namespace"),
 				  jstr(obj, "metadata", "name"), jstr(obj, "metadata", "uid")};
@@ -770,8 +795,11 @@ static int set_finalizer(struct ctl *c, const char *path, const cJSON *obj, int 
 {
 	const cJSON *f, *list = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"),
 								  "finalizers");
-	cJSON *patch = cJSON_CreateObject(), *meta = NULL, *nl = NULL;
+	cJSON *patch = NULL, *meta = NULL, *nl = NULL;
 	int rc = ZW_ENOMEM;
+	if (!is_leading(c))
+		return zw_error_set(err, ZW_ECONFLICT, "not leading: the finalizer is left to the leader");
+	patch = cJSON_CreateObject();
 	if (!patch || !(meta = cJSON_AddObjectToObject(patch, "metadata")) ||
 	    !(nl = cJSON_AddArrayToObject(meta, "finalizers")) ||
 	    !cJSON_AddStringToObject(meta, "resourceVersion", jstr(obj, "metadata", "resourceVersion")
@@ -799,6 +827,8 @@ static int write_status(struct ctl *c, const char *path, const cJSON *obj, const
 			struct zw_error *err)
 {
 	char now[40], spath[700];
+	if (!is_leading(c))
+		return 0; /* a replica that lost the lease writes nothing, status included */
 	zw_rfc3339(now, sizeof(now), (long long)time(NULL));
 	cJSON *st = zw_status_build(in, cJSON_GetObjectItemCaseSensitive(obj, "status"), now);
 	cJSON *patch = st ? cJSON_CreateObject() : NULL;
@@ -855,6 +885,12 @@ static int kube_delete(struct ctl *c, const char *key, const char *path, const c
 		const char *why = rc ? err.msg : invalid[0] ? invalid : oc.error ? oc.error : oc.gate ? oc.gate : "not applied";
 		zw_findings_free(&oc.findings);
 		if (failed) {
+			/* the status says why the resource stays (K8S.md: never silently stuck) */
+			struct zw_status_input in = {.generation = generation(obj), .deleting = 1, .provider_error = why};
+			struct zw_error serr = {0};
+			if (write_status(c, path, obj, &in, &serr))
+				zw_log_write(c->log, ZW_LOG_WARN, "worker", "status not written", "key", key, "error",
+					     serr.msg, ZW_LOG_END);
 			unsigned tries = zw_queue_failures(c->queue, key) + 1;
 			struct tm tm;
 			memset(&tm, 0, sizeof(tm));
@@ -899,8 +935,9 @@ static void work_kube(struct ctl *c, const char *key)
 	memset(&cy, 0, sizeof(cy));
 	memset(&oc, 0, sizeof(oc));
 	if (!zw_kube_informer_synced(c->providers)) {
-		/* a Provider not listed yet is not a missing one: wait for the list */
-		zw_queue_add_after(c->queue, key, 200);
+		/* a Provider not listed yet is not a missing one: wait for the list (with backoff,
+		 * in case listing keeps failing) */
+		zw_queue_add_rate_limited(c->queue, key, NULL);
 		return;
 	}
 	split_key(key, ns, sizeof(ns), name, sizeof(name));
@@ -983,14 +1020,28 @@ out:
 	cJSON_Delete(obj);
 }
 
+/* Does this MODIFIED event carry nothing to do? Our own status write comes back as one:
+ * the spec's generation is the one observed, nothing is being deleted, and the finalizer
+ * is as the deletion policy wants it. The resync still visits every key. */
+static int nothing_new(const cJSON *obj)
+{
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(obj, "status");
+	const cJSON *og = cJSON_GetObjectItemCaseSensitive(st, "observedGeneration");
+	const char *policy = jstr(obj, "spec", "deletionPolicy");
+	int want_fin = policy && strcmp(policy, "Delete") == 0;
+	return cJSON_IsNumber(og) && (long long)og->valuedouble == generation(obj) &&
+	       !jstr(obj, "metadata", "deletionTimestamp") && has_finalizer(obj) == want_fin;
+}
+
 static void on_domain(void *arg, enum zw_kube_event ev, const char *key, const cJSON *obj)
 {
 	struct ctl *c = arg;
-	(void)obj;
 	if (ev == ZW_KUBE_DELETED) {
 		zw_metrics_findings(c->metrics, key, NULL, NULL, 0);
 		return;
 	}
+	if (ev == ZW_KUBE_MODIFIED && nothing_new(obj))
+		return;
 	zw_queue_add(c->queue, key);
 }
 
@@ -1134,12 +1185,49 @@ static int start_kube(struct ctl *c, struct zw_error *err)
 		};
 		zw_log_write(c->log, ZW_LOG_INFO, "leader", "leader election", "lease", lo.name, "namespace", nsbuf,
 			     "identity", c->identity, ZW_LOG_END);
-		if ((rc = zw_lease_start(&c->lease, c->kube, &lo, err)))
+		/* A renewal must end within the renew deadline: one attempt of at most a retry
+		 * period, so a lost leader stops before another can take over (duration > renew
+		 * deadline + retry period). */
+		struct zw_kube_config lc = *cfg;
+		lc.single_attempt_ms = (long)lo.retry_period_ms;
+		if ((rc = zw_kube_new(&c->lease_kube, &lc, NULL, err)) ||
+		    (rc = zw_lease_start(&c->lease, c->lease_kube, &lo, err)))
 			return rc;
 	} else {
 		set_leading(c, 1);
 	}
 	return 0;
+}
+
+/* While draining: a second SIGTERM or SIGINT exits at once (the lease is not released;
+ * it expires). */
+struct watchdog {
+	struct ctl *c;
+	int sfd;
+	int done; /* under c->mu */
+	pthread_t th;
+};
+
+static void *watchdog(void *arg)
+{
+	struct watchdog *w = arg;
+	for (;;) {
+		struct pollfd p = {w->sfd, POLLIN, 0};
+		pthread_mutex_lock(&w->c->mu);
+		int done = w->done;
+		pthread_mutex_unlock(&w->c->mu);
+		if (done)
+			return NULL;
+		if (poll(&p, 1, 200) <= 0 || !(p.revents & POLLIN))
+			continue;
+		struct signalfd_siginfo si;
+		while (read(w->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+				zw_log_write(w->c->log, ZW_LOG_WARN, "controller", "second signal: exiting without draining",
+					     ZW_LOG_END);
+				_exit(1);
+			}
+	}
 }
 
 static int block_signals(sigset_t *set)
@@ -1164,7 +1252,8 @@ int zw_controller_run(const struct zw_controller_opts *o, struct zw_error *err)
 {
 	struct ctl c;
 	sigset_t set;
-	int rc = 0, sfd = -1, ifd = -1;
+	int rc = 0, sfd = -1, ifd = -1, wd_started = 0;
+	struct watchdog wd;
 	memset(&c, 0, sizeof(c));
 	c.o = o;
 	c.hooks.ctx = &c;
@@ -1269,8 +1358,14 @@ int zw_controller_run(const struct zw_controller_opts *o, struct zw_error *err)
 		}
 		zw_metrics_queue_depth(c.metrics, zw_queue_len(c.queue));
 	}
-	zw_log_write(c.log, ZW_LOG_INFO, "controller", "stopping: draining the workers", ZW_LOG_END);
+	zw_log_write(c.log, ZW_LOG_INFO, "controller", "stopping: draining the workers (a second signal exits at once)",
+		     ZW_LOG_END);
+	wd = (struct watchdog){.c = &c, .sfd = sfd};
+	wd_started = pthread_create(&wd.th, NULL, watchdog, &wd) == 0;
 out:
+	/* the endpoints go first: /readyz reads the lease and the informers */
+	zw_serve_stop(c.serve);
+	c.serve = NULL;
 	pthread_mutex_lock(&c.mu);
 	c.stopping = 1;
 	pthread_cond_broadcast(&c.lead_cv);
@@ -1282,12 +1377,19 @@ out:
 	zw_free(c.workers);
 	if (c.lease)
 		zw_lease_stop(c.lease, 1);
-	zw_kube_informer_stop(c.domains);
+	/* providers first: their handler reads the domains' informer */
 	zw_kube_informer_stop(c.providers);
+	zw_kube_informer_stop(c.domains);
 	zw_events_free(c.events);
+	zw_kube_free(c.lease_kube);
 	zw_kube_free(c.kube);
 	zw_kube_config_free(&c.kcfg);
-	zw_serve_stop(c.serve);
+	if (rc == 0 && wd_started) {
+		pthread_mutex_lock(&c.mu);
+		wd.done = 1;
+		pthread_mutex_unlock(&c.mu);
+		pthread_join(wd.th, NULL);
+	}
 	if (c.snap)
 		snap_release(&c, c.snap);
 	zw_queue_free(c.queue);

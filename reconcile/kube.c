@@ -581,6 +581,12 @@ int zw_kube_new(struct zw_kube **out, const struct zw_kube_config *cfg, const st
 	o.cert_file = cfg->cert_file;
 	o.key_file = cfg->key_file;
 	o.max_body = 32u * 1024 * 1024; /* one LIST page of 500 objects */
+	if (cfg->single_attempt_ms > 0) {
+		o.timeout_ms = cfg->single_attempt_ms;
+		o.connect_timeout_ms = cfg->single_attempt_ms;
+		o.max_retries = 0;
+		o.max_retry_after_ms = 0;
+	}
 	k->now_ms = o.hooks.now_ms;
 	k->clock_ctx = o.hooks.ctx;
 	if ((rc = zw_http_client_new(&k->http, &o, err)))

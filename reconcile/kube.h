@@ -38,6 +38,10 @@ struct zw_kube_config {
 	char *key_file;	  /* client key (PEM), or NULL */
 	char *namespace;  /* the context's (or the pod's) namespace; "default" when unset */
 	int in_cluster;
+	/* set by the caller, not the file: one attempt per request, bounded by this many ms
+	 * (the Lease's client: a renewal must fail fast, not retry past the renew deadline);
+	 * 0: the HTTP client's defaults (30 s, 4 retries) */
+	long single_attempt_ms;
 	char *tmpdir; /* private: where inline -data was written; removed by _free */
 };
 

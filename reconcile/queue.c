@@ -24,6 +24,7 @@ struct item {
 	int processing;	   /* handed to a worker */
 	uint64_t wait_at;  /* ready time when waiting, else 0 */
 	unsigned failures; /* since the last forget */
+	unsigned inheap;   /* delay-heap entries pointing here (stale ones included) */
 	unsigned hash;
 };
 
@@ -169,7 +170,7 @@ static struct item *get_item(struct zw_queue *q, const char *key)
 /* Remove it when nothing refers to it any more. */
 static void maybe_drop(struct zw_queue *q, struct item *it)
 {
-	if (it->dirty || it->processing || it->wait_at || it->failures)
+	if (it->dirty || it->processing || it->wait_at || it->failures || it->inheap)
 		return;
 	struct item **pp = &q->buckets[it->hash % q->nbuckets];
 	while (*pp != it)
@@ -233,6 +234,7 @@ static int heap_push(struct zw_queue *q, uint64_t at, struct item *it)
 		i = (i - 1) / 2;
 	}
 	q->heap[i] = (struct wait_entry){at, it};
+	it->inheap++;
 	return 0;
 }
 
@@ -262,8 +264,11 @@ static void promote(struct zw_queue *q, uint64_t t)
 {
 	while (q->nheap && q->heap[0].at <= t) {
 		struct wait_entry e = heap_pop(q);
-		if (e.it->wait_at != e.at)
+		e.it->inheap--;
+		if (e.it->wait_at != e.at) {
+			maybe_drop(q, e.it); /* a stale entry was the last thing holding it */
 			continue;
+		}
 		e.it->wait_at = 0;
 		q->nwaiting--;
 		add_locked(q, e.it);

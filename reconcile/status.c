@@ -101,7 +101,11 @@ cJSON *zw_status_build(const struct zw_status_input *in, const cJSON *prev, cons
 		}
 	}
 	if (in->deleting) {
-		set(&ready, "False", "Deleting", "the resource is being deleted%s", NULL);
+		if (in->provider_error)
+			set(&ready, "False", "Deleting", "the resource is being deleted; cleanup failed: %s",
+			    in->provider_error);
+		else
+			set(&ready, "False", "Deleting", "the resource is being deleted%s", NULL);
 	} else if (strcmp(deleg.status, "True") != 0) {
 		ready.status = "False";
 		ready.reason = deleg.reason;

@@ -106,6 +106,34 @@ static void delays(void **state)
 	zw_queue_free(q);
 }
 
+/* A key re-scheduled earlier leaves a stale heap entry; the key is processed and
+ * forgotten before the stale entry comes due: the item must outlive the entry (this was a
+ * use-after-free found in review; run under ASan by make test-asan). */
+static void stale_entry_outlives_item(void **state)
+{
+	(void)state;
+	uint64_t clock = 1000;
+	struct zw_queue *q = new_queue(&clock);
+	zw_queue_add_after(q, "a", 500);
+	zw_queue_add_after(q, "a", 50);
+	clock += 50;
+	char *k = take(q);
+	assert_string_equal(k, "a");
+	zw_queue_done(q, k);
+	zw_queue_forget(q, k);
+	zw_free(k);
+	clock += 1000; /* the stale entry comes due: skipped, nothing queued */
+	assert_null(take(q));
+	assert_int_equal(zw_queue_len(q), 0);
+	/* and the key still works */
+	zw_queue_add(q, "a");
+	k = take(q);
+	assert_string_equal(k, "a");
+	zw_queue_done(q, k);
+	zw_free(k);
+	zw_queue_free(q);
+}
+
 static void backoff_and_forget(void **state)
 {
 	(void)state;
@@ -273,6 +301,7 @@ int main(void)
 		cmocka_unit_test(delays),	      cmocka_unit_test(backoff_and_forget),
 		cmocka_unit_test(token_bucket),	      cmocka_unit_test(batches),
 		cmocka_unit_test(shutdown_wakes),     cmocka_unit_test(threads),
+		cmocka_unit_test(stale_entry_outlives_item),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
