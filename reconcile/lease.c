@@ -527,6 +527,17 @@ static void *elector(void *arg)
 	}
 }
 
+/* The lease's own strings and itself (what zw_lease_new allocates before any thread). */
+static void lease_free(struct zw_lease *l)
+{
+	zw_free((char *)l->o.namespace);
+	zw_free((char *)l->o.name);
+	zw_free((char *)l->o.identity);
+	zw_free(l->collection);
+	zw_free(l->path);
+	zw_free(l);
+}
+
 int zw_lease_new(struct zw_lease **out, struct zw_kube *k, const struct zw_lease_opts *o,
 		 struct zw_error *err)
 {
@@ -551,12 +562,7 @@ int zw_lease_new(struct zw_lease **out, struct zw_kube *k, const struct zw_lease
 		l->path = zw_strdup(zw_buf_str(&b));
 	zw_buf_free(&b);
 	if (!l->o.namespace || !l->o.name || !l->o.identity || !l->collection || !l->path) {
-		zw_free((char *)l->o.namespace);
-		zw_free((char *)l->o.name);
-		zw_free((char *)l->o.identity);
-		zw_free(l->collection);
-		zw_free(l->path);
-		zw_free(l);
+		lease_free(l);
 		return zw_error_set(err, ZW_ENOMEM, "out of memory");
 	}
 	if (getrandom(&l->rng, sizeof(l->rng), GRND_NONBLOCK) != (ssize_t)sizeof(l->rng) || !l->rng)
@@ -606,10 +612,5 @@ void zw_lease_stop(struct zw_lease *l, int release_it)
 	cJSON_Delete(l->last);
 	pthread_cond_destroy(&l->cv);
 	pthread_mutex_destroy(&l->mu);
-	zw_free((char *)l->o.namespace);
-	zw_free((char *)l->o.name);
-	zw_free((char *)l->o.identity);
-	zw_free(l->collection);
-	zw_free(l->path);
-	zw_free(l);
+	lease_free(l);
 }

@@ -77,13 +77,15 @@ static int lv_cmp(char *const *a, const char *const *b, unsigned nl)
 }
 
 /* Index of the series with label values lv, or where it would be inserted (*found 0). */
-static size_t table_find(const struct table *t, const char *const *lv, unsigned nl, int *found)
+/* Binary search over n sorted entries: cmp(ctx, i) compares entry i with the key. The
+ * index of the key (*found = 1) or where it would be inserted. */
+static size_t lower_bound(size_t n, int (*cmp)(const void *ctx, size_t i), const void *ctx, int *found)
 {
-	size_t lo = 0, hi = t->n;
+	size_t lo = 0, hi = n;
 	*found = 0;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = lv_cmp(t->s[mid].lv, lv, nl);
+		int c = cmp(ctx, mid);
 		if (c == 0) {
 			*found = 1;
 			return mid;
@@ -94,6 +96,24 @@ static size_t table_find(const struct table *t, const char *const *lv, unsigned 
 			hi = mid;
 	}
 	return lo;
+}
+
+struct series_key {
+	const struct table *t;
+	const char *const *lv;
+	unsigned nl;
+};
+
+static int series_cmp(const void *ctx, size_t i)
+{
+	const struct series_key *k = ctx;
+	return lv_cmp(k->t->s[i].lv, k->lv, k->nl);
+}
+
+static size_t table_find(const struct table *t, const char *const *lv, unsigned nl, int *found)
+{
+	struct series_key k = {t, lv, nl};
+	return lower_bound(t->n, series_cmp, &k, found);
 }
 
 /* The series with label values lv, created (zero) when missing; NULL when out of memory
@@ -291,23 +311,21 @@ void zw_metrics_domains(struct zw_metrics *m, size_t n)
 
 /* ---- findings ----------------------------------------------------------------------- */
 
+struct domain_key {
+	const struct zw_metrics *m;
+	const char *name;
+};
+
+static int domain_cmp(const void *ctx, size_t i)
+{
+	const struct domain_key *k = ctx;
+	return strcmp(k->m->domains[i].name, k->name);
+}
+
 static size_t domain_find(const struct zw_metrics *m, const char *name, int *found)
 {
-	size_t lo = 0, hi = m->ndom;
-	*found = 0;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(m->domains[mid].name, name);
-		if (c == 0) {
-			*found = 1;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	struct domain_key k = {m, name};
+	return lower_bound(m->ndom, domain_cmp, &k, found);
 }
 
 /* Add delta (+1 or -1) to every pair of d in the findings sum; a pair's series exists
