@@ -461,12 +461,18 @@ static size_t dname_text(char *out, const uint8_t *d, size_t n, int lc)
 	return (size_t)(o - out);
 }
 
+/* ldns's rdf accessors, read in place (the struct is public in ldns/rdata.h): the name
+ * helpers below run on every record of every answer. */
+#define RDF_TYPE(r) ((r)->_type)
+#define RDF_SIZE(r) ((r)->_size)
+#define RDF_DATA(r) ((const uint8_t *)(r)->_data)
+
 int zw_dns_dname_format(char *out, const ldns_rdf *dname)
 {
-	if (!dname || ldns_rdf_get_type(dname) != LDNS_RDF_TYPE_DNAME ||
-	    !wire_name_ok(ldns_rdf_data(dname), ldns_rdf_size(dname)))
+	if (!dname || RDF_TYPE(dname) != LDNS_RDF_TYPE_DNAME ||
+	    !wire_name_ok(RDF_DATA(dname), RDF_SIZE(dname)))
 		return -1;
-	return (int)dname_text(out, ldns_rdf_data(dname), ldns_rdf_size(dname), 1);
+	return (int)dname_text(out, RDF_DATA(dname), RDF_SIZE(dname), 1);
 }
 
 /* A bounded writer: counts every octet, stores those that fit. */
@@ -499,12 +505,12 @@ static int rdf_text_ldns(struct out *o, const ldns_rdf *rdf)
 
 long zw_dns_rdf_text(char *out, size_t cap, const ldns_rdf *rdf)
 {
-	const uint8_t *d = ldns_rdf_data(rdf);
-	size_t n = ldns_rdf_size(rdf), k = 0;
+	const uint8_t *d = RDF_DATA(rdf);
+	size_t n = RDF_SIZE(rdf), k = 0;
 	char tmp[ZW_DNS_NAME_STRLEN];
 	struct out o = {out, cap, 0};
 
-	switch (ldns_rdf_get_type(rdf)) {
+	switch (RDF_TYPE(rdf)) {
 	case LDNS_RDF_TYPE_DNAME:
 		if (!wire_name_ok(d, n))
 			goto slow;
@@ -531,7 +537,7 @@ long zw_dns_rdf_text(char *out, size_t cap, const ldns_rdf *rdf)
 	case LDNS_RDF_TYPE_A:
 	case LDNS_RDF_TYPE_AAAA: {
 		struct zw_dns_addr a;
-		if (n != (ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_A ? 4u : 16u) ||
+		if (n != (RDF_TYPE(rdf) == LDNS_RDF_TYPE_A ? 4u : 16u) ||
 		    zw_dns_addr_from_rdata(&a, d, n) < 0)
 			goto slow;
 		zw_dns_addr_format(tmp, sizeof(tmp), &a); /* port 53: no suffix */
@@ -599,23 +605,23 @@ static int wire_name_eq(const uint8_t *a, const uint8_t *b, size_t n)
 
 int zw_dns_dname_eq(const ldns_rdf *a, const ldns_rdf *b)
 {
-	if (!a || !b || ldns_rdf_get_type(a) != LDNS_RDF_TYPE_DNAME ||
-	    ldns_rdf_get_type(b) != LDNS_RDF_TYPE_DNAME)
+	if (!a || !b || RDF_TYPE(a) != LDNS_RDF_TYPE_DNAME ||
+	    RDF_TYPE(b) != LDNS_RDF_TYPE_DNAME)
 		return 0;
-	size_t n = ldns_rdf_size(a);
+	size_t n = RDF_SIZE(a);
 	/* Octet for octet, letters folded: a label length (at most 63) is never a letter,
 	 * so two names are equal exactly when their octets are. */
-	return n == ldns_rdf_size(b) && n >= 1 && n <= 255 &&
-	       wire_name_eq(ldns_rdf_data(a), ldns_rdf_data(b), n);
+	return n == RDF_SIZE(b) && n >= 1 && n <= 255 &&
+	       wire_name_eq(RDF_DATA(a), RDF_DATA(b), n);
 }
 
 int zw_dns_dname_at_or_below(const ldns_rdf *sub, const ldns_rdf *zone)
 {
-	if (!sub || !zone || ldns_rdf_get_type(sub) != LDNS_RDF_TYPE_DNAME ||
-	    ldns_rdf_get_type(zone) != LDNS_RDF_TYPE_DNAME)
+	if (!sub || !zone || RDF_TYPE(sub) != LDNS_RDF_TYPE_DNAME ||
+	    RDF_TYPE(zone) != LDNS_RDF_TYPE_DNAME)
 		return 0;
-	const uint8_t *s = ldns_rdf_data(sub), *z = ldns_rdf_data(zone);
-	size_t sn = ldns_rdf_size(sub), zn = ldns_rdf_size(zone), p = 0;
+	const uint8_t *s = RDF_DATA(sub), *z = RDF_DATA(zone);
+	size_t sn = RDF_SIZE(sub), zn = RDF_SIZE(zone), p = 0;
 	if (!wire_name_ok(s, sn) || !wire_name_ok(z, zn) || zn > sn)
 		return 0;
 	/* step over whole labels of sub until what is left is as long as zone */
