@@ -605,20 +605,17 @@ static int wire_name_eq(const uint8_t *a, const uint8_t *b, size_t n)
 
 int zw_dns_dname_eq(const ldns_rdf *a, const ldns_rdf *b)
 {
-	if (!a || !b || RDF_TYPE(a) != LDNS_RDF_TYPE_DNAME ||
-	    RDF_TYPE(b) != LDNS_RDF_TYPE_DNAME)
+	if (!a || !b || RDF_TYPE(a) != LDNS_RDF_TYPE_DNAME || RDF_TYPE(b) != LDNS_RDF_TYPE_DNAME)
 		return 0;
 	size_t n = RDF_SIZE(a);
 	/* Octet for octet, letters folded: a label length (at most 63) is never a letter,
 	 * so two names are equal exactly when their octets are. */
-	return n == RDF_SIZE(b) && n >= 1 && n <= 255 &&
-	       wire_name_eq(RDF_DATA(a), RDF_DATA(b), n);
+	return n == RDF_SIZE(b) && n >= 1 && n <= 255 && wire_name_eq(RDF_DATA(a), RDF_DATA(b), n);
 }
 
 int zw_dns_dname_at_or_below(const ldns_rdf *sub, const ldns_rdf *zone)
 {
-	if (!sub || !zone || RDF_TYPE(sub) != LDNS_RDF_TYPE_DNAME ||
-	    RDF_TYPE(zone) != LDNS_RDF_TYPE_DNAME)
+	if (!sub || !zone || RDF_TYPE(sub) != LDNS_RDF_TYPE_DNAME || RDF_TYPE(zone) != LDNS_RDF_TYPE_DNAME)
 		return 0;
 	const uint8_t *s = RDF_DATA(sub), *z = RDF_DATA(zone);
 	size_t sn = RDF_SIZE(sub), zn = RDF_SIZE(zone), p = 0;
