@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h> /* malloc_trim */
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -1116,7 +1117,15 @@ static void *worker(void *arg)
 			zw_free(keys[i]);
 		}
 		flush_dns(c);
-		zw_metrics_queue_depth(c->metrics, zw_queue_len(c->queue));
+		size_t left = zw_queue_len(c->queue);
+		zw_metrics_queue_depth(c->metrics, left);
+#ifdef __GLIBC__
+		/* The queue drained: hand the cycles' freed memory back to the system. glibc
+		 * keeps it in the workers' arenas otherwise (1 000 domains, 4 workers: 43 MB
+		 * idle instead of 19 MB; bench/controller). */
+		if (left == 0)
+			malloc_trim(0);
+#endif
 	}
 	return NULL;
 }
