@@ -487,6 +487,24 @@ static int renew_loop(struct zw_lease *l)
 	}
 }
 
+/*
+ * How long a follower waits before its next try. While another holds the lease, every
+ * retry period exactly (no jitter), and never past the moment the lease expires by our
+ * observation: the dead holder's last renewal is seen at most a retry period late, and
+ * the lease is taken the moment it expires, so a takeover after a crash is bounded by
+ * duration + retry period (client-go's jittered poll can be 2.2 retry periods late). A
+ * failed try, or the first, uses client-go's jitter (1.2) so replicas do not stampede.
+ */
+static uint64_t follow_wait_ms(struct zw_lease *l, int observed)
+{
+	uint64_t retry = l->o.retry_period_ms;
+	if (!observed || !l->obs.rec.holder || !l->obs.rec.holder[0])
+		return zw_lease_jitter_ms(retry, ZW_LEASE_JITTER, rnd32(l));
+	uint64_t now = now_ms(l), expiry = l->obs.observed_ms + l->o.duration_ms;
+	uint64_t until = expiry > now ? expiry - now + 1 : 1;
+	return until < retry ? until : retry;
+}
+
 static void *elector(void *arg)
 {
 	struct zw_lease *l = arg;
@@ -505,7 +523,7 @@ static void *elector(void *arg)
 				snprintf(l->last_error, sizeof(l->last_error), "%s", e.msg);
 				l->o.on_error(l->o.arg, e.msg);
 			}
-			if (wait_ms(l, zw_lease_jitter_ms(l->o.retry_period_ms, ZW_LEASE_JITTER, rnd32(l))))
+			if (wait_ms(l, follow_wait_ms(l, rc == 0)))
 				return NULL;
 		}
 		if (l->o.on_started)
