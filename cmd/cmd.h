@@ -17,14 +17,14 @@ enum { ZW_EXIT_OK = 0, ZW_EXIT_FAILED = 1, ZW_EXIT_PENDING = 2 };
 
 struct zw_opts {
 	enum zw_format format;
-	int fail_on;              /* severity at or above which the exit is 2 */
+	int fail_on; /* severity at or above which the exit is 2 */
 	int verbose;
-	int color;                /* colour on: stdout is a terminal and NO_COLOR is unset */
+	int color; /* colour on: stdout is a terminal and NO_COLOR is unset */
 	const char *root_hints;
 	const char *plugin_dir;
 	const char *changed_since;
-	double timeout;           /* seconds */
-	char **args;              /* positional arguments (borrowed from argv) */
+	double timeout; /* seconds */
+	char **args;	/* positional arguments (borrowed from argv) */
 	int nargs;
 	/* command-specific flags, collected but only used by the commands that take them */
 	const char *domain;
@@ -33,9 +33,9 @@ struct zw_opts {
 	int fix_mistakes;
 	int force;
 	const char *plan_checksum;
-	double verify_timeout;    /* seconds */
+	double verify_timeout; /* seconds */
 	int fix_delegation;
-	long wait_insync;         /* seconds; 0: no */
+	long wait_insync; /* seconds; 0: no */
 	/* run */
 	const char *manifests_dir;
 	int kubernetes;
@@ -46,16 +46,16 @@ struct zw_opts {
 	const char *metrics_addr;
 	int no_leader_elect;
 	const char *lease_name, *lease_namespace, *identity;
-	unsigned lease_ms[3];     /* duration, renew deadline, retry period; 0: defaults */
+	unsigned lease_ms[3]; /* duration, renew deadline, retry period; 0: defaults */
 	int dry_run;
 	const char *log_level;
 };
 
 struct zw_command {
 	const char *name;
-	const char *usage;        /* "PATH..." */
-	const char *summary;      /* one line */
-	const char *help;         /* the rest of --help */
+	const char *usage;   /* "PATH..." */
+	const char *summary; /* one line */
+	const char *help;    /* the rest of --help */
 	int (*run)(struct zw_opts *o);
 };
 

@@ -115,7 +115,7 @@ int zw_cmd_lint(struct zw_opts *o)
 				 ? zw_error_set_at(&err, ZW_EINVAL, o->args[i], 0, 0, NULL,
 						   "is a directory: lint takes zone files (validate takes "
 						   "directories)")
-			 : zw_zonefile_load(&z, o->args[i], o->domain, &err);
+				 : zw_zonefile_load(&z, o->args[i], o->domain, &err);
 		if (rc == 0 && !z->origin) {
 			zw_error_set_at(&err, ZW_EINVAL, o->args[i], 1, 1, NULL,
 					"no soa and no $ORIGIN: give the zone with --domain");

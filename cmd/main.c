@@ -62,7 +62,8 @@ static const struct zw_command commands[] = {
 	 "                          Domains, point the delegation at the zone (like fixDelegation: true)\n"
 	 "      --fix-mistakes, --force   as for plan",
 	 zw_cmd_apply},
-	{"run", "--manifests DIR | --kubernetes", "the controller: reconcile continuously (files or custom resources)",
+	{"run", "--manifests DIR | --kubernetes",
+	 "the controller: reconcile continuously (files or custom resources)",
 	 "Keeps every domain in sync: a work queue keyed by domain, N workers, backoff, a\n"
 	 "resync with jitter. The file source re-reads DIR on change; a broken file keeps the\n"
 	 "last good set. The Kubernetes source lists and watches MailDomain and Provider\n"
@@ -159,11 +160,35 @@ static void command_help(const struct zw_command *c)
 	fputs(common_help, stdout);
 }
 
-enum { OPT_ROOT_HINTS = 256, OPT_PLUGIN_DIR, OPT_CHANGED_SINCE, OPT_FAIL_ON, OPT_TIMEOUT,
-       OPT_DOMAIN, OPT_SELECTOR, OPT_FIX_MISTAKES, OPT_FORCE, OPT_PLAN_CHECKSUM, OPT_VERIFY_TIMEOUT,
-       OPT_FIX_DELEGATION, OPT_WAIT_INSYNC, OPT_MANIFESTS, OPT_KUBERNETES, OPT_KUBECONFIG, OPT_NAMESPACE,
-       OPT_WORKERS, OPT_RESYNC, OPT_METRICS_ADDR, OPT_NO_LEADER_ELECT, OPT_LEASE_NAME, OPT_LEASE_NAMESPACE,
-       OPT_IDENTITY, OPT_LEASE_TIMINGS, OPT_DRY_RUN, OPT_LOG_LEVEL };
+enum {
+	OPT_ROOT_HINTS = 256,
+	OPT_PLUGIN_DIR,
+	OPT_CHANGED_SINCE,
+	OPT_FAIL_ON,
+	OPT_TIMEOUT,
+	OPT_DOMAIN,
+	OPT_SELECTOR,
+	OPT_FIX_MISTAKES,
+	OPT_FORCE,
+	OPT_PLAN_CHECKSUM,
+	OPT_VERIFY_TIMEOUT,
+	OPT_FIX_DELEGATION,
+	OPT_WAIT_INSYNC,
+	OPT_MANIFESTS,
+	OPT_KUBERNETES,
+	OPT_KUBECONFIG,
+	OPT_NAMESPACE,
+	OPT_WORKERS,
+	OPT_RESYNC,
+	OPT_METRICS_ADDR,
+	OPT_NO_LEADER_ELECT,
+	OPT_LEASE_NAME,
+	OPT_LEASE_NAMESPACE,
+	OPT_IDENTITY,
+	OPT_LEASE_TIMINGS,
+	OPT_DRY_RUN,
+	OPT_LOG_LEVEL
+};
 
 /* A whole number in [min, max] from a flag's argument; -1 after a one-line reason. */
 static int uint_arg(unsigned *out, const char *flag, const char *arg, unsigned long min, unsigned long max)
@@ -221,14 +246,16 @@ static int parse(const struct zw_command *c, int argc, char **argv, struct zw_op
 		switch (ch) {
 		case 'o':
 			if ((f = zw_format_parse(optarg)) < 0) {
-				zw_cmd_fail("--output: unknown format '%s' (text, json, markdown, github)", optarg);
+				zw_cmd_fail("--output: unknown format '%s' (text, json, markdown, github)",
+					    optarg);
 				return -1;
 			}
 			o->format = (enum zw_format)f;
 			break;
 		case OPT_FAIL_ON:
 			if ((f = zw_severity_parse(optarg)) < ZW_SEV_NOTICE) {
-				zw_cmd_fail("--fail-on: '%s' is not one of critical, error, warning, notice", optarg);
+				zw_cmd_fail("--fail-on: '%s' is not one of critical, error, warning, notice",
+					    optarg);
 				return -1;
 			}
 			o->fail_on = f;
@@ -250,7 +277,8 @@ static int parse(const struct zw_command *c, int argc, char **argv, struct zw_op
 		case OPT_WAIT_INSYNC:
 			o->wait_insync = strtol(optarg, &end, 10);
 			if (*end || o->wait_insync <= 0 || o->wait_insync > 3600) {
-				zw_cmd_fail("--wait-insync: '%s' is not a number of seconds in 1..3600", optarg);
+				zw_cmd_fail("--wait-insync: '%s' is not a number of seconds in 1..3600",
+					    optarg);
 				return -1;
 			}
 			break;
@@ -263,7 +291,8 @@ static int parse(const struct zw_command *c, int argc, char **argv, struct zw_op
 			}
 			break;
 		case OPT_SELECTOR:
-			if (o->nselectors == (int)(sizeof(o->dkim_selectors) / sizeof(o->dkim_selectors[0]))) {
+			if (o->nselectors ==
+			    (int)(sizeof(o->dkim_selectors) / sizeof(o->dkim_selectors[0]))) {
 				zw_cmd_fail("--dkim-selector: at most 32");
 				return -1;
 			}

@@ -38,7 +38,8 @@ static int changed_files(char ***out, size_t *n, const char *ref)
 	}
 	pclose(f);
 	top[strcspn(top, "\n")] = '\0';
-	snprintf(cmd, sizeof(cmd), "git diff --name-only '%s' -- 2>&1; git ls-files --others --exclude-standard", ref);
+	snprintf(cmd, sizeof(cmd),
+		 "git diff --name-only '%s' -- 2>&1; git ls-files --others --exclude-standard", ref);
 	if (!(f = popen(cmd, "r"))) {
 		zw_cmd_fail("--changed-since: cannot run git");
 		return -1;

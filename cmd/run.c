@@ -12,7 +12,8 @@ int zw_cmd_run(struct zw_opts *o)
 	struct zw_error err = {0};
 	enum zw_log_level level = ZW_LOG_INFO;
 	if (o->nargs) {
-		zw_cmd_fail("run: unexpected argument '%s' (give the directory with --manifests)", o->args[0]);
+		zw_cmd_fail("run: unexpected argument '%s' (give the directory with --manifests)",
+			    o->args[0]);
 		return ZW_EXIT_FAILED;
 	}
 	if (o->log_level && zw_log_level_parse(&level, o->log_level)) {

@@ -62,12 +62,12 @@ static inline int zw_prov_fail(struct zw_prov_error *err, int code, const char *
 /* A response, owned by the core: valid until http->release(http->ctx, resp), which the
  * provider calls after every request, failed or not. */
 struct zw_prov_http_resp {
-	long status;              /* 0 when no response arrived */
-	const char *body;         /* NUL-terminated ("" when none); bounded by the core */
+	long status;	  /* 0 when no response arrived */
+	const char *body; /* NUL-terminated ("" when none); bounded by the core */
 	size_t body_len;
-	unsigned attempts;        /* how many times the request was sent */
-	uint64_t retry_after_ms;  /* with ZW_PROV_ERATE: the wait asked for, when known; else 0 */
-	void *impl;               /* the core's */
+	unsigned attempts;	 /* how many times the request was sent */
+	uint64_t retry_after_ms; /* with ZW_PROV_ERATE: the wait asked for, when known; else 0 */
+	void *impl;		 /* the core's */
 };
 
 /* What a response means for the provider's API: ZW_PROV_OK or a ZW_PROV_E* code
@@ -78,14 +78,14 @@ typedef int (*zw_prov_http_classify_fn)(void *cctx, const struct zw_prov_http_re
 					uint64_t *retry_after_ms);
 
 struct zw_prov_http_req {
-	const char *method;                /* "GET", "POST", ... */
-	const char *url;                   /* http:// or https:// */
-	const char *const *headers;        /* "Name: value", no CR or LF */
+	const char *method;	    /* "GET", "POST", ... */
+	const char *url;	    /* http:// or https:// */
+	const char *const *headers; /* "Name: value", no CR or LF */
 	size_t nheaders;
-	const void *body;                  /* NULL: none */
+	const void *body; /* NULL: none */
 	size_t body_len;
-	const char *account;               /* rate-budget key shared by every zone of the account */
-	int replay_safe;                   /* not idempotent, but safe to resend after an
+	const char *account;		   /* rate-budget key shared by every zone of the account */
+	int replay_safe;		   /* not idempotent, but safe to resend after an
 					    * ambiguous failure (a Route 53 UPSERT-only batch) */
 	zw_prov_http_classify_fn classify; /* NULL: status_error(status) */
 	void *classify_ctx;
@@ -113,9 +113,9 @@ struct zw_prov_http {
 enum zw_prov_log { ZW_PLOG_DEBUG, ZW_PLOG_INFO, ZW_PLOG_WARN, ZW_PLOG_ERROR };
 
 struct zw_prov_host {
-	unsigned abi;                              /* ZW_PROVIDER_ABI */
-	void *ctx;                                 /* pass back to every callback */
-	void *(*alloc)(size_t n);                  /* the core's allocator (failure injection) */
+	unsigned abi;		  /* ZW_PROVIDER_ABI */
+	void *ctx;		  /* pass back to every callback */
+	void *(*alloc)(size_t n); /* the core's allocator (failure injection) */
 	void *(*realloc)(void *p, size_t n);
 	void (*free)(void *p);
 	/* msg is a constant phrase; fields "key=value" pairs separated by spaces (redacted) */
@@ -130,10 +130,10 @@ enum zw_prov_opt_type { ZW_POPT_STRING, ZW_POPT_INT, ZW_POPT_BOOL, ZW_POPT_PATH 
 
 /* One row of a provider's option table; the table ends with a row whose name is NULL. */
 struct zw_prov_option {
-	const char *name;           /* "server", "apiTokenSecretRef.name" */
+	const char *name; /* "server", "apiTokenSecretRef.name" */
 	enum zw_prov_opt_type type;
-	const char *def;            /* default as text, or NULL (absent) */
-	long min, max;              /* ZW_POPT_INT bounds */
+	const char *def; /* default as text, or NULL (absent) */
+	long min, max;	 /* ZW_POPT_INT bounds */
 	int required;
 };
 
@@ -157,7 +157,7 @@ struct zw_prov_rdata {
 };
 
 struct zw_prov_rrset {
-	const char *name;           /* absolute, lower case, trailing dot */
+	const char *name; /* absolute, lower case, trailing dot */
 	uint16_t type;
 	uint32_t ttl;
 	const struct zw_prov_rdata *rd;
@@ -167,10 +167,10 @@ struct zw_prov_rrset {
 enum zw_prov_op { ZW_PROV_CREATE, ZW_PROV_UPDATE, ZW_PROV_DELETE };
 
 enum zw_prov_result {
-	ZW_PROV_NOT_APPLIED = 0,    /* not attempted (an earlier failure stopped the batch) */
+	ZW_PROV_NOT_APPLIED = 0, /* not attempted (an earlier failure stopped the batch) */
 	ZW_PROV_APPLIED,
-	ZW_PROV_RETRYABLE,          /* failed; the same change may succeed later */
-	ZW_PROV_PERMANENT,          /* failed; retrying the same change will not help */
+	ZW_PROV_RETRYABLE, /* failed; the same change may succeed later */
+	ZW_PROV_PERMANENT, /* failed; retrying the same change will not help */
 };
 
 /* One rrset-level change. `before` is what the plan saw at the provider (UPDATE, DELETE:
@@ -188,8 +188,8 @@ struct zw_prov_change {
 /* ---- the table --------------------------------------------------------------------------- */
 
 struct zw_provider {
-	unsigned abi;                            /* ZW_PROVIDER_ABI */
-	const char *name;                        /* "rfc2136", the Provider's spec.type */
+	unsigned abi;	  /* ZW_PROVIDER_ABI */
+	const char *name; /* "rfc2136", the Provider's spec.type */
 	const struct zw_prov_option *options;
 	int (*open)(void **state, const struct zw_prov_host *host, const struct zw_prov_settings *s,
 		    struct zw_prov_error *err);

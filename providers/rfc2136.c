@@ -55,14 +55,16 @@ static int read_secret(char *out, size_t outsz, const char *path, struct zw_prov
 	if (path) {
 		FILE *f = fopen(path, "r");
 		if (!f)
-			return zw_prov_fail(err, ZW_PROV_EAUTH, "tsigSecretFile %s: %s", path, strerror(errno));
+			return zw_prov_fail(err, ZW_PROV_EAUTH, "tsigSecretFile %s: %s", path,
+					    strerror(errno));
 		n = fread(out, 1, outsz - 1, f);
 		fclose(f);
 	} else {
 		const char *env = getenv(SECRET_ENV);
 		if (!env || !*env)
-			return zw_prov_fail(err, ZW_PROV_EAUTH, "tsigKeyName is set but no secret: give tsigSecretFile or set %s",
-				    SECRET_ENV);
+			return zw_prov_fail(err, ZW_PROV_EAUTH,
+					    "tsigKeyName is set but no secret: give tsigSecretFile or set %s",
+					    SECRET_ENV);
 		n = strlen(env) < outsz - 1 ? strlen(env) : outsz - 1;
 		memcpy(out, env, n);
 	}
@@ -99,7 +101,8 @@ static int rfc2136_open(void **state, const struct zw_prov_host *host, const str
 	r->host = host;
 	r->port = atoi_bounded(s->get(s, "port"));
 	snprintf(r->server, sizeof(r->server), "%s", server);
-	if (!(r->res = ldns_resolver_new()) || ldns_resolver_push_nameserver(r->res, addr) != LDNS_STATUS_OK) {
+	if (!(r->res = ldns_resolver_new()) ||
+	    ldns_resolver_push_nameserver(r->res, addr) != LDNS_STATUS_OK) {
 		ldns_rdf_deep_free(addr);
 		rc = zw_prov_fail(err, ZW_PROV_ENOMEM, "out of memory");
 		goto bad;
@@ -151,7 +154,8 @@ static ldns_pkt *ask(struct rfc2136 *r, const char *name, ldns_rr_type type, str
 	ldns_rdf_deep_free(dname);
 	if (st != LDNS_STATUS_OK || !pkt) {
 		ldns_pkt_free(pkt);
-		zw_prov_fail(err, ZW_PROV_ETRANSIENT, "%s port %d: %s", r->server, r->port, ldns_get_errorstr_by_id(st));
+		zw_prov_fail(err, ZW_PROV_ETRANSIENT, "%s port %d: %s", r->server, r->port,
+			     ldns_get_errorstr_by_id(st));
 		return NULL;
 	}
 	return pkt;
@@ -174,7 +178,8 @@ static int rfc2136_find_zone(void *state, const char *domain, int (*emit)(void *
 {
 	struct rfc2136 *r = state;
 	char name[512], zone[512];
-	snprintf(name, sizeof(name), "%s%s", domain, domain[0] && domain[strlen(domain) - 1] == '.' ? "" : ".");
+	snprintf(name, sizeof(name), "%s%s", domain,
+		 domain[0] && domain[strlen(domain) - 1] == '.' ? "" : ".");
 	ldns_pkt *pkt = ask(r, name, LDNS_RR_TYPE_SOA, err);
 	if (!pkt)
 		return err->code;
@@ -184,8 +189,8 @@ static int rfc2136_find_zone(void *state, const char *domain, int (*emit)(void *
 	if (!soa)
 		soa = ldns_pkt_rr_list_by_type(pkt, LDNS_RR_TYPE_SOA, LDNS_SECTION_AUTHORITY);
 	if (!ldns_pkt_aa(pkt) || !soa || (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN)) {
-		rc = zw_prov_fail(err, ZW_PROV_ENOTFOUND, "%s is not authoritative for %s (rcode %d)", r->server, domain,
-			  (int)rcode);
+		rc = zw_prov_fail(err, ZW_PROV_ENOTFOUND, "%s is not authoritative for %s (rcode %d)",
+				  r->server, domain, (int)rcode);
 	} else {
 		dname_text(zone, sizeof(zone), ldns_rr_owner(ldns_rr_list_rr(soa, 0)));
 		rc = emit(ctx, zone, zone);
@@ -278,7 +283,7 @@ static int rfc2136_list(void *state, const char *zone_id, int (*emit)(void *, co
 	ldns_rdf_deep_free(zone);
 	if (st != LDNS_STATUS_OK)
 		return zw_prov_fail(err, ZW_PROV_ETRANSIENT, "axfr of %s from %s: %s", zone_id, r->server,
-			    ldns_get_errorstr_by_id(st));
+				    ldns_get_errorstr_by_id(st));
 	ldns_rr *rr;
 	while (rc == 0 && (rr = ldns_axfr_next(r->res)) != NULL) {
 		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA && ++soas > 1) {
@@ -291,9 +296,13 @@ static int rfc2136_list(void *state, const char *zone_id, int (*emit)(void *, co
 	if (rc == 0 && !ldns_axfr_complete(r->res)) {
 		const ldns_pkt *last = ldns_axfr_last_pkt(r->res);
 		int rcode = last ? (int)ldns_pkt_get_rcode(last) : -1;
-		rc = zw_prov_fail(err, rcode == LDNS_RCODE_REFUSED || rcode == LDNS_RCODE_NOTAUTH ? ZW_PROV_EAUTH : ZW_PROV_ETRANSIENT,
-			  "axfr of %s from %s did not complete (rcode %d): check the transfer acl and the tsig key",
-			  zone_id, r->server, rcode);
+		rc = zw_prov_fail(err,
+				  rcode == LDNS_RCODE_REFUSED || rcode == LDNS_RCODE_NOTAUTH
+					  ? ZW_PROV_EAUTH
+					  : ZW_PROV_ETRANSIENT,
+				  "axfr of %s from %s did not complete (rcode %d): check the transfer acl "
+				  "and the tsig key",
+				  zone_id, r->server, rcode);
 	}
 	ldns_axfr_abort(r->res);
 	return rc;
@@ -402,14 +411,14 @@ static int rfc2136_apply(void *state, const char *zone_id, struct zw_prov_change
 	}
 	for (size_t i = 0; i < n && rc == 0; i++)
 		if ((rc = encode(&changes[i], pre, up)))
-			zw_prov_fail(err, rc, "cannot encode the change of %s", changes[i].after ? changes[i].after->name
-										      : changes[i].before->name);
+			zw_prov_fail(err, rc, "cannot encode the change of %s",
+				     changes[i].after ? changes[i].after->name : changes[i].before->name);
 	if (rc) {
 		set_all(changes, n, ZW_PROV_PERMANENT, err->msg);
 		goto out;
 	}
 	pkt = ldns_update_pkt_new(zone, LDNS_RR_CLASS_IN, pre, up, NULL); /* copies the lists */
-	zone = NULL; /* the packet owns it now */
+	zone = NULL;							  /* the packet owns it now */
 	if (!pkt) {
 		rc = zw_prov_fail(err, ZW_PROV_ENOMEM, "out of memory");
 		set_all(changes, n, ZW_PROV_NOT_APPLIED, err->msg);
@@ -417,7 +426,8 @@ static int rfc2136_apply(void *state, const char *zone_id, struct zw_prov_change
 	}
 	ldns_pkt_set_rd(pkt, false);
 	if (ldns_resolver_tsig_keyname(r->res) && ldns_update_pkt_tsig_add(pkt, r->res) != LDNS_STATUS_OK) {
-		rc = zw_prov_fail(err, ZW_PROV_EAUTH, "cannot sign the update with tsig key %s", ldns_resolver_tsig_keyname(r->res));
+		rc = zw_prov_fail(err, ZW_PROV_EAUTH, "cannot sign the update with tsig key %s",
+				  ldns_resolver_tsig_keyname(r->res));
 		set_all(changes, n, ZW_PROV_PERMANENT, err->msg);
 		goto out;
 	}
@@ -426,34 +436,37 @@ static int rfc2136_apply(void *state, const char *zone_id, struct zw_prov_change
 	ldns_resolver_set_usevc(r->res, false);
 	if (st != LDNS_STATUS_OK || !answer) {
 		/* the outcome is unknown: the next run lists the zone again before writing */
-		rc = zw_prov_fail(err, ZW_PROV_ETRANSIENT, "update of %s at %s: %s (outcome unknown: re-plan)", zone_id,
-			  r->server, ldns_get_errorstr_by_id(st));
+		rc = zw_prov_fail(err, ZW_PROV_ETRANSIENT,
+				  "update of %s at %s: %s (outcome unknown: re-plan)", zone_id, r->server,
+				  ldns_get_errorstr_by_id(st));
 		set_all(changes, n, ZW_PROV_RETRYABLE, err->msg);
 		goto out;
 	}
 	ldns_pkt_rcode rcode = ldns_pkt_get_rcode(answer);
 	char *rname = ldns_pkt_rcode2str(rcode);
 	switch (rcode) {
-	case LDNS_RCODE_NOERROR:
-		set_all(changes, n, ZW_PROV_APPLIED, "");
-		break;
+	case LDNS_RCODE_NOERROR: set_all(changes, n, ZW_PROV_APPLIED, ""); break;
 	case LDNS_RCODE_YXRRSET:
 	case LDNS_RCODE_NXRRSET:
 	case LDNS_RCODE_YXDOMAIN:
 	case LDNS_RCODE_NXDOMAIN:
 		rc = zw_prov_fail(err, ZW_PROV_ECONFLICT,
-			  "the zone changed since the plan (%s: a prerequisite failed); nothing was written: re-plan",
-			  rname ? rname : "?");
+				  "the zone changed since the plan (%s: a prerequisite failed); nothing was "
+				  "written: re-plan",
+				  rname ? rname : "?");
 		set_all(changes, n, ZW_PROV_NOT_APPLIED, err->msg);
 		break;
 	case LDNS_RCODE_SERVFAIL:
-		rc = zw_prov_fail(err, ZW_PROV_ETRANSIENT, "update of %s at %s: SERVFAIL", zone_id, r->server);
+		rc = zw_prov_fail(err, ZW_PROV_ETRANSIENT, "update of %s at %s: SERVFAIL", zone_id,
+				  r->server);
 		set_all(changes, n, ZW_PROV_RETRYABLE, err->msg);
 		break;
 	default:
-		rc = zw_prov_fail(err, rcode == LDNS_RCODE_REFUSED || rcode == LDNS_RCODE_NOTAUTH ? ZW_PROV_EAUTH : ZW_PROV_EINVAL,
-			  "update of %s refused by %s (%s): check the update acl and the tsig key", zone_id, r->server,
-			  rname ? rname : "?");
+		rc = zw_prov_fail(err,
+				  rcode == LDNS_RCODE_REFUSED || rcode == LDNS_RCODE_NOTAUTH ? ZW_PROV_EAUTH
+											     : ZW_PROV_EINVAL,
+				  "update of %s refused by %s (%s): check the update acl and the tsig key",
+				  zone_id, r->server, rname ? rname : "?");
 		set_all(changes, n, ZW_PROV_PERMANENT, err->msg);
 	}
 	LDNS_FREE(rname);

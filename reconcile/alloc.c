@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static _Thread_local long fail_at;   /* 0: never fail */
-static _Thread_local long count;     /* allocations since zw_alloc_fail_at() */
-static _Thread_local int failed;     /* an injected failure happened */
+static _Thread_local long fail_at; /* 0: never fail */
+static _Thread_local long count;   /* allocations since zw_alloc_fail_at() */
+static _Thread_local int failed;   /* an injected failure happened */
 
 void zw_alloc_fail_at(long n)
 {

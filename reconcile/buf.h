@@ -11,14 +11,17 @@
 #include <stddef.h>
 
 struct zw_buf {
-	char *p;      /* NULL until the first add */
+	char *p; /* NULL until the first add */
 	size_t len;
 	size_t cap;
-	size_t max;   /* 0 means the default, ZW_BUF_DEFAULT_MAX */
+	size_t max; /* 0 means the default, ZW_BUF_DEFAULT_MAX */
 };
 
 #define ZW_BUF_DEFAULT_MAX (16u * 1024 * 1024)
-#define ZW_BUF_INIT {NULL, 0, 0, 0}
+#define ZW_BUF_INIT                                                                                          \
+	{                                                                                                    \
+		NULL, 0, 0, 0                                                                                \
+	}
 
 int zw_buf_add(struct zw_buf *b, const void *data, size_t n);
 int zw_buf_adds(struct zw_buf *b, const char *s);

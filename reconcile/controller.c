@@ -49,15 +49,15 @@
 #include "reconcile/values.h"
 #include "providers/provider.h"
 
-#define BATCH 64
+#define BATCH	  64
 #define FINALIZER "zonewarden.dev/cleanup"
 #define API_GROUP "/apis/zonewarden.dev/v1alpha1"
 /* A cleanup that keeps failing gives up the records (and removes the finalizer) once it
  * has been tried this often AND the deletion is this old: a transient outage is ridden
  * out, a dead provider never blocks deletion for ever. */
-#define CLEANUP_TRIES 5
+#define CLEANUP_TRIES	  5
 #define CLEANUP_GIVE_UP_S 600
-#define VERSION "0.1.0"
+#define VERSION		  "0.1.0"
 
 /* An immutable manifest set shared by the workers (file mode). */
 struct snap {
@@ -75,9 +75,9 @@ struct ctl {
 
 	pthread_mutex_t mu;
 	pthread_cond_t lead_cv;
-	struct snap *snap;   /* file mode: the last good set */
-	int files_loaded;    /* file mode: one load was attempted */
-	int leading;	     /* workers may run */
+	struct snap *snap; /* file mode: the last good set */
+	int files_loaded;  /* file mode: one load was attempted */
+	int leading;	   /* workers may run */
 	int stopping;
 
 	struct zw_kube_config kcfg; /* lives as long as the client: it owns the CA file */
@@ -135,8 +135,9 @@ static void set_leading(struct ctl *c, int leading)
 	pthread_cond_broadcast(&c->lead_cv);
 	pthread_mutex_unlock(&c->mu);
 	zw_metrics_leader(c->metrics, leading);
-	zw_log_write(c->log, ZW_LOG_INFO, "leader", leading ? "leading: workers started" : "not leading: workers stopped",
-		     "identity", c->identity, ZW_LOG_END);
+	zw_log_write(c->log, ZW_LOG_INFO, "leader",
+		     leading ? "leading: workers started" : "not leading: workers stopped", "identity",
+		     c->identity, ZW_LOG_END);
 }
 
 static void resync_kube(struct ctl *c);
@@ -210,13 +211,14 @@ static uint64_t fingerprint(const struct zw_manifests *ms, const struct zw_domai
 	fnv_s(&h, d->domain);
 	fnv_s(&h, d->meta_name);
 	fnv_s(&h, d->provider_ref);
-	snprintf(tmp, sizeof(tmp), "%u/%d/%d/%d/%d/%d/%d", d->ttl, (int)d->policy, (int)d->deletion, d->parked,
-		 d->bulk_sender, d->fix_delegation, (int)d->ndkim);
+	snprintf(tmp, sizeof(tmp), "%u/%d/%d/%d/%d/%d/%d", d->ttl, (int)d->policy, (int)d->deletion,
+		 d->parked, d->bulk_sender, d->fix_delegation, (int)d->ndkim);
 	fnv_s(&h, tmp);
 	for (size_t i = 0; i < d->nameservers.n; i++)
 		fnv_s(&h, d->nameservers.v[i]);
 	for (size_t i = 0; i < d->ndkim; i++) {
-		snprintf(tmp, sizeof(tmp), "%d/%d/%d", d->dkim[i].expect_absent, d->dkim[i].revoked, d->dkim[i].testing);
+		snprintf(tmp, sizeof(tmp), "%d/%d/%d", d->dkim[i].expect_absent, d->dkim[i].revoked,
+			 d->dkim[i].testing);
 		fnv_s(&h, tmp);
 		fnv_s(&h, d->dkim[i].selector);
 		fnv_s(&h, d->dkim[i].public_key_sha256);
@@ -323,23 +325,26 @@ static void load_files(struct ctl *c, int ifd, int all)
 	c->files_loaded = 1;
 	pthread_mutex_unlock(&c->mu);
 	if (rc == ZW_ENOMEM || !ms) {
-		zw_log_write(c->log, ZW_LOG_ERROR, "source", "manifests not read: the last good set stays", "error",
-			     err.msg, ZW_LOG_END);
+		zw_log_write(c->log, ZW_LOG_ERROR, "source", "manifests not read: the last good set stays",
+			     "error", err.msg, ZW_LOG_END);
 		goto out;
 	}
 	if (ms->nerrors) {
 		char line[ZW_ERR_MSG_MAX + ZW_ERR_FILE_MAX + ZW_ERR_PATH_MAX + 32], n[32];
 		for (size_t i = 0; i < ms->nerrors; i++) {
 			zw_error_format(line, sizeof(line), &ms->errors[i]);
-			zw_log_write(c->log, ZW_LOG_ERROR, "source", "manifest error", "error", line, ZW_LOG_END);
+			zw_log_write(c->log, ZW_LOG_ERROR, "source", "manifest error", "error", line,
+				     ZW_LOG_END);
 		}
 		num(n, sizeof(n), (double)ms->nerrors);
-		zw_log_write(c->log, ZW_LOG_ERROR, "source", "the manifests are invalid: the last good set stays",
-			     "dir", c->o->manifests_dir, "errors", n, ZW_LOG_END);
+		zw_log_write(c->log, ZW_LOG_ERROR, "source",
+			     "the manifests are invalid: the last good set stays", "dir", c->o->manifests_dir,
+			     "errors", n, ZW_LOG_END);
 		goto out;
 	}
 	if (!(s = zw_calloc(1, sizeof(*s))) || !(s->fp = zw_calloc(ms->ndomains + 1, sizeof(*s->fp)))) {
-		zw_log_write(c->log, ZW_LOG_ERROR, "source", "out of memory: the last good set stays", ZW_LOG_END);
+		zw_log_write(c->log, ZW_LOG_ERROR, "source", "out of memory: the last good set stays",
+			     ZW_LOG_END);
 		zw_free(s);
 		goto out;
 	}
@@ -368,8 +373,9 @@ static void load_files(struct ctl *c, int ifd, int all)
 			gone = strcmp(old->ms->domains[k].domain, s->ms->domains[i].domain) != 0;
 		if (gone) {
 			zw_metrics_findings(c->metrics, old->ms->domains[k].domain, NULL, NULL, 0);
-			zw_log_write(c->log, ZW_LOG_INFO, "source", "domain no longer declared: forgotten, records kept",
-				     "domain", old->ms->domains[k].domain, ZW_LOG_END);
+			zw_log_write(c->log, ZW_LOG_INFO, "source",
+				     "domain no longer declared: forgotten, records kept", "domain",
+				     old->ms->domains[k].domain, ZW_LOG_END);
 		}
 	}
 	char nd[32], nq[32];
@@ -399,8 +405,8 @@ static void observe_http(void *ctx, const char *method, const char *account, lon
 	(void)method;
 	if (account) {
 		size_t n = strcspn(account, ":");
-		snprintf(provider, sizeof(provider), "%.*s", (int)(n < sizeof(provider) ? n : sizeof(provider) - 1),
-			 account);
+		snprintf(provider, sizeof(provider), "%.*s",
+			 (int)(n < sizeof(provider) ? n : sizeof(provider) - 1), account);
 	}
 	zw_metrics_provider_request(c->metrics, provider, status);
 }
@@ -428,7 +434,8 @@ static void flush_dns(struct ctl *c)
 	};
 	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
 		if (other[i].now > other[i].seen)
-			zw_metrics_dns_query(c->metrics, other[i].name, (unsigned long)(other[i].now - other[i].seen));
+			zw_metrics_dns_query(c->metrics, other[i].name,
+					     (unsigned long)(other[i].now - other[i].seen));
 	c->dns_seen = now;
 	pthread_mutex_unlock(&c->mu);
 }
@@ -498,7 +505,8 @@ static int outcome_of(struct outcome *out, const struct zw_cycle *cy, const char
 		if (cy->applied && !p->gated && !p->refused && p->v[i].result > ZW_PROV_APPLIED) {
 			out->failed = 1;
 			if (!out->error)
-				out->error = p->v[i].message && p->v[i].message[0] ? p->v[i].message : "a change failed";
+				out->error = p->v[i].message && p->v[i].message[0] ? p->v[i].message
+										   : "a change failed";
 		}
 	}
 	if (!out->gate && p->gated)
@@ -522,9 +530,9 @@ static void report(struct ctl *c, const char *key, const char *domain, const str
 	num(np, sizeof(np), (double)oc->pending);
 	num(na, sizeof(na), (double)oc->applied);
 	num(dur, sizeof(dur), secs);
-	zw_log_write(c->log, strcmp(result, "ok") == 0 ? ZW_LOG_INFO : ZW_LOG_WARN, "worker", "reconciled", "key", key,
-		     "domain", domain, "result", result, "findings", nf, "pending", np, "applied", na, "seconds", dur,
-		     "error", oc->error, "delegation", oc->gate, ZW_LOG_END);
+	zw_log_write(c->log, strcmp(result, "ok") == 0 ? ZW_LOG_INFO : ZW_LOG_WARN, "worker", "reconciled",
+		     "key", key, "domain", domain, "result", result, "findings", nf, "pending", np, "applied",
+		     na, "seconds", dur, "error", oc->error, "delegation", oc->gate, ZW_LOG_END);
 }
 
 /* A failed key comes back with backoff; a good one forgets its failures. */
@@ -624,7 +632,8 @@ static void event(struct ctl *c, const cJSON *obj, const char *type, const char 
 				  jstr(obj, "metadata", "name"), jstr(obj, "metadata", "uid")};
 	struct zw_error err = {0};
 	if (zw_events_record(c->events, &ref, type, reason, action, note, &err))
-		zw_log_write(c->log, ZW_LOG_DEBUG, "events", "event not recorded", "error", err.msg, ZW_LOG_END);
+		zw_log_write(c->log, ZW_LOG_DEBUG, "events", "event not recorded", "error", err.msg,
+			     ZW_LOG_END);
 }
 
 /* One manifest document from a custom resource: apiVersion, kind, metadata.name and the
@@ -636,8 +645,10 @@ static int add_doc(struct zw_buf *b, const cJSON *obj, const char *kind)
 	const cJSON *spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
 	int rc = ZW_ENOMEM;
 	if (!doc || !cJSON_AddStringToObject(doc, "apiVersion", ZW_API_VERSION) ||
-	    !cJSON_AddStringToObject(doc, "kind", kind) || !(meta = cJSON_AddObjectToObject(doc, "metadata")) ||
-	    !cJSON_AddStringToObject(meta, "name", jstr(obj, "metadata", "name") ? jstr(obj, "metadata", "name") : ""))
+	    !cJSON_AddStringToObject(doc, "kind", kind) ||
+	    !(meta = cJSON_AddObjectToObject(doc, "metadata")) ||
+	    !cJSON_AddStringToObject(meta, "name",
+				     jstr(obj, "metadata", "name") ? jstr(obj, "metadata", "name") : ""))
 		goto out;
 	if (spec && !cJSON_AddItemToObject(doc, "spec", cJSON_Duplicate(spec, 1)))
 		goto out;
@@ -664,14 +675,16 @@ static int read_secret(struct ctl *c, const char *ns, const char *name, const ch
 		return rc;
 	const char *b64 = jstr(cJSON_GetObjectItemCaseSensitive(sec, "data"), key ? key : "token", NULL);
 	if (!b64) {
-		rc = zw_error_set(err, ZW_ENOTFOUND, "secret %s/%s has no key %s", ns, name, key ? key : "token");
+		rc = zw_error_set(err, ZW_ENOTFOUND, "secret %s/%s has no key %s", ns, name,
+				  key ? key : "token");
 	} else {
 		size_t len = strlen(b64);
 		unsigned char *v = zw_malloc(len + 4);
 		int n = v ? EVP_DecodeBlock(v, (const unsigned char *)b64, (int)len) : -1;
 		if (n < 0) {
 			zw_free(v);
-			rc = v ? zw_error_set(err, ZW_EINVAL, "secret %s/%s key %s is not base64", ns, name, key)
+			rc = v ? zw_error_set(err, ZW_EINVAL, "secret %s/%s key %s is not base64", ns, name,
+					      key)
 			       : zw_error_set(err, ZW_ENOMEM, "out of memory");
 		} else {
 			/* EVP_DecodeBlock counts the padding as zero bytes */
@@ -692,8 +705,8 @@ static int read_secret(struct ctl *c, const char *ns, const char *name, const ch
  * error (the spec is wrong: no retry until it changes); other failures return an error.
  * strip: the records are dropped and policy becomes sync (the cleanup plan).
  */
-static int kube_manifests(struct ctl *c, const cJSON *obj, int strip, struct zw_manifests **out, char *invalid,
-			  size_t invalidsz, struct zw_error *err)
+static int kube_manifests(struct ctl *c, const cJSON *obj, int strip, struct zw_manifests **out,
+			  char *invalid, size_t invalidsz, struct zw_error *err)
 {
 	const char *ns = jstr(obj, "metadata", "namespace"), *name = jstr(obj, "metadata", "name");
 	const char *ref = jstr(obj, "spec", "providerRef");
@@ -742,8 +755,8 @@ static int kube_manifests(struct ctl *c, const cJSON *obj, int strip, struct zw_
 	if (rc)
 		goto out;
 	/* the Provider's token Secret, read by name, handed to the provider as apiToken */
-	const char *sname = jstr(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(prov, "spec"),
-								  "cloudflare"),
+	const char *sname = jstr(cJSON_GetObjectItemCaseSensitive(
+					 cJSON_GetObjectItemCaseSensitive(prov, "spec"), "cloudflare"),
 				 "apiTokenSecretRef", "name");
 	if (sname && (*out)->nproviders == 1) {
 		const char *skey = jstr(cJSON_GetObjectItemCaseSensitive(
@@ -784,8 +797,8 @@ out:
 
 static int has_finalizer(const cJSON *obj)
 {
-	const cJSON *f, *list = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"),
-								  "finalizers");
+	const cJSON *f, *list = cJSON_GetObjectItemCaseSensitive(
+				cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "finalizers");
 	cJSON_ArrayForEach(f, list) if (cJSON_IsString(f) && strcmp(f->valuestring, FINALIZER) == 0) return 1;
 	return 0;
 }
@@ -794,8 +807,8 @@ static int has_finalizer(const cJSON *obj)
  * read, with its resourceVersion, so a concurrent change is a 409 and a retry. */
 static int set_finalizer(struct ctl *c, const char *path, const cJSON *obj, int on, struct zw_error *err)
 {
-	const cJSON *f, *list = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"),
-								  "finalizers");
+	const cJSON *f, *list = cJSON_GetObjectItemCaseSensitive(
+				cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "finalizers");
 	cJSON *patch = NULL, *meta = NULL, *nl = NULL;
 	int rc = ZW_ENOMEM;
 	if (!is_leading(c))
@@ -803,9 +816,9 @@ static int set_finalizer(struct ctl *c, const char *path, const cJSON *obj, int 
 	patch = cJSON_CreateObject();
 	if (!patch || !(meta = cJSON_AddObjectToObject(patch, "metadata")) ||
 	    !(nl = cJSON_AddArrayToObject(meta, "finalizers")) ||
-	    !cJSON_AddStringToObject(meta, "resourceVersion", jstr(obj, "metadata", "resourceVersion")
-									 ? jstr(obj, "metadata", "resourceVersion")
-									 : ""))
+	    !cJSON_AddStringToObject(
+		    meta, "resourceVersion",
+		    jstr(obj, "metadata", "resourceVersion") ? jstr(obj, "metadata", "resourceVersion") : ""))
 		goto out;
 	cJSON_ArrayForEach(f, list)
 	{
@@ -867,8 +880,9 @@ static int kube_delete(struct ctl *c, const char *key, const char *path, const c
 	if (delete_records) {
 		if (!is_leading(c) || c->o->dry_run) {
 			zw_log_write(c->log, ZW_LOG_INFO, "worker",
-				     c->o->dry_run ? "dry run: owned records kept, finalizer kept" : "not leading", "key",
-				     key, ZW_LOG_END);
+				     c->o->dry_run ? "dry run: owned records kept, finalizer kept"
+						   : "not leading",
+				     "key", key, ZW_LOG_END);
 			return 0;
 		}
 		int rc = kube_manifests(c, obj, 1, &ms, invalid, sizeof(invalid), &err);
@@ -883,33 +897,39 @@ static int kube_delete(struct ctl *c, const char *key, const char *path, const c
 		if (rc == 0 && !invalid[0])
 			outcome_of(&oc, &cy, cy.ndomains ? cy.domains[0] : "");
 		failed = rc || invalid[0] || oc.failed || oc.gate || !cy.applied;
-		const char *why = rc ? err.msg : invalid[0] ? invalid : oc.error ? oc.error : oc.gate ? oc.gate : "not applied";
+		const char *why = rc	       ? err.msg
+				  : invalid[0] ? invalid
+				  : oc.error   ? oc.error
+				  : oc.gate    ? oc.gate
+					       : "not applied";
 		zw_findings_free(&oc.findings);
 		if (failed) {
 			/* the status says why the resource stays (K8S.md: never silently stuck) */
-			struct zw_status_input in = {.generation = generation(obj), .deleting = 1, .provider_error = why};
+			struct zw_status_input in = {
+				.generation = generation(obj), .deleting = 1, .provider_error = why};
 			struct zw_error serr = {0};
 			if (write_status(c, path, obj, &in, &serr))
-				zw_log_write(c->log, ZW_LOG_WARN, "worker", "status not written", "key", key, "error",
-					     serr.msg, ZW_LOG_END);
+				zw_log_write(c->log, ZW_LOG_WARN, "worker", "status not written", "key", key,
+					     "error", serr.msg, ZW_LOG_END);
 			unsigned tries = zw_queue_failures(c->queue, key) + 1;
 			struct tm tm;
 			memset(&tm, 0, sizeof(tm));
 			const char *ts = jstr(obj, "metadata", "deletionTimestamp");
-			long long age = ts && strptime(ts, "%Y-%m-%dT%H:%M:%SZ", &tm) ? (long long)time(NULL) - (long long)timegm(&tm)
-										      : 0;
+			long long age = ts && strptime(ts, "%Y-%m-%dT%H:%M:%SZ", &tm)
+						? (long long)time(NULL) - (long long)timegm(&tm)
+						: 0;
 			if (tries < CLEANUP_TRIES || age < CLEANUP_GIVE_UP_S) {
 				event(c, obj, "Warning", "CleanupFailed", "Cleanup", why);
-				zw_log_write(c->log, ZW_LOG_WARN, "worker", "cleanup failed: will retry", "key", key,
-					     "error", why, ZW_LOG_END);
+				zw_log_write(c->log, ZW_LOG_WARN, "worker", "cleanup failed: will retry",
+					     "key", key, "error", why, ZW_LOG_END);
 				zw_cycle_free(&cy);
 				zw_manifests_free(ms);
 				return -1;
 			}
 			event(c, obj, "Warning", "CleanupAbandoned", "Cleanup", why);
 			zw_log_write(c->log, ZW_LOG_ERROR, "worker",
-				     "cleanup keeps failing: finalizer removed, records may remain", "key", key, "error",
-				     why, ZW_LOG_END);
+				     "cleanup keeps failing: finalizer removed, records may remain", "key",
+				     key, "error", why, ZW_LOG_END);
 		} else {
 			event(c, obj, "Normal", "CleanedUp", "Cleanup", "owned records removed");
 		}
@@ -917,7 +937,8 @@ static int kube_delete(struct ctl *c, const char *key, const char *path, const c
 		zw_manifests_free(ms);
 	}
 	if (set_finalizer(c, path, obj, 0, &err)) {
-		zw_log_write(c->log, ZW_LOG_WARN, "worker", "finalizer not removed", "key", key, "error", err.msg, ZW_LOG_END);
+		zw_log_write(c->log, ZW_LOG_WARN, "worker", "finalizer not removed", "key", key, "error",
+			     err.msg, ZW_LOG_END);
 		return -1;
 	}
 	zw_log_write(c->log, ZW_LOG_INFO, "worker", "finalizer removed", "key", key, ZW_LOG_END);
@@ -961,8 +982,8 @@ static void work_kube(struct ctl *c, const char *key)
 	if (delete_records != fin && is_leading(c) && !c->o->dry_run) {
 		/* the finalizer goes on before any record is created, off when Retain */
 		if (set_finalizer(c, path, obj, delete_records, &err)) {
-			zw_log_write(c->log, ZW_LOG_WARN, "worker", "finalizer not updated", "key", key, "error",
-				     err.msg, ZW_LOG_END);
+			zw_log_write(c->log, ZW_LOG_WARN, "worker", "finalizer not updated", "key", key,
+				     "error", err.msg, ZW_LOG_END);
 			settle(c, key, 1);
 			goto out;
 		}
@@ -994,8 +1015,10 @@ static void work_kube(struct ctl *c, const char *key)
 				zw_rfc3339(applied_at, sizeof(applied_at), (long long)time(NULL));
 				in.last_apply_time = applied_at;
 				char note[160];
-				snprintf(note, sizeof(note), "%zu change%s applied%s", oc.applied, oc.applied == 1 ? "" : "s",
-					 cy.run.verify_timed_out ? ", not yet visible everywhere" : " and verified");
+				snprintf(note, sizeof(note), "%zu change%s applied%s", oc.applied,
+					 oc.applied == 1 ? "" : "s",
+					 cy.run.verify_timed_out ? ", not yet visible everywhere"
+								 : " and verified");
 				event(c, obj, "Normal", "Applied", "Apply", note);
 			}
 			if (oc.error)
@@ -1008,11 +1031,15 @@ static void work_kube(struct ctl *c, const char *key)
 	}
 	struct zw_error serr = {0};
 	if (write_status(c, path, obj, &in, &serr)) {
-		zw_log_write(c->log, ZW_LOG_WARN, "worker", "status not written", "key", key, "error", serr.msg, ZW_LOG_END);
+		zw_log_write(c->log, ZW_LOG_WARN, "worker", "status not written", "key", key, "error",
+			     serr.msg, ZW_LOG_END);
 		failed = 1;
 	}
-	report(c, key, ms && ms->ndomains ? ms->domains[0].domain : key, &oc, (double)(now_ms() - t0) / 1000.0,
-	       failed ? "error" : in.invalid ? "invalid" : "ok");
+	report(c, key, ms && ms->ndomains ? ms->domains[0].domain : key, &oc,
+	       (double)(now_ms() - t0) / 1000.0,
+	       failed	    ? "error"
+	       : in.invalid ? "invalid"
+			    : "ok");
 	settle(c, key, failed);
 out:
 	zw_findings_free(&oc.findings);
@@ -1069,8 +1096,8 @@ static void informer_error(void *arg, const char *msg)
 {
 	struct ctl *c = arg;
 	if (msg[0])
-		zw_log_write(c->log, ZW_LOG_WARN, "source", "list or watch failed: retrying with backoff", "error", msg,
-			     ZW_LOG_END);
+		zw_log_write(c->log, ZW_LOG_WARN, "source", "list or watch failed: retrying with backoff",
+			     "error", msg, ZW_LOG_END);
 	else
 		zw_log_write(c->log, ZW_LOG_INFO, "source", "list and watch work again", ZW_LOG_END);
 }
@@ -1156,11 +1183,14 @@ static int start_kube(struct ctl *c, struct zw_error *err)
 	if ((rc = zw_kube_config_load(cfg, c->o->kubeconfig, err)))
 		return rc;
 	rc = zw_kube_new(&c->kube, cfg, NULL, err);
-	const char *lease_ns = c->o->lease_namespace ? c->o->lease_namespace
+	const char *lease_ns = c->o->lease_namespace				     ? c->o->lease_namespace
 			       : getenv("POD_NAMESPACE") && *getenv("POD_NAMESPACE") ? getenv("POD_NAMESPACE")
 										     : NULL;
 	char nsbuf[256];
-	snprintf(nsbuf, sizeof(nsbuf), "%s", lease_ns ? lease_ns : cfg->namespace ? cfg->namespace : "default");
+	snprintf(nsbuf, sizeof(nsbuf), "%s",
+		 lease_ns	  ? lease_ns
+		 : cfg->namespace ? cfg->namespace
+				  : "default");
 	if (rc)
 		return rc;
 	if ((rc = zw_events_new(&c->events, c->kube, "zonewarden.dev/controller", c->identity, err)))
@@ -1169,14 +1199,16 @@ static int start_kube(struct ctl *c, struct zw_error *err)
 		snprintf(path, sizeof(path), API_GROUP "/namespaces/%s/providers", c->o->namespace);
 	else
 		snprintf(path, sizeof(path), API_GROUP "/providers");
-	struct zw_kube_informer_opts io = {.path = path, .handler = on_provider, .arg = c, .on_error = informer_error};
+	struct zw_kube_informer_opts io = {
+		.path = path, .handler = on_provider, .arg = c, .on_error = informer_error};
 	if ((rc = zw_kube_informer_start(&c->providers, c->kube, &io, err)))
 		return rc;
 	if (c->o->namespace)
 		snprintf(path, sizeof(path), API_GROUP "/namespaces/%s/maildomains", c->o->namespace);
 	else
 		snprintf(path, sizeof(path), API_GROUP "/maildomains");
-	io = (struct zw_kube_informer_opts){.path = path, .handler = on_domain, .arg = c, .on_error = informer_error};
+	io = (struct zw_kube_informer_opts){
+		.path = path, .handler = on_domain, .arg = c, .on_error = informer_error};
 	if ((rc = zw_kube_informer_start(&c->domains, c->kube, &io, err)))
 		return rc;
 	if (c->o->leader_elect) {
@@ -1192,8 +1224,8 @@ static int start_kube(struct ctl *c, struct zw_error *err)
 			.on_error = lease_error,
 			.arg = c,
 		};
-		zw_log_write(c->log, ZW_LOG_INFO, "leader", "leader election", "lease", lo.name, "namespace", nsbuf,
-			     "identity", c->identity, ZW_LOG_END);
+		zw_log_write(c->log, ZW_LOG_INFO, "leader", "leader election", "lease", lo.name, "namespace",
+			     nsbuf, "identity", c->identity, ZW_LOG_END);
 		/* A renewal must end within the renew deadline: one attempt of at most a retry
 		 * period, so a lost leader stops before another can take over (duration > renew
 		 * deadline + retry period). */
@@ -1232,8 +1264,8 @@ static void *watchdog(void *arg)
 		struct signalfd_siginfo si;
 		while (read(w->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-				zw_log_write(w->c->log, ZW_LOG_WARN, "controller", "second signal: exiting without draining",
-					     ZW_LOG_END);
+				zw_log_write(w->c->log, ZW_LOG_WARN, "controller",
+					     "second signal: exiting without draining", ZW_LOG_END);
 				_exit(1);
 			}
 	}
@@ -1274,9 +1306,10 @@ int zw_controller_run(const struct zw_controller_opts *o, struct zw_error *err)
 		goto out;
 	}
 	if (o->manifests_dir && o->kubernetes) {
-		rc = zw_error_set(err, ZW_EINVAL,
-				  "run: --manifests and --kubernetes together are not supported: run one controller "
-				  "per source");
+		rc = zw_error_set(
+			err, ZW_EINVAL,
+			"run: --manifests and --kubernetes together are not supported: run one controller "
+			"per source");
 		goto out;
 	}
 	if ((sfd = block_signals(&set)) < 0) {
@@ -1285,10 +1318,10 @@ int zw_controller_run(const struct zw_controller_opts *o, struct zw_error *err)
 	}
 	make_identity(&c);
 	struct zw_queue_opts qo = {0};
-	if ((rc = zw_log_new(&c.log, 2, o->log_level, err)) || (rc = zw_metrics_new(&c.metrics, VERSION, err)) ||
-	    (rc = zw_queue_new(&c.queue, &qo, err)))
+	if ((rc = zw_log_new(&c.log, 2, o->log_level, err)) ||
+	    (rc = zw_metrics_new(&c.metrics, VERSION, err)) || (rc = zw_queue_new(&c.queue, &qo, err)))
 		goto out;
-	const char *addr = o->metrics_addr ? o->metrics_addr
+	const char *addr = o->metrics_addr		       ? o->metrics_addr
 			   : getenv("KUBERNETES_SERVICE_HOST") ? "0.0.0.0:8080"
 							       : "127.0.0.1:8080";
 	if ((rc = zw_serve_start(&c.serve, addr, c.metrics, ready, &c, err)))
@@ -1296,8 +1329,9 @@ int zw_controller_run(const struct zw_controller_opts *o, struct zw_error *err)
 	char port[32];
 	num(port, sizeof(port), zw_serve_port(c.serve));
 	zw_log_write(c.log, ZW_LOG_INFO, "controller", "starting", "version", VERSION, "identity", c.identity,
-		     "source", o->kubernetes ? "kubernetes" : "files", "dry_run", o->dry_run ? ZW_LOG_RAW "true" : ZW_LOG_RAW "false",
-		     "metrics_addr", addr, "metrics_port", port, ZW_LOG_END);
+		     "source", o->kubernetes ? "kubernetes" : "files", "dry_run",
+		     o->dry_run ? ZW_LOG_RAW "true" : ZW_LOG_RAW "false", "metrics_addr", addr,
+		     "metrics_port", port, ZW_LOG_END);
 	zw_metrics_leader(c.metrics, 0);
 	if (o->kubernetes) {
 		if ((rc = start_kube(&c, err)))
@@ -1333,7 +1367,8 @@ int zw_controller_run(const struct zw_controller_opts *o, struct zw_error *err)
 			int stop = 0;
 			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				if (si.ssi_signo == SIGHUP) {
-					zw_log_write(c.log, ZW_LOG_INFO, "controller", "SIGHUP: reloading", ZW_LOG_END);
+					zw_log_write(c.log, ZW_LOG_INFO, "controller", "SIGHUP: reloading",
+						     ZW_LOG_END);
 					reload_at = now_ms();
 				} else {
 					stop = 1;
@@ -1367,8 +1402,8 @@ int zw_controller_run(const struct zw_controller_opts *o, struct zw_error *err)
 		}
 		zw_metrics_queue_depth(c.metrics, zw_queue_len(c.queue));
 	}
-	zw_log_write(c.log, ZW_LOG_INFO, "controller", "stopping: draining the workers (a second signal exits at once)",
-		     ZW_LOG_END);
+	zw_log_write(c.log, ZW_LOG_INFO, "controller",
+		     "stopping: draining the workers (a second signal exits at once)", ZW_LOG_END);
 	wd = (struct watchdog){.c = &c, .sfd = sfd};
 	wd_started = pthread_create(&wd.th, NULL, watchdog, &wd) == 0;
 out:

@@ -34,12 +34,12 @@ struct zw_controller_opts {
 	int leader_elect;	   /* with kubernetes */
 	const char *lease_name;	   /* NULL: zonewarden */
 	const char *lease_namespace;
-	const char *identity;	   /* NULL: $POD_NAME or the host name, plus a random suffix */
+	const char *identity; /* NULL: $POD_NAME or the host name, plus a random suffix */
 	unsigned lease_duration_ms, renew_deadline_ms, retry_period_ms; /* 0: 15 s, 10 s, 2 s */
 	int dry_run;
 	enum zw_log_level log_level;
-	struct zw_run_opts run;	   /* root hints, plugin dir, verify timeout (selected unused) */
-	double check_timeout;	   /* the live diagnosis' limit per cycle, seconds; 0: none */
+	struct zw_run_opts run; /* root hints, plugin dir, verify timeout (selected unused) */
+	double check_timeout;	/* the live diagnosis' limit per cycle, seconds; 0: none */
 };
 
 /* Runs until SIGTERM/SIGINT (blocked in the calling thread and every thread it starts,

@@ -37,10 +37,11 @@ int zw_cycle_run(struct zw_cycle *out, const struct zw_manifests *ms, const stru
 	if ((rc = zw_run_plan(&out->run, ms, &o->run, err)))
 		goto out;
 	if (o->apply && o->plan_checksum && strcmp(o->plan_checksum, out->run.checksum) != 0) {
-		rc = zw_error_set(err, ZW_ECONFLICT,
-				  "apply: the plan changed since it was reviewed (checksum %s, now %s); nothing was "
-				  "applied",
-				  o->plan_checksum, out->run.checksum);
+		rc = zw_error_set(
+			err, ZW_ECONFLICT,
+			"apply: the plan changed since it was reviewed (checksum %s, now %s); nothing was "
+			"applied",
+			o->plan_checksum, out->run.checksum);
 		goto out;
 	}
 	if (o->apply && (!o->may_write || o->may_write(o->may_write_arg))) {
@@ -59,7 +60,8 @@ int zw_cycle_run(struct zw_cycle *out, const struct zw_manifests *ms, const stru
 	struct zw_check_stats st = {0};
 	if ((rc = zw_check_run(&live, &st, targets, out->ndomains, &o->check, err)))
 		goto out;
-	if (zw_findings_merge(&out->findings, &live) || zw_findings_merge(&out->findings, &out->run.findings)) {
+	if (zw_findings_merge(&out->findings, &live) ||
+	    zw_findings_merge(&out->findings, &out->run.findings)) {
 		rc = zw_error_set(err, ZW_ENOMEM, "out of memory");
 		goto out;
 	}

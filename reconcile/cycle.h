@@ -14,10 +14,10 @@
 #include "reconcile/reconcile.h"
 
 struct zw_cycle_opts {
-	struct zw_run_opts run;	      /* .selected picks the domains; NULL: all */
-	struct zw_check_opts check;   /* the live diagnosis */
-	int apply;		      /* write and verify */
-	const char *plan_checksum;    /* apply only when the plan's checksum is this one */
+	struct zw_run_opts run;	    /* .selected picks the domains; NULL: all */
+	struct zw_check_opts check; /* the live diagnosis */
+	int apply;		    /* write and verify */
+	const char *plan_checksum;  /* apply only when the plan's checksum is this one */
 	/* asked just before writing (the controller: still leading?); NULL: yes */
 	int (*may_write)(void *arg);
 	void *may_write_arg;
@@ -28,8 +28,8 @@ struct zw_cycle {
 	struct zw_findings findings; /* unsorted */
 	const char **domains;	     /* the selected domains' names (borrowed from ms) */
 	size_t ndomains;
-	size_t changes;		     /* changes of plans not gated */
-	int applied;		     /* apply ran */
+	size_t changes; /* changes of plans not gated */
+	int applied;	/* apply ran */
 };
 
 /* 0, or an error with one line in err: ZW_ECONFLICT when plan_checksum differs (nothing

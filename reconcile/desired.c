@@ -48,8 +48,8 @@ static void terms(struct builder *b, const struct zw_strlist *l, const char *fmt
 		term(b, &l->loc[i], fmt, l->v[i]);
 }
 
-static struct zw_record *add_record(struct zw_desired *ds, const char *name, uint16_t type,
-				    uint32_t ttl, enum zw_claim claim, const struct zw_loc *loc)
+static struct zw_record *add_record(struct zw_desired *ds, const char *name, uint16_t type, uint32_t ttl,
+				    enum zw_claim claim, const struct zw_loc *loc)
 {
 	struct zw_record *v = zw_realloc(ds->v, (ds->n + 1) * sizeof(*v));
 	if (!v)
@@ -67,8 +67,8 @@ static struct zw_record *add_record(struct zw_desired *ds, const char *name, uin
 	return r;
 }
 
-static int add_txt(struct zw_desired *ds, const char *name, enum zw_claim claim,
-		   const struct zw_loc *loc, struct builder *b)
+static int add_txt(struct zw_desired *ds, const char *name, enum zw_claim claim, const struct zw_loc *loc,
+		   struct builder *b)
 {
 	if (b->rc)
 		return b->rc;
@@ -197,7 +197,8 @@ int zw_desired_build(struct zw_desired *out, const struct zw_domain *d, struct z
 		rc = build_dkim(out, d, &d->dkim[i]);
 	for (size_t i = 0; rc == 0 && i < d->ncnames; i++) {
 		const struct zw_cname_spec *c = &d->cnames[i];
-		struct zw_record *r = add_record(out, c->name, ZW_TYPE_CNAME, d->ttl, ZW_CLAIM_CNAME, &c->loc);
+		struct zw_record *r =
+			add_record(out, c->name, ZW_TYPE_CNAME, d->ttl, ZW_CLAIM_CNAME, &c->loc);
 		if (!r || !(r->target = zw_strdup(c->target)))
 			rc = ZW_ENOMEM;
 	}

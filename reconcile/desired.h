@@ -16,7 +16,7 @@
 #include "reconcile/txt.h"
 
 #define ZW_TYPE_CNAME 5
-#define ZW_TYPE_TXT 16
+#define ZW_TYPE_TXT   16
 
 enum zw_claim { ZW_CLAIM_SPF, ZW_CLAIM_DMARC, ZW_CLAIM_DKIM, ZW_CLAIM_CNAME };
 
@@ -27,11 +27,11 @@ struct zw_span {
 };
 
 struct zw_record {
-	char *name;            /* canonical owner */
-	uint16_t type;         /* ZW_TYPE_TXT or ZW_TYPE_CNAME */
+	char *name;    /* canonical owner */
+	uint16_t type; /* ZW_TYPE_TXT or ZW_TYPE_CNAME */
 	uint32_t ttl;
-	struct zw_txt txt;     /* TXT: the value as strings */
-	char *target;          /* CNAME: canonical target */
+	struct zw_txt txt; /* TXT: the value as strings */
+	char *target;	   /* CNAME: canonical target */
 	enum zw_claim claim;
 	const char *selector;  /* DKIM: borrowed from the manifest */
 	struct zw_loc loc;     /* the manifest entry that claims it */

@@ -32,8 +32,8 @@ int zw_error_set(struct zw_error *err, int code, const char *fmt, ...)
 	return code;
 }
 
-int zw_error_set_at(struct zw_error *err, int code, const char *file, unsigned line,
-		    unsigned col, const char *path, const char *fmt, ...)
+int zw_error_set_at(struct zw_error *err, int code, const char *file, unsigned line, unsigned col,
+		    const char *path, const char *fmt, ...)
 {
 	va_list ap;
 	if (!err || err->code != ZW_OK)
@@ -59,8 +59,7 @@ void zw_error_format(char *out, size_t outsz, const struct zw_error *err)
 	if (err->file[0] && err->line == 0)
 		snprintf(out, outsz, "%s: %s", err->file, err->msg);
 	else if (err->file[0] && err->path[0])
-		snprintf(out, outsz, "%s:%u:%u: %s: %s", err->file, err->line, err->col,
-			 err->path, err->msg);
+		snprintf(out, outsz, "%s:%u:%u: %s: %s", err->file, err->line, err->col, err->path, err->msg);
 	else if (err->file[0])
 		snprintf(out, outsz, "%s:%u:%u: %s", err->file, err->line, err->col, err->msg);
 	else
@@ -75,8 +74,8 @@ int zw_error_retryable(int code)
 const char *zw_error_name(int code)
 {
 	static const char *const names[] = {
-		"ok", "out of memory", "invalid input", "not found", "authentication",
-		"rate limited", "transient", "conflict", "unsupported", "i/o",
+		"ok",		"out of memory", "invalid input", "not found",	 "authentication",
+		"rate limited", "transient",	 "conflict",	  "unsupported", "i/o",
 	};
 	int i = -code;
 	if (i < 0 || i >= (int)(sizeof(names) / sizeof(names[0])))

@@ -64,8 +64,7 @@ int zw_finding_setf(struct zw_finding *f, enum zw_finding_field field, const cha
 	return 0;
 }
 
-struct zw_finding *zw_findings_add(struct zw_findings *fs, const char *id, long offset,
-				   const char *fmt, ...)
+struct zw_finding *zw_findings_add(struct zw_findings *fs, const char *id, long offset, const char *fmt, ...)
 {
 	const struct zw_class *cls = zw_class_find(id);
 	assert(cls && "unknown finding class");
@@ -95,9 +94,8 @@ struct zw_finding *zw_findings_add(struct zw_findings *fs, const char *id, long 
 	return f;
 }
 
-int zw_findings_context(struct zw_findings *fs, size_t from, const char *domain,
-			const char *name, const char *type, const char *observed,
-			const struct zw_loc *loc)
+int zw_findings_context(struct zw_findings *fs, size_t from, const char *domain, const char *name,
+			const char *type, const char *observed, const struct zw_loc *loc)
 {
 	for (size_t i = from; i < fs->n; i++) {
 		struct zw_finding *f = &fs->v[i];
@@ -256,8 +254,9 @@ int zw_findings_merge(struct zw_findings *to, struct zw_findings *from)
 
 int zw_findings_copy(struct zw_findings *to, const struct zw_findings *from, const char *domain)
 {
-	static const enum zw_finding_field fields[] = {ZW_F_DOMAIN, ZW_F_NAME, ZW_F_TYPE, ZW_F_SERVERS,
-						       ZW_F_OBSERVED, ZW_F_EXPECTED, ZW_F_MESSAGE, ZW_F_FIX};
+	static const enum zw_finding_field fields[] = {ZW_F_DOMAIN,  ZW_F_NAME,	    ZW_F_TYPE,
+						       ZW_F_SERVERS, ZW_F_OBSERVED, ZW_F_EXPECTED,
+						       ZW_F_MESSAGE, ZW_F_FIX};
 	for (size_t i = 0; i < from->n; i++) {
 		const struct zw_finding *f = &from->v[i];
 		if (domain && (!f->domain || strcmp(f->domain, domain) != 0))

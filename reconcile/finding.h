@@ -24,11 +24,11 @@ enum zw_severity {
 };
 
 struct zw_class {
-	const char *id;            /* "SP-09" */
-	const char *code;          /* "SPF_TOO_MANY_LOOKUPS" */
+	const char *id;		   /* "SP-09" */
+	const char *code;	   /* "SPF_TOO_MANY_LOOKUPS" */
 	enum zw_severity severity; /* the default level */
-	const char *ref;           /* "RFC 7208 §4.6.4" */
-	const char *title;         /* what is wrong, one line */
+	const char *ref;	   /* "RFC 7208 §4.6.4" */
+	const char *title;	   /* what is wrong, one line */
 };
 
 /* Where in a manifest something was written; file is borrowed from the manifest set. */
@@ -40,15 +40,15 @@ struct zw_loc {
 struct zw_finding {
 	const struct zw_class *cls;
 	enum zw_severity sev;
-	char *domain;    /* "example.com" (no trailing dot), or NULL */
-	char *name;      /* owner name, absolute with trailing dot, or NULL */
-	char *type;      /* "TXT", "CNAME", ... or NULL */
-	char *servers;   /* "ns1.example.net/192.0.2.1;..." or NULL */
-	char *observed;  /* display form of the value seen, or NULL */
-	char *expected;  /* display form of the value wanted, or NULL */
-	char *message;   /* one line */
-	char *fix;       /* the planned change, or the manual step; NULL if none */
-	long offset;     /* byte offset in the value the message is about; -1 if none */
+	char *domain;	/* "example.com" (no trailing dot), or NULL */
+	char *name;	/* owner name, absolute with trailing dot, or NULL */
+	char *type;	/* "TXT", "CNAME", ... or NULL */
+	char *servers;	/* "ns1.example.net/192.0.2.1;..." or NULL */
+	char *observed; /* display form of the value seen, or NULL */
+	char *expected; /* display form of the value wanted, or NULL */
+	char *message;	/* one line */
+	char *fix;	/* the planned change, or the manual step; NULL if none */
+	long offset;	/* byte offset in the value the message is about; -1 if none */
 	struct zw_loc loc;
 };
 
@@ -70,12 +70,18 @@ int zw_severity_parse(const char *s);
  * finding, whose other fields the caller may fill with zw_finding_set(); NULL when out of
  * memory (the list is unchanged).
  */
-struct zw_finding *zw_findings_add(struct zw_findings *fs, const char *id, long offset,
-				   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+struct zw_finding *zw_findings_add(struct zw_findings *fs, const char *id, long offset, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 enum zw_finding_field {
-	ZW_F_DOMAIN, ZW_F_NAME, ZW_F_TYPE, ZW_F_SERVERS, ZW_F_OBSERVED, ZW_F_EXPECTED,
-	ZW_F_MESSAGE, ZW_F_FIX,
+	ZW_F_DOMAIN,
+	ZW_F_NAME,
+	ZW_F_TYPE,
+	ZW_F_SERVERS,
+	ZW_F_OBSERVED,
+	ZW_F_EXPECTED,
+	ZW_F_MESSAGE,
+	ZW_F_FIX,
 };
 /* Replace one string field with a copy of s (NULL clears it). 0 or ZW_ENOMEM. */
 int zw_finding_set(struct zw_finding *f, enum zw_finding_field field, const char *s);
@@ -87,9 +93,8 @@ int zw_finding_setf(struct zw_finding *f, enum zw_finding_field field, const cha
  * parser could not know (domain, owner, type, observed value, manifest location).
  * Any argument may be NULL. 0 or ZW_ENOMEM.
  */
-int zw_findings_context(struct zw_findings *fs, size_t from, const char *domain,
-			const char *name, const char *type, const char *observed,
-			const struct zw_loc *loc);
+int zw_findings_context(struct zw_findings *fs, size_t from, const char *domain, const char *name,
+			const char *type, const char *observed, const struct zw_loc *loc);
 
 /* Remove findings [from, n) whose class id equals `id` (used when a more specific one wins). */
 void zw_findings_drop(struct zw_findings *fs, size_t from, const char *id);

@@ -23,7 +23,7 @@
 #include "reconcile/stray.h"
 
 #define ZW_TYPE_CNAME 5
-#define ZW_TYPE_TXT 16
+#define ZW_TYPE_TXT   16
 #define ZW_TYPE_SPF99 99
 
 static const char *type_name(uint16_t t)
@@ -45,8 +45,7 @@ static int finish(struct ctx *c, size_t from, const char *type, const struct zw_
 	return zw_findings_context(c->fs, from, c->domain, c->o->owner, type, observed, loc);
 }
 
-static struct zw_finding *add(struct ctx *c, const char *id, const char *fmt, const char *a,
-			      const char *b)
+static struct zw_finding *add(struct ctx *c, const char *id, const char *fmt, const char *a, const char *b)
 {
 	return zw_findings_add(c->fs, id, -1, fmt, a, b);
 }
@@ -71,7 +70,8 @@ static const struct {
 	const char *id, *fix;
 } fallback_fixes[] = {
 	{"SP-03", "begin the record with 'v=spf1' followed by a space (RFC 7208 §4.5)"},
-	{"SP-05", "replace the term with a mechanism or modifier of RFC 7208 §12 (the message names the likely one)"},
+	{"SP-05",
+	 "replace the term with a mechanism or modifier of RFC 7208 §12 (the message names the likely one)"},
 	{"SP-06", "separate the terms with a space"},
 	{"SP-07", "write ip4 as four numbers 0-255 without leading zeros and ip6 as RFC 4291 §2.2, "
 		  "with a prefix of /0-32 or /0-128 (RFC 7208 §5.6)"},
@@ -84,7 +84,8 @@ static const struct {
 	{"SP-17", "end the record with '-all' or '~all'"},
 	{"SP-18", "replace ptr by the ip4, ip6, a or mx terms of the senders"},
 	{"SP-19", "remove unused senders, or move some of them to an include on a subdomain"},
-	{"SP-20", "move the terms in front of 'all' (a verification token to a txt record of its own), or delete them"},
+	{"SP-20", "move the terms in front of 'all' (a verification token to a txt record of its own), or "
+		  "delete them"},
 	{"SP-21", "delete this record (if it is yours): sender id is historic and spf is v=spf1"},
 	{"SP-23", "remove the repeated include"},
 };
@@ -121,7 +122,8 @@ static int grammar(struct ctx *c, enum zw_role role, const char *v, size_t len)
 		rc = zw_spf_parse(&spf, v, len, c->fs, c->err);
 		/* the record alone already costs more than the limit: no DNS needed to say so */
 		if (rc == 0 && spf && !spf->permerror && spf->lookups > ZW_SPF_MAX_LOOKUPS &&
-		    !zw_findings_add(c->fs, "SP-09", -1, "the record itself has %d dns-querying terms "
+		    !zw_findings_add(c->fs, "SP-09", -1,
+				     "the record itself has %d dns-querying terms "
 				     "(include, a, mx, ptr, exists, redirect), more than %d before any "
 				     "include is followed: check_host gives permerror (RFC 7208 §4.6.4)",
 				     spf->lookups, ZW_SPF_MAX_LOOKUPS))
@@ -159,8 +161,8 @@ struct txt_seen {
  * then the grammar and the owner rules judge the parts joined. `part` is set for the
  * RRs that continue such a head: they are not records of their own.
  */
-static int inspect_txt(struct ctx *c, const struct zw_irr *rr, enum zw_role hint,
-		       const struct zw_txt *joined, int part, struct txt_seen *seen)
+static int inspect_txt(struct ctx *c, const struct zw_irr *rr, enum zw_role hint, const struct zw_txt *joined,
+		       int part, struct txt_seen *seen)
 {
 	struct zw_buf norm = ZW_BUF_INIT, shown = ZW_BUF_INIT;
 	enum zw_role role = ZW_ROLE_NONE;
@@ -224,10 +226,13 @@ static int inspect_txt(struct ctx *c, const struct zw_irr *rr, enum zw_role hint
 	}
 	/* a misplaced record of another role is NM-03 already: the most specific wins */
 	if (rc == 0 && hint == ZW_ROLE_DMARC && role != ZW_ROLE_DMARC && !part && !misplaced) {
-		struct zw_finding *f = add(c, "DM-15", "txt at %s is not a dmarc record%s: some receivers do not "
-					   "expect unrelated records at _dmarc", c->o->owner,
-					   role == ZW_ROLE_SPF ? " (an spf record sits where dmarc should)" : "");
-		if (!f || zw_finding_setf(f, ZW_F_FIX, "delete this record from %s (if it is yours)", c->o->owner))
+		struct zw_finding *f = add(
+			c, "DM-15",
+			"txt at %s is not a dmarc record%s: some receivers do not "
+			"expect unrelated records at _dmarc",
+			c->o->owner, role == ZW_ROLE_SPF ? " (an spf record sits where dmarc should)" : "");
+		if (!f ||
+		    zw_finding_setf(f, ZW_F_FIX, "delete this record from %s (if it is yours)", c->o->owner))
 			rc = ZW_ENOMEM;
 	}
 	if (rc == 0)
@@ -251,11 +256,14 @@ static int count_roles(struct ctx *c, const struct txt_seen *seen, size_t n)
 		enum zw_role role;
 		const char *id, *what, *why, *then;
 	} rules[] = {
-		{ZW_ROLE_SPF, "SP-02", "spf", "more than one v=spf1 record: check_host gives permerror (RFC 7208 §4.5)",
+		{ZW_ROLE_SPF, "SP-02", "spf",
+		 "more than one v=spf1 record: check_host gives permerror (RFC 7208 §4.5)",
 		 "check_host gives permerror (RFC 7208 §4.5)"},
-		{ZW_ROLE_DMARC, "DM-02", "dmarc", "more than one dmarc record: receivers discard all of them (RFC 7489 §6.6.3)",
+		{ZW_ROLE_DMARC, "DM-02", "dmarc",
+		 "more than one dmarc record: receivers discard all of them (RFC 7489 §6.6.3)",
 		 "receivers discard all of them (RFC 7489 §6.6.3)"},
-		{ZW_ROLE_DKIM, "DK-14", "dkim", "more than one dkim key record at one selector: results are undefined (RFC 6376 §3.6.2.2)",
+		{ZW_ROLE_DKIM, "DK-14", "dkim",
+		 "more than one dkim key record at one selector: results are undefined (RFC 6376 §3.6.2.2)",
 		 "results are undefined (RFC 6376 §3.6.2.2)"},
 	};
 	for (size_t r = 0; r < sizeof(rules) / sizeof(rules[0]); r++) {
@@ -273,13 +281,17 @@ static int count_roles(struct ctx *c, const struct txt_seen *seen, size_t n)
 		/* receivers select on the published value: a broken copy (TX-xx) is not one of theirs,
 		 * so "permerror" / "discard all" is only true once it is repaired as it stands */
 		struct zw_finding *f =
-			exact >= 2 ? zw_findings_add(c->fs, rules[r].id, -1, "%zu records: %s", count, rules[r].why)
+			exact >= 2 ? zw_findings_add(c->fs, rules[r].id, -1, "%zu records: %s", count,
+						     rules[r].why)
 				   : zw_findings_add(c->fs, rules[r].id, -1,
-						     "%zu %s records once the broken ones are repaired, %zu as receivers "
+						     "%zu %s records once the broken ones are repaired, %zu "
+						     "as receivers "
 						     "select them today: repaired as they stand, %s",
 						     count, rules[r].what, exact, rules[r].then);
-		if (!f || zw_finding_setf(f, ZW_F_FIX, "keep exactly one %s record at %s: merge the wanted terms into one "
-					  "and delete the others", rules[r].what, c->o->owner))
+		if (!f || zw_finding_setf(f, ZW_F_FIX,
+					  "keep exactly one %s record at %s: merge the wanted terms into one "
+					  "and delete the others",
+					  rules[r].what, c->o->owner))
 			return ZW_ENOMEM;
 		if (finish(c, from, "TXT", &last->loc, NULL))
 			return ZW_ENOMEM;
@@ -293,9 +305,9 @@ static int count_roles(struct ctx *c, const struct txt_seen *seen, size_t n)
  */
 struct split {
 	struct zw_stray_rrset groups;
-	struct zw_findings found;           /* the classifier's findings: only TX-12 is kept */
-	const struct zw_txt **joined;       /* per TXT RR: the joined record it heads, or NULL */
-	int *part;                          /* per TXT RR: 1 when it continues a head */
+	struct zw_findings found;     /* the classifier's findings: only TX-12 is kept */
+	const struct zw_txt **joined; /* per TXT RR: the joined record it heads, or NULL */
+	int *part;		      /* per TXT RR: 1 when it continues a head */
 };
 
 static void split_free(struct split *sp)
@@ -388,8 +400,8 @@ static void drop_unchanged_expected(struct zw_findings *fs, size_t from)
 static int regional_ses(const char *rest)
 {
 	const char *dot = strchr(rest, '.');
-	if (!dot || dot == rest || strcmp(dot, ".amazonses.com.") != 0 || !memchr(rest, '-', (size_t)(dot - rest)) ||
-	    dot[-1] < '0' || dot[-1] > '9')
+	if (!dot || dot == rest || strcmp(dot, ".amazonses.com.") != 0 ||
+	    !memchr(rest, '-', (size_t)(dot - rest)) || dot[-1] < '0' || dot[-1] > '9')
 		return 0;
 	for (const char *p = rest; p < dot; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
@@ -412,7 +424,8 @@ static int ses_target(struct ctx *c, const char *t)
 	snprintf(want, sizeof(want), "%.*s.dkim.amazonses.com.", (int)(dk - owner), owner);
 	if (strcmp(t, want) == 0)
 		return 0;
-	struct zw_finding *f = add(c, "SE-02", "easy dkim target '%s' is not '%s': ses stays pending", t, want);
+	struct zw_finding *f =
+		add(c, "SE-02", "easy dkim target '%s' is not '%s': ses stays pending", t, want);
 	if (!f || zw_finding_set(f, ZW_F_EXPECTED, want) ||
 	    zw_finding_setf(f, ZW_F_FIX, "set %s CNAME %s", owner, want))
 		return ZW_ENOMEM;
@@ -430,7 +443,8 @@ static int inspect_cname(struct ctx *c, const struct zw_irr *rr, size_t ncname, 
 	drop_unchanged_expected(c->fs, from);
 	for (size_t i = from; rc == 0 && i < c->fs->n; i++)
 		if (fix_is_generic(c->fs->v[i].fix))
-			rc = zw_finding_setf(&c->fs->v[i], ZW_F_FIX, "set %s CNAME %s", c->o->owner, zw_buf_str(&norm));
+			rc = zw_finding_setf(&c->fs->v[i], ZW_F_FIX, "set %s CNAME %s", c->o->owner,
+					     zw_buf_str(&norm));
 	if (rc == 0 && norm.len)
 		t = zw_buf_str(&norm); /* the rules below judge what was meant */
 	char *fixed = NULL;
@@ -440,9 +454,11 @@ static int inspect_cname(struct ctx *c, const struct zw_irr *rr, size_t ncname, 
 	if (hit < 0)
 		rc = ZW_ENOMEM;
 	if (rc == 0 && hit == 1) {
-		struct zw_finding *f = add(c, "NM-02", "target '%s' has the zone's origin appended: it means '%s'", t, fixed);
+		struct zw_finding *f = add(
+			c, "NM-02", "target '%s' has the zone's origin appended: it means '%s'", t, fixed);
 		if (!f || zw_finding_set(f, ZW_F_EXPECTED, fixed) ||
-		    zw_finding_setf(f, ZW_F_FIX, "set %s CNAME %s (with the trailing dot)", c->o->owner, fixed))
+		    zw_finding_setf(f, ZW_F_FIX, "set %s CNAME %s (with the trailing dot)", c->o->owner,
+				    fixed))
 			rc = ZW_ENOMEM;
 	}
 	zw_free(fixed);
@@ -450,20 +466,27 @@ static int inspect_cname(struct ctx *c, const struct zw_irr *rr, size_t ncname, 
 	while (first->type != ZW_TYPE_CNAME) /* rr is a CNAME, so this stops at rr at the latest */
 		first++;
 	if (rc == 0 && ncname > 1 && rr == first) { /* once per owner, on its first cname */
-		struct zw_finding *f = add(c, "CN-06", "%s has more than one cname: a cname is a singleton (RFC 2181 §10.1)%s",
-					   c->o->owner, "");
+		struct zw_finding *f = add(
+			c, "CN-06", "%s has more than one cname: a cname is a singleton (RFC 2181 §10.1)%s",
+			c->o->owner, "");
 		if (!f || zw_finding_set(f, ZW_F_FIX, "keep one cname target and delete the others"))
 			rc = ZW_ENOMEM;
 	}
 	if (rc == 0 && rr == first && strcmp(c->o->owner, c->apex) == 0) {
-		struct zw_finding *f = add(c, "CN-02", "cname at the zone apex %s%s: the apex holds soa and ns (RFC 1034 §3.6.2)",
-					   c->apex, "");
-		if (!f || zw_finding_set(f, ZW_F_FIX, "use a route 53 alias or cloudflare flattening instead"))
+		struct zw_finding *f =
+			add(c, "CN-02",
+			    "cname at the zone apex %s%s: the apex holds soa and ns (RFC 1034 §3.6.2)",
+			    c->apex, "");
+		if (!f ||
+		    zw_finding_set(f, ZW_F_FIX, "use a route 53 alias or cloudflare flattening instead"))
 			rc = ZW_ENOMEM;
 	} else if (rc == 0 && rr == first && other_data) {
-		struct zw_finding *f = add(c, "CN-01", "%s has a cname and other data: no other data may sit beside a "
-					   "cname (RFC 1034 §3.6.2, RFC 2181 §10.1)%s", c->o->owner, "");
-		if (!f || zw_finding_set(f, ZW_F_FIX, "keep the cname (or the other records) and delete the rest"))
+		struct zw_finding *f = add(c, "CN-01",
+					   "%s has a cname and other data: no other data may sit beside a "
+					   "cname (RFC 1034 §3.6.2, RFC 2181 §10.1)%s",
+					   c->o->owner, "");
+		if (!f ||
+		    zw_finding_set(f, ZW_F_FIX, "keep the cname (or the other records) and delete the rest"))
 			rc = ZW_ENOMEM;
 	}
 	if (rc == 0)
@@ -486,8 +509,9 @@ static int owner_chars(struct ctx *c)
 	drop_unchanged_expected(c->fs, from);
 	for (size_t i = from; rc == 0 && i < c->fs->n; i++)
 		if (fix_is_generic(c->fs->v[i].fix))
-			rc = zw_finding_setf(&c->fs->v[i], ZW_F_FIX, "create the same records at %s; delete %s",
-					     zw_buf_str(&norm), owner);
+			rc = zw_finding_setf(&c->fs->v[i], ZW_F_FIX,
+					     "create the same records at %s; delete %s", zw_buf_str(&norm),
+					     owner);
 	zw_buf_free(&norm);
 	return rc;
 }
@@ -508,9 +532,12 @@ static int wildcard(struct ctx *c)
 			    zw_role_detect(NULL, rr->txt->data, rr->txt->len, ZW_ROLE_NONE) != ZW_ROLE_NONE);
 		if (!mail)
 			continue;
-		struct zw_finding *f = add(c, "NM-06", "wildcard %s also answers _dmarc and _domainkey names that "
-				      "do not exist (RFC 4592)%s", c->o->owner, "");
-		if (!f || zw_finding_set(f, ZW_F_FIX, "publish explicit _dmarc and selector records; avoid "
+		struct zw_finding *f = add(c, "NM-06",
+					   "wildcard %s also answers _dmarc and _domainkey names that "
+					   "do not exist (RFC 4592)%s",
+					   c->o->owner, "");
+		if (!f || zw_finding_set(f, ZW_F_FIX,
+					 "publish explicit _dmarc and selector records; avoid "
 					 "wildcard txt and cname"))
 			return ZW_ENOMEM;
 		break;
@@ -529,11 +556,14 @@ static int inspect_name(struct ctx *c)
 	if (hit < 0)
 		rc = ZW_ENOMEM;
 	if (rc == 0 && hit == 1) {
-		struct zw_finding *f = add(c, "NM-01", "owner '%s' has the apex twice: verifiers ask for '%s' and get nxdomain",
-					   c->o->owner, fixed);
+		struct zw_finding *f = add(
+			c, "NM-01", "owner '%s' has the apex twice: verifiers ask for '%s' and get nxdomain",
+			c->o->owner, fixed);
 		if (!f || zw_finding_set(f, ZW_F_EXPECTED, fixed) ||
-		    zw_finding_setf(f, ZW_F_FIX, "create the same record at %s (absolute, with the trailing dot); "
-					      "delete %s", fixed, c->o->owner))
+		    zw_finding_setf(f, ZW_F_FIX,
+				    "create the same record at %s (absolute, with the trailing dot); "
+				    "delete %s",
+				    fixed, c->o->owner))
 			rc = ZW_ENOMEM;
 	}
 	zw_free(fixed);
@@ -553,20 +583,23 @@ static int spf99_only(struct ctx *c, int has_spf_txt)
 			continue;
 		size_t from = c->fs->n;
 		struct zw_buf fix = ZW_BUF_INIT;
-		struct zw_finding *f = add(c, "SP-04", "spf published only as type spf (99): receivers query txt only "
-					   "(RFC 7208 §3.1, §14.1)%s%s", "", "");
+		struct zw_finding *f = add(c, "SP-04",
+					   "spf published only as type spf (99): receivers query txt only "
+					   "(RFC 7208 §3.1, §14.1)%s%s",
+					   "", "");
 		int rc = !f || zw_buf_addf(&fix, "create %s TXT ", c->o->owner) ||
 			 zw_txt_print_presentation(&fix, rr->txt) ||
 			 zw_buf_addf(&fix, "; delete %s SPF", c->o->owner) ||
-			 zw_finding_set(f, ZW_F_FIX, zw_buf_str(&fix)) || finish(c, from, "SPF", &rr->loc, NULL);
+			 zw_finding_set(f, ZW_F_FIX, zw_buf_str(&fix)) ||
+			 finish(c, from, "SPF", &rr->loc, NULL);
 		zw_buf_free(&fix);
 		return rc ? ZW_ENOMEM : 0;
 	}
 	return 0;
 }
 
-int zw_inspect_owner(struct zw_findings *fs, const struct zw_owner *o, const char *apex,
-		     const char *domain, struct zw_error *err)
+int zw_inspect_owner(struct zw_findings *fs, const struct zw_owner *o, const char *apex, const char *domain,
+		     struct zw_error *err)
 {
 	struct ctx c = {fs, o, apex, domain, err};
 	struct txt_seen *seen = NULL;

@@ -21,19 +21,19 @@
 #include "reconcile/txt.h"
 
 struct zw_irr {
-	uint16_t type;            /* 16 TXT, 5 CNAME, 99 SPF, or another type */
+	uint16_t type;		  /* 16 TXT, 5 CNAME, 99 SPF, or another type */
 	const struct zw_txt *txt; /* TXT / SPF */
-	const char *target;       /* CNAME: decoded canonical target */
-	struct zw_loc loc;        /* where it was written (lint), or none */
+	const char *target;	  /* CNAME: decoded canonical target */
+	struct zw_loc loc;	  /* where it was written (lint), or none */
 };
 
 struct zw_owner {
-	const char *owner;        /* decoded canonical */
+	const char *owner; /* decoded canonical */
 	const struct zw_irr *rrs;
 	size_t n;
 };
 
-int zw_inspect_owner(struct zw_findings *fs, const struct zw_owner *o, const char *apex,
-		     const char *domain, struct zw_error *err);
+int zw_inspect_owner(struct zw_findings *fs, const struct zw_owner *o, const char *apex, const char *domain,
+		     struct zw_error *err);
 
 #endif

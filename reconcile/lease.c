@@ -29,7 +29,7 @@ struct zw_lease {
 	char *path;		/* .../leases/NAME */
 	char *collection;	/* .../leases */
 	struct zw_lease_observation obs;
-	cJSON *last; /* the Lease object of our last successful write, for the release */
+	cJSON *last;			 /* the Lease object of our last successful write, for the release */
 	char last_error[ZW_ERR_MSG_MAX]; /* the last try error reported through on_error */
 	uint64_t rng;
 

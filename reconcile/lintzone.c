@@ -47,12 +47,12 @@ static void sort_idx(const struct zw_zone *z, size_t *idx, size_t *tmp, size_t n
 	memcpy(idx, tmp, n * sizeof(*idx));
 }
 
-#define TYPE_A 1
-#define TYPE_NS 2
+#define TYPE_A	   1
+#define TYPE_NS	   2
 #define TYPE_CNAME 5
-#define TYPE_TXT 16
-#define TYPE_AAAA 28
-#define TYPE_DS 43
+#define TYPE_TXT   16
+#define TYPE_AAAA  28
+#define TYPE_DS	   43
 
 /* Is the owner `<x>.<apex>.<apex>.` (NM-01)? Then no verifier ever asks for it. -1: ENOMEM. */
 static int doubled(const char *owner, const char *apex)
@@ -91,9 +91,11 @@ static int ses_tokens(struct zw_findings *fs, const struct zw_zone *z, const cha
 		return 0;
 	struct zw_finding *f = zw_findings_add(fs, "SE-01", -1,
 					       "%zu of the 3 easy dkim cnames %s published: ses keeps the "
-					       "identity pending, then failed after 72 hours", n, n == 1 ? "is" : "are");
+					       "identity pending, then failed after 72 hours",
+					       n, n == 1 ? "is" : "are");
 	struct zw_loc loc = {z->path, z->v[last].line, 1};
-	if (!f || zw_finding_set(f, ZW_F_FIX, "publish all three <token>._domainkey cnames that "
+	if (!f || zw_finding_set(f, ZW_F_FIX,
+				 "publish all three <token>._domainkey cnames that "
 				 "GetEmailIdentity lists (DkimAttributes.Tokens)"))
 		return ZW_ENOMEM;
 	return zw_findings_context(fs, fs->n - 1, domain, NULL, "CNAME", NULL, &loc);
@@ -146,13 +148,18 @@ static int occluded(struct zw_findings *fs, const struct zw_zone *z, const char 
 		struct zw_loc loc = {z->path, r->line, 1};
 		size_t from = fs->n;
 		struct zw_finding *f = zw_findings_add(
-			fs, "NM-05", -1, "%s is at or below the delegation of %s: the parent zone is not "
+			fs, "NM-05", -1,
+			"%s is at or below the delegation of %s: the parent zone is not "
 			"authoritative there and resolvers follow the referral, so it is never served "
-			"(RFC 1034 §4.2.1, §4.3.2)", r->owner, cut);
-		if (!f || zw_finding_setf(f, ZW_F_FIX, "publish it in the zone %s, at the servers its ns records "
-					  "name; delete it here", cut) ||
-		    zw_findings_context(fs, from, domain, r->owner, zw_rrtype_name(r->type, type, sizeof(type)),
-					NULL, &loc))
+			"(RFC 1034 §4.2.1, §4.3.2)",
+			r->owner, cut);
+		if (!f ||
+		    zw_finding_setf(f, ZW_F_FIX,
+				    "publish it in the zone %s, at the servers its ns records "
+				    "name; delete it here",
+				    cut) ||
+		    zw_findings_context(fs, from, domain, r->owner,
+					zw_rrtype_name(r->type, type, sizeof(type)), NULL, &loc))
 			rc = ZW_ENOMEM;
 	}
 	zw_free(cuts);
@@ -195,8 +202,10 @@ static int only_ed25519(struct zw_findings *fs, const struct zw_zone *z, const c
 		return 0;
 	size_t from = fs->n;
 	struct zw_loc loc = {z->path, z->v[first].line, 1};
-	struct zw_finding *f = zw_findings_add(fs, "DK-11", -1, "only ed25519 dkim keys (%zu): many verifiers are "
-					       "rsa-only; sign with an rsa key too (RFC 8463)", ed);
+	struct zw_finding *f = zw_findings_add(fs, "DK-11", -1,
+					       "only ed25519 dkim keys (%zu): many verifiers are "
+					       "rsa-only; sign with an rsa key too (RFC 8463)",
+					       ed);
 	if (!f || zw_finding_set(f, ZW_F_FIX, "add a selector with a 2048-bit rsa key and sign with both") ||
 	    zw_findings_context(fs, from, domain, z->v[first].owner, "TXT", NULL, &loc))
 		return ZW_ENOMEM;

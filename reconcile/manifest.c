@@ -27,15 +27,15 @@
 /* ---- the schema ------------------------------------------------------------------ */
 
 enum ftype {
-	F_STR,          /* a scalar string */
-	F_INT,          /* a plain integer within [min, max] */
-	F_BOOL,         /* plain true / false */
-	F_STRLIST,      /* a sequence of strings */
+	F_STR,		/* a scalar string */
+	F_INT,		/* a plain integer within [min, max] */
+	F_BOOL,		/* plain true / false */
+	F_STRLIST,	/* a sequence of strings */
 	F_BOOL_OR_LIST, /* true / false, or a sequence of strings */
-	F_MAP,          /* a mapping checked against `sub` */
-	F_MAPLIST,      /* a sequence of mappings checked against `sub` */
-	F_ANYMAP,       /* a mapping of strings to strings (labels, annotations) */
-	F_ANY,          /* anything (status written by the controller) */
+	F_MAP,		/* a mapping checked against `sub` */
+	F_MAPLIST,	/* a sequence of mappings checked against `sub` */
+	F_ANYMAP,	/* a mapping of strings to strings (labels, annotations) */
+	F_ANY,		/* anything (status written by the controller) */
 };
 
 struct field {
@@ -44,7 +44,7 @@ struct field {
 	int required;
 	const char *const *enums; /* NULL-terminated; NULL = any value */
 	const struct field *sub;  /* F_MAP / F_MAPLIST */
-	long min, max;            /* F_INT */
+	long min, max;		  /* F_INT */
 	const char *secret_hint;  /* non-NULL: this key is an inline secret, refused */
 };
 
@@ -60,7 +60,10 @@ static const char *const dmarc_policies[] = {"none", "quarantine", "reject", NUL
 static const char *const alignments[] = {"relaxed", "strict", NULL};
 static const char *const tsig_algorithms[] = {"hmac-sha256", "hmac-sha384", "hmac-sha512", NULL};
 
-#define END {NULL, F_STR, 0, NULL, NULL, 0, 0, NULL}
+#define END                                                                                                  \
+	{                                                                                                    \
+		NULL, F_STR, 0, NULL, NULL, 0, 0, NULL                                                       \
+	}
 
 static const struct field metadata_fields[] = {
 	{"name", F_STR, 1, NULL, NULL, 0, 0, NULL},
@@ -109,8 +112,7 @@ static const struct field cloudflare_fields[] = {
 	{"batchSize", F_INT, 0, NULL, NULL, 1, 3500, NULL},
 	{"apiToken", F_STR, 0, NULL, NULL, 0, 0,
 	 "use apiTokenFile, apiTokenSecretRef or CLOUDFLARE_API_TOKEN"},
-	{"apiKey", F_STR, 0, NULL, NULL, 0, 0,
-	 "use apiTokenFile, apiTokenSecretRef or CLOUDFLARE_API_TOKEN"},
+	{"apiKey", F_STR, 0, NULL, NULL, 0, 0, "use apiTokenFile, apiTokenSecretRef or CLOUDFLARE_API_TOKEN"},
 	END,
 };
 
@@ -215,13 +217,13 @@ static const struct field doc_fields[] = {
 
 struct loader {
 	struct zw_manifests *ms;
-	const char *file;      /* borrowed from ms->files */
+	const char *file; /* borrowed from ms->files */
 	int nomem;
-	size_t doc_errors;     /* errors in the current document */
+	size_t doc_errors; /* errors in the current document */
 };
 
-static void add_errorv(struct loader *ld, unsigned line, unsigned col, const char *path,
-		       const char *fmt, va_list ap)
+static void add_errorv(struct loader *ld, unsigned line, unsigned col, const char *path, const char *fmt,
+		       va_list ap)
 {
 	struct zw_manifests *ms = ld->ms;
 	ld->doc_errors++;
@@ -242,10 +244,9 @@ static void add_errorv(struct loader *ld, unsigned line, unsigned col, const cha
 	zw_error_set_at(e, ZW_EINVAL, ld->file, line, col, path, "%s", msg);
 }
 
-static void add_error(struct loader *ld, const struct zw_ynode *n, const char *path,
-		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void add_error(struct loader *ld, const struct zw_ynode *n, const char *path,
-		      const char *fmt, ...)
+static void add_error(struct loader *ld, const struct zw_ynode *n, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void add_error(struct loader *ld, const struct zw_ynode *n, const char *path, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -316,9 +317,15 @@ static const char *nearest_field(const char *s, const struct field *fields)
 static const char *type_name(enum ftype t)
 {
 	static const char *const names[] = {
-		"a string", "an integer", "a boolean (true or false)", "a list of strings",
-		"true, false or a list of names", "a mapping", "a list of mappings",
-		"a mapping of strings", "any value",
+		"a string",
+		"an integer",
+		"a boolean (true or false)",
+		"a list of strings",
+		"true, false or a list of names",
+		"a mapping",
+		"a list of mappings",
+		"a mapping of strings",
+		"any value",
 	};
 	return names[t];
 }
@@ -346,14 +353,13 @@ static void join_path(char *out, size_t outsz, const char *path, const char *key
 		snprintf(out, outsz, "%s", key);
 }
 
-static void check_string(struct loader *ld, const struct zw_ynode *n, const struct field *f,
-			 const char *path)
+static void check_string(struct loader *ld, const struct zw_ynode *n, const struct field *f, const char *path)
 {
 	if (n->kind != ZW_Y_SCALAR || is_null(n)) {
 		add_error(ld, n, path, "expected %s", type_name(F_STR));
 		return;
 	}
-	if (n->plain && f->enums == NULL && (is_bool(n)) ) {
+	if (n->plain && f->enums == NULL && (is_bool(n))) {
 		add_error(ld, n, path, "expected a string, got the boolean %s; quote it if you mean the text",
 			  n->value);
 		return;
@@ -374,19 +380,17 @@ static void check_string(struct loader *ld, const struct zw_ynode *n, const stru
 			  "SPF_PASS_ALL (SP-16): all: pass (+all) authorises every host on the internet "
 			  "(RFC 7208 §5.1); use fail, softfail or neutral");
 	else if (near)
-		add_error(ld, n, path, "'%.60s' is not one of %s: did you mean '%s'?", n->value, allowed, near);
+		add_error(ld, n, path, "'%.60s' is not one of %s: did you mean '%s'?", n->value, allowed,
+			  near);
 	else
 		add_error(ld, n, path, "'%.60s' is not one of %s", n->value, allowed);
 }
 
-static void check_value(struct loader *ld, const struct zw_ynode *n, const struct field *f,
-			const char *path)
+static void check_value(struct loader *ld, const struct zw_ynode *n, const struct field *f, const char *path)
 {
 	char sub[ZW_ERR_PATH_MAX];
 	switch (f->type) {
-	case F_STR:
-		check_string(ld, n, f, path);
-		break;
+	case F_STR: check_string(ld, n, f, path); break;
 	case F_INT: {
 		char *end = NULL;
 		errno = 0;
@@ -395,7 +399,8 @@ static void check_value(struct loader *ld, const struct zw_ynode *n, const struc
 			add_error(ld, n, path, "expected %s", type_name(F_INT));
 		} else if (v < f->min || v > f->max) {
 			if (strcmp(f->name, "percent") == 0 && v == 100)
-				add_error(ld, n, path, "percent: 100 is the default; omit it (RFC 9989 removed pct)");
+				add_error(ld, n, path,
+					  "percent: 100 is the default; omit it (RFC 9989 removed pct)");
 			else
 				add_error(ld, n, path, "%ld is out of range %ld..%ld", v, f->min, f->max);
 		}
@@ -452,8 +457,7 @@ static void check_value(struct loader *ld, const struct zw_ynode *n, const struc
 				add_error(ld, n->items[i], sub, "expected a string");
 		}
 		break;
-	case F_ANY:
-		break;
+	case F_ANY: break;
 	}
 }
 
@@ -470,7 +474,8 @@ static void check_map(struct loader *ld, const struct zw_ynode *map, const struc
 		if (!f->name) {
 			const char *near = nearest_field(key->value, fields);
 			if (near)
-				add_error(ld, key, sub, "unknown field '%.60s': did you mean '%s'?", key->value, near);
+				add_error(ld, key, sub, "unknown field '%.60s': did you mean '%s'?",
+					  key->value, near);
 			else
 				add_error(ld, key, sub, "unknown field '%.60s'", key->value);
 			continue;
@@ -517,8 +522,7 @@ static int bool_at(const struct zw_ynode *map, const char *key)
 	return v && strcmp(v, "true") == 0;
 }
 
-static void strlist_at(struct loader *ld, struct zw_strlist *out, const struct zw_ynode *map,
-		       const char *key)
+static void strlist_at(struct loader *ld, struct zw_strlist *out, const struct zw_ynode *map, const char *key)
 {
 	const struct zw_ynode *n = zw_ynode_get(map, key);
 	if (!n || n->kind != ZW_Y_SEQ || n->n == 0)
@@ -546,8 +550,8 @@ static void strlist_free(struct zw_strlist *l)
 }
 
 /* Resolve a name relative to the domain; an error is reported at node n. */
-static char *resolve_name(struct loader *ld, const struct zw_ynode *n, const char *path,
-			  const char *rel, const char *domain)
+static char *resolve_name(struct loader *ld, const struct zw_ynode *n, const char *path, const char *rel,
+			  const char *domain)
 {
 	struct zw_error e = {0};
 	char *out = NULL;
@@ -561,8 +565,8 @@ static char *resolve_name(struct loader *ld, const struct zw_ynode *n, const cha
 
 /* A target is always absolute (a trailing dot is optional): appending the origin to a
  * target is the NM-02 mistake, never what a mail-auth CNAME means. */
-static char *resolve_target(struct loader *ld, const struct zw_ynode *n, const char *path,
-			    const char *target, const char *apex)
+static char *resolve_target(struct loader *ld, const struct zw_ynode *n, const char *path, const char *target,
+			    const char *apex)
 {
 	struct zw_error e = {0};
 	char *out = NULL;
@@ -583,7 +587,8 @@ static char *resolve_target(struct loader *ld, const struct zw_ynode *n, const c
 		ld->nomem = 1;
 	} else if (rc == 1) {
 		add_error(ld, n, path,
-			  "TARGET_ORIGIN_APPENDED (NM-02): target '%s' is a complete name with the domain appended; did you mean '%s'?",
+			  "TARGET_ORIGIN_APPENDED (NM-02): target '%s' is a complete name with the domain "
+			  "appended; did you mean '%s'?",
 			  out, fixed);
 		zw_free(out);
 		out = NULL;
@@ -603,8 +608,10 @@ static void build_provider(struct loader *ld, const struct zw_ynode *doc)
 		if (blk && strcmp(*t, type) != 0) {
 			char path[64];
 			snprintf(path, sizeof(path), "spec.%s", *t);
-			add_error(ld, blk, path, "settings for '%s' in a provider of type '%s': move them to a "
-						 "provider of type %s, or remove them", *t, type, *t);
+			add_error(ld, blk, path,
+				  "settings for '%s' in a provider of type '%s': move them to a "
+				  "provider of type %s, or remove them",
+				  *t, type, *t);
 		}
 	}
 	const struct zw_ynode *blk = zw_ynode_get(spec, type);
@@ -671,8 +678,10 @@ static void spf_no_blanks(struct loader *ld, const struct zw_ynode *n, const cha
 			snprintf(path, sizeof(path), "spec.spf.%s[%zu]", key, i);
 		else
 			snprintf(path, sizeof(path), "spec.spf.%s", key);
-		add_error(ld, item, path, "'%.80s' contains white space: spf terms are separated by spaces "
-					  "(RFC 7208 §12), so it would become two terms", item->value);
+		add_error(ld, item, path,
+			  "'%.80s' contains white space: spf terms are separated by spaces "
+			  "(RFC 7208 §12), so it would become two terms",
+			  item->value);
 	}
 }
 
@@ -750,8 +759,10 @@ static void build_dkim(struct loader *ld, struct zw_domain *d, const struct zw_y
 		const struct zw_ynode *seln = zw_ynode_get(n, "selector");
 		if (strstr(sel, "_domainkey")) {
 			add_error(ld, seln, path,
-				  "selector '%.80s' contains '_domainkey': write the selector alone (e.g. 's1'); "
-				  "the name becomes <selector>._domainkey.%s", sel, d->domain);
+				  "selector '%.80s' contains '_domainkey': write the selector alone (e.g. "
+				  "'s1'); "
+				  "the name becomes <selector>._domainkey.%s",
+				  sel, d->domain);
 		} else {
 			/* the owner must resolve cleanly (APEX_DUPLICATED, label syntax) */
 			char owner[ZW_ERR_MSG_MAX];
@@ -761,7 +772,8 @@ static void build_dkim(struct loader *ld, struct zw_domain *d, const struct zw_y
 			/* the selector alone must not end with the domain (s1.example.com), and the
 			 * whole owner must resolve cleanly */
 			int rc = strlen(sel) && sel[strlen(sel) - 1] == '.'
-					 ? zw_error_set(&e, ZW_EINVAL, "a selector is relative: remove the trailing dot")
+					 ? zw_error_set(&e, ZW_EINVAL,
+							"a selector is relative: remove the trailing dot")
 					 : zw_name_resolve(&abs, sel, d->domain, &e);
 			zw_free(abs);
 			abs = NULL;
@@ -771,7 +783,8 @@ static void build_dkim(struct loader *ld, struct zw_domain *d, const struct zw_y
 				ld->nomem = 1;
 			else if (rc == ZW_EINVAL && strstr(e.msg, "APEX_DUPLICATED"))
 				add_error(ld, seln, path,
-					  "APEX_DUPLICATED (NM-01): selector '%s' already ends with the domain, so "
+					  "APEX_DUPLICATED (NM-01): selector '%s' already ends with the "
+					  "domain, so "
 					  "the record would be '%s._domainkey.%s.'; write the selector alone",
 					  sel, sel, d->domain);
 			else if (rc)
@@ -791,7 +804,8 @@ static void build_dkim(struct loader *ld, struct zw_domain *d, const struct zw_y
 		int sources = (cname != NULL) + (key != NULL);
 		if (k->expect_absent) {
 			if (sources || k->revoked)
-				add_error(ld, n, path, "expectAbsent: true takes no cname, publicKey or state");
+				add_error(ld, n, path,
+					  "expectAbsent: true takes no cname, publicKey or state");
 		} else if (k->revoked) {
 			if (cname)
 				add_error(ld, zw_ynode_get(n, "cname"), path,
@@ -841,8 +855,9 @@ static void build_dmarc(struct loader *ld, struct zw_dmarc_spec *dm, const struc
 		dm->align_spf = dup_or_flag(ld, str_at(al, "spf"));
 	dm->testing = bool_at(n, "testing");
 	if (!dm->policy)
-		add_error(ld, n, "spec.dmarc.policy",
-			  "missing required field 'policy' (none, quarantine or reject; RFC 7489 requires p)");
+		add_error(
+			ld, n, "spec.dmarc.policy",
+			"missing required field 'policy' (none, quarantine or reject; RFC 7489 requires p)");
 }
 
 static void build_cnames(struct loader *ld, struct zw_domain *d, const struct zw_ynode *seq)
@@ -865,7 +880,8 @@ static void build_cnames(struct loader *ld, struct zw_domain *d, const struct zw
 			add_error(ld, nn, path, "'%s' is outside the domain %s", c->name, d->domain);
 		} else if (c->name && strcmp(c->name, d->apex) == 0) {
 			add_error(ld, nn, path,
-				  "CNAME_AT_APEX (CN-02): a CNAME cannot sit at the zone apex beside SOA and NS "
+				  "CNAME_AT_APEX (CN-02): a CNAME cannot sit at the zone apex beside SOA and "
+				  "NS "
 				  "(RFC 1034 §3.6.2); use a Route 53 alias or Cloudflare flattening");
 		}
 		snprintf(path, sizeof(path), "spec.cnames[%zu].target", i);
@@ -889,7 +905,8 @@ static void cname_clashes(struct loader *ld, const struct zw_domain *d)
 			continue;
 		snprintf(other, sizeof(other), "_dmarc.%s", d->apex);
 		if (d->dmarc.present && strcasecmp(c->name, other) == 0)
-			why = "CNAME_WITH_OTHER_DATA (CN-01): '%s' also holds the dmarc record of spec.dmarc; "
+			why = "CNAME_WITH_OTHER_DATA (CN-01): '%s' also holds the dmarc record of "
+			      "spec.dmarc; "
 			      "no other data may sit beside a CNAME (RFC 1034 §3.6.2, RFC 2181 §10.1)";
 		for (size_t k = 0; !why && k < d->ndkim; k++) {
 			const struct zw_dkim_spec *dk = &d->dkim[k];
@@ -898,10 +915,13 @@ static void cname_clashes(struct loader *ld, const struct zw_domain *d)
 			snprintf(other, sizeof(other), "%s._domainkey.%s", dk->selector, d->apex);
 			if (strcasecmp(c->name, other) != 0)
 				continue;
-			why = dk->cname ? "CNAME_MULTIPLE (CN-06): '%s' is also a dkim selector of spec.dkim with "
-					  "its own cname (a CNAME is a singleton, RFC 2181 §10.1)"
-					: "CNAME_WITH_OTHER_DATA (CN-01): '%s' also holds a dkim key of spec.dkim; no "
-					  "other data may sit beside a CNAME (RFC 1034 §3.6.2, RFC 2181 §10.1)";
+			why = dk->cname
+				      ? "CNAME_MULTIPLE (CN-06): '%s' is also a dkim selector of spec.dkim "
+					"with "
+					"its own cname (a CNAME is a singleton, RFC 2181 §10.1)"
+				      : "CNAME_WITH_OTHER_DATA (CN-01): '%s' also holds a dkim key of "
+					"spec.dkim; no "
+					"other data may sit beside a CNAME (RFC 1034 §3.6.2, RFC 2181 §10.1)";
 		}
 		if (!why)
 			continue;
@@ -942,7 +962,8 @@ static void build_domain(struct loader *ld, const struct zw_ynode *doc)
 		return;
 	}
 	if (zw_name_labels(d->apex) < 2) {
-		add_error(ld, dn, "spec.domain", "'%s' is a top-level domain; give the registered domain", domain);
+		add_error(ld, dn, "spec.domain", "'%s' is a top-level domain; give the registered domain",
+			  domain);
 		return;
 	}
 	d->domain = zw_strndup(d->apex, strlen(d->apex) - 1);
@@ -953,8 +974,8 @@ static void build_domain(struct loader *ld, const struct zw_ynode *doc)
 	d->ttl = str_at(spec, "ttl") ? (unsigned)strtoul(str_at(spec, "ttl"), NULL, 10) : 3600;
 	const char *pol = str_at(spec, "policy");
 	d->policy = !pol || strcmp(pol, "upsert-only") == 0 ? ZW_POLICY_UPSERT_ONLY
-		    : strcmp(pol, "sync") == 0                ? ZW_POLICY_SYNC
-							      : ZW_POLICY_CREATE_ONLY;
+		    : strcmp(pol, "sync") == 0		    ? ZW_POLICY_SYNC
+							    : ZW_POLICY_CREATE_ONLY;
 	const char *del = str_at(spec, "deletionPolicy");
 	d->deletion = del && strcmp(del, "Delete") == 0 ? ZW_DELETION_DELETE : ZW_DELETION_RETAIN;
 	d->parked = bool_at(spec, "parked");
@@ -971,7 +992,8 @@ static void build_domain(struct loader *ld, const struct zw_ynode *doc)
 		if (rc == ZW_ENOMEM)
 			ld->nomem = 1;
 		else if (rc)
-			add_error(ld, ns->items[i], path, "invalid name server '%.80s': %s", d->nameservers.v[i], e.msg);
+			add_error(ld, ns->items[i], path, "invalid name server '%.80s': %s",
+				  d->nameservers.v[i], e.msg);
 		if (canon) {
 			zw_free(d->nameservers.v[i]);
 			d->nameservers.v[i] = canon;
@@ -996,7 +1018,8 @@ static void build_domain(struct loader *ld, const struct zw_ynode *doc)
 			struct zw_ynode at = {.line = d->cnames[i].loc.line, .col = d->cnames[i].loc.col};
 			add_error(ld, &at, path,
 				  "CNAME_MULTIPLE (CN-06): '%s' is declared twice (a CNAME is a singleton, "
-				  "RFC 2181 §10.1)", d->cnames[i].name);
+				  "RFC 2181 §10.1)",
+				  d->cnames[i].name);
 			break;
 		}
 	}
@@ -1006,8 +1029,10 @@ static void build_domain(struct loader *ld, const struct zw_ynode *doc)
 			    strcasecmp(d->dkim[i].selector, d->dkim[j].selector) == 0) {
 				char path[64];
 				snprintf(path, sizeof(path), "spec.dkim[%zu].selector", i);
-				struct zw_ynode fake = {.line = d->dkim[i].loc.line, .col = d->dkim[i].loc.col};
-				add_error(ld, &fake, path, "selector '%s' is declared twice", d->dkim[i].selector);
+				struct zw_ynode fake = {.line = d->dkim[i].loc.line,
+							.col = d->dkim[i].loc.col};
+				add_error(ld, &fake, path, "selector '%s' is declared twice",
+					  d->dkim[i].selector);
 				break;
 			}
 	cname_clashes(ld, d);
@@ -1018,7 +1043,8 @@ static void load_doc(struct loader *ld, const struct zw_ydoc *doc)
 	const struct zw_ynode *root = doc->root;
 	ld->doc_errors = 0;
 	if (root->kind != ZW_Y_MAP) {
-		add_error(ld, root, "", "a manifest document must be a mapping with apiVersion, kind, metadata and spec");
+		add_error(ld, root, "",
+			  "a manifest document must be a mapping with apiVersion, kind, metadata and spec");
 		return;
 	}
 	check_map(ld, root, doc_fields, "");
@@ -1134,7 +1160,8 @@ static int walk(struct zw_manifests *ms, const char *path, int depth, int explic
 /* By apex, then by order of appearance (domains[] is in file order). */
 static int cmp_domain_apex(const void *a, const void *b)
 {
-	const struct zw_domain *x = *(const struct zw_domain *const *)a, *y = *(const struct zw_domain *const *)b;
+	const struct zw_domain *x = *(const struct zw_domain *const *)a,
+			       *y = *(const struct zw_domain *const *)b;
 	int c = strcmp(x->apex, y->apex);
 	return c ? c : (x > y) - (x < y);
 }
@@ -1192,9 +1219,10 @@ static int cross_check(struct zw_manifests *ms)
 					near = ms->providers[k].name;
 				}
 			}
-			zw_error_set_at(&e, ZW_EINVAL, d->loc.file, d->loc.line, d->loc.col, "spec.providerRef",
-					"no Provider named '%s' in the manifests%s%s%s", d->provider_ref,
-					near ? ": did you mean '" : "", near ? near : "", near ? "'?" : "");
+			zw_error_set_at(&e, ZW_EINVAL, d->loc.file, d->loc.line, d->loc.col,
+					"spec.providerRef", "no Provider named '%s' in the manifests%s%s%s",
+					d->provider_ref, near ? ": did you mean '" : "", near ? near : "",
+					near ? "'?" : "");
 			add_load_error(ms, &e);
 		}
 	}
@@ -1259,8 +1287,8 @@ int zw_manifests_load(struct zw_manifests **out, const char *const *paths, size_
 	return finish(out, ms, rc, err);
 }
 
-int zw_manifests_load_buffer(struct zw_manifests **out, const char *name, const char *data,
-			     size_t len, struct zw_error *err)
+int zw_manifests_load_buffer(struct zw_manifests **out, const char *name, const char *data, size_t len,
+			     struct zw_error *err)
 {
 	struct zw_manifests *ms = zw_calloc(1, sizeof(*ms));
 	*out = NULL;

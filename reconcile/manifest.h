@@ -16,7 +16,7 @@
 #include "reconcile/finding.h"
 
 #define ZW_MANIFEST_MAX_ERRORS 100
-#define ZW_API_VERSION "zonewarden.dev/v1alpha1"
+#define ZW_API_VERSION	       "zonewarden.dev/v1alpha1"
 
 struct zw_strlist {
 	char **v;
@@ -33,8 +33,8 @@ struct zw_kv {
 
 struct zw_provider_spec {
 	char *name;
-	char *type;            /* route53 | cloudflare | rfc2136 */
-	struct zw_kv *opts;    /* the block named after the type */
+	char *type;	    /* route53 | cloudflare | rfc2136 */
+	struct zw_kv *opts; /* the block named after the type */
 	size_t nopts;
 	struct zw_loc loc;
 };
@@ -45,18 +45,18 @@ enum zw_deletion { ZW_DELETION_RETAIN, ZW_DELETION_DELETE };
 struct zw_spf_spec {
 	int present;
 	struct zw_strlist include, ip4, ip6, a_names, mx_names, exists;
-	int a, mx;             /* `a: true` / `mx: true` */
+	int a, mx; /* `a: true` / `mx: true` */
 	char *redirect;
-	char *all;             /* fail | softfail | neutral | NULL */
+	char *all; /* fail | softfail | neutral | NULL */
 	struct zw_loc loc, all_loc, redirect_loc, a_loc, mx_loc;
 };
 
 struct zw_dkim_spec {
 	char *selector;
-	char *cname;           /* canonical target, or NULL */
-	char *public_key;      /* base64 as written (white space removed), or NULL */
-	char *key_type;        /* rsa | ed25519 */
-	int revoked;           /* state: revoked */
+	char *cname;	  /* canonical target, or NULL */
+	char *public_key; /* base64 as written (white space removed), or NULL */
+	char *key_type;	  /* rsa | ed25519 */
+	int revoked;	  /* state: revoked */
 	int testing;
 	char *public_key_sha256;
 	int expect_absent;
@@ -66,7 +66,7 @@ struct zw_dkim_spec {
 struct zw_dmarc_spec {
 	int present;
 	char *policy, *subdomain_policy, *nonexistent_policy;
-	int percent;           /* -1 when absent */
+	int percent; /* -1 when absent */
 	struct zw_strlist rua, ruf;
 	char *failure_options;
 	char *align_dkim, *align_spf; /* relaxed | strict | NULL */
@@ -75,15 +75,15 @@ struct zw_dmarc_spec {
 };
 
 struct zw_cname_spec {
-	char *name;            /* canonical owner */
-	char *target;          /* canonical target */
+	char *name;   /* canonical owner */
+	char *target; /* canonical target */
 	struct zw_loc loc, target_loc;
 };
 
 struct zw_domain {
 	char *meta_name;
-	char *domain;          /* "example.com" as written, lower case, no trailing dot */
-	char *apex;            /* "example.com." */
+	char *domain; /* "example.com" as written, lower case, no trailing dot */
+	char *apex;   /* "example.com." */
 	char *provider_ref;
 	unsigned ttl;
 	enum zw_policy policy;
@@ -100,7 +100,7 @@ struct zw_domain {
 };
 
 struct zw_manifests {
-	char **files;          /* every file read, in order; locs point into these */
+	char **files; /* every file read, in order; locs point into these */
 	size_t nfiles;
 	struct zw_provider_spec *providers;
 	size_t nproviders;
@@ -108,8 +108,8 @@ struct zw_manifests {
 	size_t ndomains;
 	struct zw_error *errors;
 	size_t nerrors;
-	size_t errors_dropped; /* beyond ZW_MANIFEST_MAX_ERRORS */
-	int oom;               /* an error could not be recorded: the load failed */
+	size_t errors_dropped;	     /* beyond ZW_MANIFEST_MAX_ERRORS */
+	int oom;		     /* an error could not be recorded: the load failed */
 	struct zw_findings findings; /* value quality below ERROR, with manifest locations */
 };
 
@@ -122,8 +122,8 @@ struct zw_manifests {
 int zw_manifests_load(struct zw_manifests **out, const char *const *paths, size_t npaths,
 		      struct zw_error *err);
 /* Same for one in-memory buffer (fuzzing, tests). */
-int zw_manifests_load_buffer(struct zw_manifests **out, const char *name, const char *data,
-			     size_t len, struct zw_error *err);
+int zw_manifests_load_buffer(struct zw_manifests **out, const char *name, const char *data, size_t len,
+			     struct zw_error *err);
 void zw_manifests_free(struct zw_manifests *ms);
 
 const struct zw_provider_spec *zw_manifests_provider(const struct zw_manifests *ms, const char *name);

@@ -25,8 +25,9 @@ int zw_name_check(const char *name, struct zw_error *err)
 	if (body == 0)
 		return zw_error_set(err, ZW_EINVAL, "empty name");
 	if (body > ZW_NAME_MAX)
-		return zw_error_set(err, ZW_EINVAL, "name is %zu octets long; the limit is %d (RFC 1035 §2.3.4)",
-				    body, ZW_NAME_MAX);
+		return zw_error_set(err, ZW_EINVAL,
+				    "name is %zu octets long; the limit is %d (RFC 1035 §2.3.4)", body,
+				    ZW_NAME_MAX);
 	size_t label = 0;
 	for (size_t i = 0; i < body; i++) {
 		unsigned char c = (unsigned char)name[i];
@@ -45,16 +46,20 @@ int zw_name_check(const char *name, struct zw_error *err)
 				zw_error_set(err, ZW_EINVAL, "space in name at offset %zu", i);
 			else if (c >= 0x80)
 				zw_error_set(err, ZW_EINVAL,
-					     "non-ascii character in name at offset %zu: use the idna a-label (xn--...)", i);
+					     "non-ascii character in name at offset %zu: use the idna "
+					     "a-label (xn--...)",
+					     i);
 			else
-				zw_error_set(err, ZW_EINVAL, "character '%c' not allowed in a name at offset %zu",
+				zw_error_set(err, ZW_EINVAL,
+					     "character '%c' not allowed in a name at offset %zu",
 					     c >= 0x20 && c < 0x7f ? c : '?', i);
 			if (err)
 				err->col = (unsigned)i + 1;
 			return ZW_EINVAL;
 		}
 		if (++label > ZW_LABEL_MAX) {
-			zw_error_set(err, ZW_EINVAL, "label longer than %d octets at offset %zu (RFC 1035 §2.3.4)",
+			zw_error_set(err, ZW_EINVAL,
+				     "label longer than %d octets at offset %zu (RFC 1035 §2.3.4)",
 				     ZW_LABEL_MAX, i);
 			if (err)
 				err->col = (unsigned)i + 1;
@@ -125,7 +130,8 @@ int zw_name_resolve(char **out, const char *rel, const char *domain, struct zw_e
 	if (ends_with_domain(rel, bare)) {
 		/* the relative spelling of the domain itself is '@' (RFC 1035 §5.1) */
 		rc = rl > dl ? zw_error_set(err, ZW_EINVAL,
-					    "APEX_DUPLICATED (NM-01): '%s' already ends with the domain, so it would "
+					    "APEX_DUPLICATED (NM-01): '%s' already ends with the domain, so "
+					    "it would "
 					    "become '%s.%s'; write '%.*s' (relative) or '%s.' (absolute)",
 					    rel, rel, bare, (int)(rl - dl), rel, rel)
 			     : zw_error_set(err, ZW_EINVAL,
@@ -190,8 +196,8 @@ int zw_name_labels(const char *name)
 /* Top-level labels that, right before the origin, betray a target written as an FQDN
  * without its trailing dot. Two-letter country codes count only with 3+ labels before. */
 static const char *const common_tlds[] = {
-	"com", "net", "org", "io", "info", "biz", "co", "app", "dev", "cloud", "email",
-	"online", "site", "tech", "xyz", "me", "us", "eu", "uk", "de", "fr", "jp", "nl", NULL,
+	"com",	"net",	"org", "io", "info", "biz", "co", "app", "dev", "cloud", "email", "online",
+	"site", "tech", "xyz", "me", "us",   "eu",  "uk", "de",	 "fr",	"jp",	 "nl",	  NULL,
 };
 
 int zw_name_origin_appended(char **fixed, const char *target, const char *apex)

@@ -13,7 +13,7 @@
 
 #include "reconcile/error.h"
 
-#define ZW_NAME_MAX 253   /* presentation form without the trailing dot */
+#define ZW_NAME_MAX  253 /* presentation form without the trailing dot */
 #define ZW_LABEL_MAX 63
 
 /* Syntax of a presentation name (absolute or relative, no escapes): labels of 1-63

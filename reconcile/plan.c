@@ -21,13 +21,13 @@
 #include "reconcile/role.h"
 #include "reconcile/stray.h"
 
-#define TYPE_NS 2
-#define TYPE_SOA 6
+#define TYPE_NS	   2
+#define TYPE_SOA   6
 #define TYPE_CNAME 5
-#define TYPE_TXT 16
+#define TYPE_TXT   16
 
 struct target {
-	struct zw_rrset rr;       /* what the rrset should hold; nrd == 0: deleted */
+	struct zw_rrset rr;	       /* what the rrset should hold; nrd == 0: deleted */
 	const struct zw_rrset *before; /* the provider's, or NULL */
 	char reasons[96];
 	int mistake, bookkeeping;
@@ -230,7 +230,9 @@ static int claim(struct ctx *c, const struct zw_record *r)
 	if (!t->before)
 		add_reason(t->reasons, "ZW-01");
 	else if (ours == 0)
-		add_reason(t->reasons, r->claim == ZW_CLAIM_SPF ? "SP-01" : r->claim == ZW_CLAIM_DMARC ? "DM-01" : "ZW-01");
+		add_reason(t->reasons, r->claim == ZW_CLAIM_SPF	    ? "SP-01"
+				       : r->claim == ZW_CLAIM_DMARC ? "DM-01"
+								    : "ZW-01");
 	else if (changed && !t->reasons[0])
 		add_reason(t->reasons, "ZW-02");
 	if (t->before && t->rr.ttl != r->ttl)
@@ -257,8 +259,8 @@ static int claim(struct ctx *c, const struct zw_record *r)
 static int mistakes(struct ctx *c)
 {
 	const struct zw_domain *d = c->ds->domain;
-	int delete = d->policy == ZW_POLICY_SYNC ||
-		     (c->opts->fix_mistakes && d->policy != ZW_POLICY_CREATE_ONLY);
+	int delete =
+		d->policy == ZW_POLICY_SYNC || (c->opts->fix_mistakes && d->policy != ZW_POLICY_CREATE_ONLY);
 	for (size_t k = 0; k < c->ds->n; k++) {
 		const struct zw_record *r = &c->ds->v[k];
 		char twin[2 * ZW_NAME_MAX + 8];
@@ -278,12 +280,18 @@ static int mistakes(struct ctx *c)
 			if (!delete) {
 				struct zw_finding *f = zw_findings_add(
 					&c->plan->notes, "NM-01", -1,
-					"%s has the apex twice; it duplicates %s and is left in place: nothing "
-					"proves it is ours (rerun with --fix-mistakes, or policy: sync)", twin, r->name);
+					"%s has the apex twice; it duplicates %s and is left in place: "
+					"nothing "
+					"proves it is ours (rerun with --fix-mistakes, or policy: sync)",
+					twin, r->name);
 				char ty[16];
-				snprintf(ty, sizeof(ty), "%s", o->type == TYPE_TXT ? "TXT" : o->type == TYPE_CNAME ? "CNAME" : "RR");
+				snprintf(ty, sizeof(ty), "%s",
+					 o->type == TYPE_TXT	 ? "TXT"
+					 : o->type == TYPE_CNAME ? "CNAME"
+								 : "RR");
 				if (!f || zw_finding_setf(f, ZW_F_FIX, "delete %s %s", twin, ty) ||
-				    zw_findings_context(&c->plan->notes, c->plan->notes.n - 1, d->domain, twin, ty, NULL, &r->loc))
+				    zw_findings_context(&c->plan->notes, c->plan->notes.n - 1, d->domain,
+							twin, ty, NULL, &r->loc))
 					return ZW_ENOMEM;
 				continue;
 			}
@@ -310,7 +318,9 @@ static int owner_value(struct zw_buf *out, const char *owner, uint16_t type, con
 	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL))
 		return ZW_ENOMEM;
 	int rc = zw_buf_addf(out, "zonewarden-owner=%s; type=%s; sha256=", owner,
-			     type == TYPE_TXT ? "TXT" : type == TYPE_CNAME ? "CNAME" : "RR");
+			     type == TYPE_TXT	  ? "TXT"
+			     : type == TYPE_CNAME ? "CNAME"
+						  : "RR");
 	for (unsigned i = 0; rc == 0 && i < mdlen; i++)
 		rc = zw_buf_addf(out, "%02x", md[i]);
 	return rc;
@@ -402,7 +412,9 @@ static int bookkeeping(struct ctx *c)
 		/* drop our records of this type that no longer match a value there */
 		struct zw_buf prefix = ZW_BUF_INIT;
 		int rc = zw_buf_addf(&prefix, "zonewarden-owner=%s; type=%s; ", c->opts->owner_id,
-				     type == TYPE_TXT ? "TXT" : type == TYPE_CNAME ? "CNAME" : "RR");
+				     type == TYPE_TXT	  ? "TXT"
+				     : type == TYPE_CNAME ? "CNAME"
+							  : "RR");
 		for (size_t j = 0; rc == 0 && j < ot->rr.nrd;) {
 			const struct zw_txt *v = &ot->rr.rd[j].txt;
 			int mine = v->len >= prefix.len && memcmp(v->data, prefix.p, prefix.len) == 0;
@@ -410,7 +422,8 @@ static int bookkeeping(struct ctx *c)
 			for (size_t k = 0; mine && k < t->rr.nrd && !keep; k++) {
 				struct zw_buf want = ZW_BUF_INIT;
 				rc = owner_value(&want, c->opts->owner_id, type, &t->rr.rd[k]);
-				keep = rc == 0 && want.len == v->len && memcmp(want.p, v->data, v->len) == 0 &&
+				keep = rc == 0 && want.len == v->len &&
+				       memcmp(want.p, v->data, v->len) == 0 &&
 				       is_desired(c->ds, name, type, &t->rr.rd[k]);
 				zw_buf_free(&want);
 			}
@@ -508,8 +521,8 @@ static int diff(struct ctx *c)
 	if (!p->refused && p->touched * 100 > (size_t)ZW_SAFETY_PERCENT * p->zone_records) {
 		p->refused = 1;
 		snprintf(p->refusal, sizeof(p->refusal),
-			 "the plan deletes or replaces %zu of the zone's %zu records (over %d %%)", p->touched,
-			 p->zone_records, ZW_SAFETY_PERCENT);
+			 "the plan deletes or replaces %zu of the zone's %zu records (over %d %%)",
+			 p->touched, p->zone_records, ZW_SAFETY_PERCENT);
 	}
 	if (p->refused && c->opts->force) {
 		p->refused = 0;
@@ -607,7 +620,8 @@ static int json_rrset(struct zw_buf *b, const struct zw_rrset *r)
 
 static int cmp_change(const void *a, const void *b)
 {
-	const struct zw_change *x = *(const struct zw_change *const *)a, *y = *(const struct zw_change *const *)b;
+	const struct zw_change *x = *(const struct zw_change *const *)a,
+			       *y = *(const struct zw_change *const *)b;
 	const char *nx = x->after.name ? x->after.name : x->before.name;
 	const char *ny = y->after.name ? y->after.name : y->before.name;
 	int c = strcmp(nx, ny);

@@ -35,46 +35,46 @@
 #include "reconcile/desired.h"
 #include "reconcile/zonestate.h"
 
-#define ZW_OWNER_PREFIX "_zonewarden."
+#define ZW_OWNER_PREFIX	  "_zonewarden."
 #define ZW_SAFETY_PERCENT 30
 
 enum zw_op { ZW_OP_CREATE, ZW_OP_UPDATE, ZW_OP_DELETE };
 
 struct zw_change {
 	enum zw_op op;
-	struct zw_rrset before;   /* UPDATE, DELETE: the provider's rrset (the prerequisite) */
-	struct zw_rrset after;    /* CREATE, UPDATE: the rrset to publish */
-	char reasons[96];         /* the finding ids behind it, "TX-01,SP-02"; "ZW-01" missing */
-	int mistake;              /* deletes a labelled mistake (the NM-01 twin) */
-	int bookkeeping;          /* an ownership record, not a claimed value */
-	struct zw_loc loc;        /* the manifest entry that claims it, if any */
+	struct zw_rrset before; /* UPDATE, DELETE: the provider's rrset (the prerequisite) */
+	struct zw_rrset after;	/* CREATE, UPDATE: the rrset to publish */
+	char reasons[96];	/* the finding ids behind it, "TX-01,SP-02"; "ZW-01" missing */
+	int mistake;		/* deletes a labelled mistake (the NM-01 twin) */
+	int bookkeeping;	/* an ownership record, not a claimed value */
+	struct zw_loc loc;	/* the manifest entry that claims it, if any */
 	/* filled by apply and verify (not part of the checksum): */
-	int result;               /* enum zw_prov_result; 0 (not applied) until apply */
-	char *message;            /* the provider's word on it, or NULL */
-	int visible, servers;     /* verify: seen on `visible` of `servers`; -1 before */
+	int result;	      /* enum zw_prov_result; 0 (not applied) until apply */
+	char *message;	      /* the provider's word on it, or NULL */
+	int visible, servers; /* verify: seen on `visible` of `servers`; -1 before */
 };
 
 struct zw_plan_opts {
-	const char *owner_id;     /* the MailDomain's metadata.name */
-	int fix_mistakes;         /* --fix-mistakes */
-	int force;                /* --force: pass the safety rail */
+	const char *owner_id; /* the MailDomain's metadata.name */
+	int fix_mistakes;     /* --fix-mistakes */
+	int force;	      /* --force: pass the safety rail */
 };
 
 struct zw_plan {
-	char *domain;             /* "example.com" */
+	char *domain; /* "example.com" */
 	struct zw_change *v;
 	size_t n;
-	size_t zone_records;      /* records in the zone before (bookkeeping excluded) */
-	size_t touched;           /* records deleted or replaced (bookkeeping excluded) */
-	int refused;              /* the safety rail refused it */
+	size_t zone_records; /* records in the zone before (bookkeeping excluded) */
+	size_t touched;	     /* records deleted or replaced (bookkeeping excluded) */
+	int refused;	     /* the safety rail refused it */
 	char refusal[256];
 	struct zw_findings notes; /* mistakes left in place, with the exact delete */
 	/* filled by the pipeline (reconcile.c), for the outputs: */
-	char *zone;               /* the provider's zone apex */
-	char *zone_id;            /* the provider's id for it */
-	const char *provider;     /* the Provider's name (borrowed) */
-	int gated;                /* no write: a finding says why (DL-01, DL-11, ...) */
-	char *error;              /* the provider failed: one line */
+	char *zone;	      /* the provider's zone apex */
+	char *zone_id;	      /* the provider's id for it */
+	const char *provider; /* the Provider's name (borrowed) */
+	int gated;	      /* no write: a finding says why (DL-01, DL-11, ...) */
+	char *error;	      /* the provider failed: one line */
 };
 
 int zw_plan_build(struct zw_plan *out, const struct zw_desired *ds, const struct zw_zonestate *zs,

@@ -32,8 +32,8 @@ static const struct zw_provider *const builtin[] = {
 
 struct entry {
 	const struct zw_provider *p;
-	void *handle;             /* dlopen handle, NULL when compiled in */
-	char origin[256];         /* "built in" or the .so path */
+	void *handle;	  /* dlopen handle, NULL when compiled in */
+	char origin[256]; /* "built in" or the .so path */
 };
 
 struct zw_registry {
@@ -54,7 +54,7 @@ _Static_assert((int)ZW_PROV_ENOMEM == (int)ZW_ENOMEM && (int)ZW_PROV_EINVAL == (
 
 struct settings_impl {
 	const struct zw_prov_option *table;
-	const char **values;      /* one per row of the table, NULL when absent */
+	const char **values; /* one per row of the table, NULL when absent */
 };
 
 struct zw_conn {
@@ -79,8 +79,9 @@ int zw_registry_add(struct zw_registry *reg, const struct zw_provider *p, const 
 		return zw_error_set(err, ZW_EINVAL, "%s: provider without a valid name", origin);
 	for (size_t i = 0; i < reg->n; i++)
 		if (strcmp(reg->v[i].p->name, p->name) == 0)
-			return zw_error_set(err, ZW_EINVAL, "%s: a provider named '%s' is already loaded (%s)",
-					    origin, p->name, reg->v[i].origin);
+			return zw_error_set(err, ZW_EINVAL,
+					    "%s: a provider named '%s' is already loaded (%s)", origin,
+					    p->name, reg->v[i].origin);
 	if (reg->n == MAX_PROVIDERS)
 		return zw_error_set(err, ZW_EINVAL, "%s: more than %d providers", origin, MAX_PROVIDERS);
 	reg->v[reg->n].p = p;
@@ -225,9 +226,15 @@ static int http_request(void *ctx, const struct zw_prov_http_req *req, struct zw
 	}
 	*r = (struct zw_http_resp)ZW_HTTP_RESP_INIT;
 	struct zw_http_req hr = {
-		.method = req->method, .url = req->url, .headers = req->headers, .nheaders = req->nheaders,
-		.body = req->body, .body_len = req->body_len, .account = req->account,
-		.replay_safe = req->replay_safe, .classify = req->classify ? http_classify : NULL,
+		.method = req->method,
+		.url = req->url,
+		.headers = req->headers,
+		.nheaders = req->nheaders,
+		.body = req->body,
+		.body_len = req->body_len,
+		.account = req->account,
+		.replay_safe = req->replay_safe,
+		.classify = req->classify ? http_classify : NULL,
 		.classify_ctx = &w,
 	};
 	int rc = zw_http_do(ctx, &hr, r, &e);
@@ -296,8 +303,13 @@ static const struct zw_prov_http *registry_http(struct zw_registry *reg, struct 
 	if (zw_http_client_new(&reg->http, &o, err))
 		return NULL;
 	reg->http_table = (struct zw_prov_http){
-		.ctx = reg->http, .request = http_request, .release = http_release, .header = http_header,
-		.status_error = zw_http_status_error, .budget = http_budget, .secret = http_secret,
+		.ctx = reg->http,
+		.request = http_request,
+		.release = http_release,
+		.header = http_header,
+		.status_error = zw_http_status_error,
+		.budget = http_budget,
+		.secret = http_secret,
 	};
 	return &reg->http_table;
 }
@@ -322,22 +334,22 @@ static int check_value(const struct zw_prov_option *o, const struct zw_kv *kv, s
 		errno = 0;
 		long x = strtol(v, &end, 10);
 		if (!*v || *end || errno || x < o->min || x > o->max)
-			return zw_error_set_at(err, ZW_EINVAL, kv->loc.file, kv->loc.line, kv->loc.col, kv->key,
-					       "'%s' is not an integer in %ld..%ld", v, o->min, o->max);
+			return zw_error_set_at(err, ZW_EINVAL, kv->loc.file, kv->loc.line, kv->loc.col,
+					       kv->key, "'%s' is not an integer in %ld..%ld", v, o->min,
+					       o->max);
 		return 0;
 	}
 	case ZW_POPT_BOOL:
 		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
-			return zw_error_set_at(err, ZW_EINVAL, kv->loc.file, kv->loc.line, kv->loc.col, kv->key,
-					       "expected true or false");
+			return zw_error_set_at(err, ZW_EINVAL, kv->loc.file, kv->loc.line, kv->loc.col,
+					       kv->key, "expected true or false");
 		return 0;
 	case ZW_POPT_PATH:
 		if (!*v)
-			return zw_error_set_at(err, ZW_EINVAL, kv->loc.file, kv->loc.line, kv->loc.col, kv->key,
-					       "empty path");
+			return zw_error_set_at(err, ZW_EINVAL, kv->loc.file, kv->loc.line, kv->loc.col,
+					       kv->key, "empty path");
 		return 0;
-	case ZW_POPT_STRING:
-		return 0;
+	case ZW_POPT_STRING: return 0;
 	}
 	return 0;
 }
@@ -350,8 +362,8 @@ static void host_log(void *ctx, enum zw_prov_log level, const char *msg, const c
 		return;
 	// cppcheck-suppress arrayIndexOutOfBoundsCond ; the index is checked on the same line
 	const char *name = (unsigned)level < sizeof(names) / sizeof(names[0]) ? names[level] : "error";
-	fprintf(stderr, "{\"level\":\"%s\",\"component\":\"provider\",\"msg\":\"%s\",\"fields\":\"%s\"}\n", name,
-		msg, fields ? fields : "");
+	fprintf(stderr, "{\"level\":\"%s\",\"component\":\"provider\",\"msg\":\"%s\",\"fields\":\"%s\"}\n",
+		name, msg, fields ? fields : "");
 }
 
 int zw_conn_open(struct zw_conn **out, const struct zw_registry *reg, const struct zw_provider *p,
@@ -368,8 +380,9 @@ int zw_conn_open(struct zw_conn **out, const struct zw_registry *reg, const stru
 		while (r < rows && strcmp(p->options[r].name, opts[i].key) != 0)
 			r++;
 		if (r == rows)
-			return zw_error_set_at(err, ZW_EINVAL, opts[i].loc.file, opts[i].loc.line, opts[i].loc.col,
-					       opts[i].key, "unknown setting for provider %s", p->name);
+			return zw_error_set_at(err, ZW_EINVAL, opts[i].loc.file, opts[i].loc.line,
+					       opts[i].loc.col, opts[i].key,
+					       "unknown setting for provider %s", p->name);
 		if ((rc = check_value(&p->options[r], &opts[i], err)))
 			return rc;
 	}
@@ -386,8 +399,8 @@ int zw_conn_open(struct zw_conn **out, const struct zw_registry *reg, const stru
 				c->impl.values[r] = opts[i].value;
 		if (p->options[r].required && !c->impl.values[r]) {
 			zw_conn_close(c);
-			return zw_error_set(err, ZW_EINVAL, "provider %s: missing required setting '%s'", p->name,
-					    p->options[r].name);
+			return zw_error_set(err, ZW_EINVAL, "provider %s: missing required setting '%s'",
+					    p->name, p->options[r].name);
 		}
 	}
 	c->settings.get = settings_get;
@@ -398,8 +411,13 @@ int zw_conn_open(struct zw_conn **out, const struct zw_registry *reg, const stru
 		return err && err->code ? err->code : ZW_ENOMEM;
 	}
 	c->host = (struct zw_prov_host){
-		.abi = ZW_PROVIDER_ABI, .ctx = c, .alloc = zw_malloc, .realloc = zw_realloc,
-		.free = zw_free, .log = host_log, .http = http,
+		.abi = ZW_PROVIDER_ABI,
+		.ctx = c,
+		.alloc = zw_malloc,
+		.realloc = zw_realloc,
+		.free = zw_free,
+		.log = host_log,
+		.http = http,
 	};
 	if (!p->open) {
 		*out = c;
@@ -420,9 +438,9 @@ int zw_conn_open_manifest(struct zw_conn **out, const struct zw_registry *reg,
 {
 	const struct zw_provider *p = zw_registry_find(reg, spec->type);
 	if (!p)
-		return zw_error_set_at(err, ZW_EUNSUPPORTED, spec->loc.file, spec->loc.line, spec->loc.col,
-				       "spec.type", "no provider '%s' is compiled in or loaded (--plugin-dir)",
-				       spec->type);
+		return zw_error_set_at(
+			err, ZW_EUNSUPPORTED, spec->loc.file, spec->loc.line, spec->loc.col, "spec.type",
+			"no provider '%s' is compiled in or loaded (--plugin-dir)", spec->type);
 	return zw_conn_open(out, reg, p, spec->opts, spec->nopts, err);
 }
 

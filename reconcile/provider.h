@@ -42,12 +42,9 @@ void zw_conn_close(struct zw_conn *c);
 
 /* The zone holding a domain: its apex (canonical) and the provider's id, both owned by
  * the caller. */
-int zw_conn_find_zone(struct zw_conn *c, const char *domain, char **apex, char **id,
-		      struct zw_error *err);
-int zw_conn_nameservers(struct zw_conn *c, const char *zone_id, char ***ns, size_t *n,
-			struct zw_error *err);
-int zw_conn_list(struct zw_conn *c, const char *zone_id, struct zw_zonestate *zs,
-		 struct zw_error *err);
+int zw_conn_find_zone(struct zw_conn *c, const char *domain, char **apex, char **id, struct zw_error *err);
+int zw_conn_nameservers(struct zw_conn *c, const char *zone_id, char ***ns, size_t *n, struct zw_error *err);
+int zw_conn_list(struct zw_conn *c, const char *zone_id, struct zw_zonestate *zs, struct zw_error *err);
 /* Ask the registrar to delegate `domain` to the zone's name servers (opt-in); the
  * registrar's operation id in op. ZW_EUNSUPPORTED when the provider cannot. */
 int zw_conn_fix_delegation(struct zw_conn *c, const char *domain, const char *zone_id, char *op, size_t opsz,

@@ -21,10 +21,10 @@
 #include "reconcile/error.h"
 
 struct zw_queue_opts {
-	uint64_t base_ms;  /* per-item backoff base; 0: 5 */
-	uint64_t max_ms;   /* per-item backoff cap; 0: 1000 s */
-	double qps;        /* overall bucket rate; 0: 10 */
-	unsigned burst;    /* overall bucket size; 0: 100 */
+	uint64_t base_ms;	       /* per-item backoff base; 0: 5 */
+	uint64_t max_ms;	       /* per-item backoff cap; 0: 1000 s */
+	double qps;		       /* overall bucket rate; 0: 10 */
+	unsigned burst;		       /* overall bucket size; 0: 100 */
 	uint64_t (*now_ms)(void *ctx); /* NULL: CLOCK_MONOTONIC */
 	void *clock_ctx;
 };

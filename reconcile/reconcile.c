@@ -24,8 +24,9 @@ struct conns {
 	size_t n;
 };
 
-static struct zw_conn *conn_for(struct conns *cs, const struct zw_registry *reg, const struct zw_provider_spec *spec,
-				const struct zw_run_opts *o, const char **why)
+static struct zw_conn *conn_for(struct conns *cs, const struct zw_registry *reg,
+				const struct zw_provider_spec *spec, const struct zw_run_opts *o,
+				const char **why)
 {
 	for (size_t i = 0; i < cs->n; i++)
 		if (cs->spec[i] == spec) {
@@ -47,11 +48,13 @@ static struct zw_conn *conn_for(struct conns *cs, const struct zw_registry *reg,
 	char secs[32];
 	for (size_t k = 0; k < spec->nopts && k < 64; k++)
 		extra[n++] = spec->opts[k];
-	if (p && o && o->wait_insync > 0 && zw_provider_has_option(p, "waitInsync") && !zw_kv_get(spec, "waitInsync")) {
+	if (p && o && o->wait_insync > 0 && zw_provider_has_option(p, "waitInsync") &&
+	    !zw_kv_get(spec, "waitInsync")) {
 		snprintf(secs, sizeof(secs), "%ld", o->wait_insync);
 		extra[n++] = (struct zw_kv){"waitInsync", secs, spec->loc};
 	}
-	int rc = p ? zw_conn_open(&cs->conn[i], reg, p, extra, n, &e) : zw_conn_open_manifest(&cs->conn[i], reg, spec, &e);
+	int rc = p ? zw_conn_open(&cs->conn[i], reg, p, extra, n, &e)
+		   : zw_conn_open_manifest(&cs->conn[i], reg, spec, &e);
 	if (rc) {
 		char line[ZW_ERR_MSG_MAX + 512];
 		zw_error_format(line, sizeof(line), &e);
@@ -116,31 +119,35 @@ static int gate(struct zw_run *run, struct zw_plan *p, const struct zw_domain *d
 	join(parent, sizeof(parent), obs->parent_ns, obs->n_parent_ns);
 	size_t from = run->findings.n;
 	if (obs->delegation == ZW_DELEG_NXDOMAIN) {
-		f = zw_findings_add(&run->findings, "DL-11", -1,
-				    "the parent zone %s says %s does not exist: nothing is written until it is delegated",
-				    obs->parent ? obs->parent : "?", p->zone);
-		if (f && zw_finding_setf(f, ZW_F_FIX, "register or renew %s and set its NS at the registrar to %s",
-					 p->zone, provider))
+		f = zw_findings_add(
+			&run->findings, "DL-11", -1,
+			"the parent zone %s says %s does not exist: nothing is written until it is delegated",
+			obs->parent ? obs->parent : "?", p->zone);
+		if (f &&
+		    zw_finding_setf(f, ZW_F_FIX, "register or renew %s and set its NS at the registrar to %s",
+				    p->zone, provider))
 			return ZW_ENOMEM;
 	} else if (obs->delegation != ZW_DELEG_DELEGATED) {
 		f = zw_findings_add(&run->findings, "DL-07", -1,
-				    "cannot see how the parent delegates %s (%s): nothing is written", p->zone,
-				    obs->walk_error ? obs->walk_error : "no parent server answered");
+				    "cannot see how the parent delegates %s (%s): nothing is written",
+				    p->zone, obs->walk_error ? obs->walk_error : "no parent server answered");
 	} else {
 		int subset, overlap;
 		compare_sets(obs->parent_ns, obs->n_parent_ns, pns, npns, &subset, &overlap);
 		if (subset)
 			return 0;
-		f = zw_findings_add(&run->findings, "DL-01", -1,
-				    overlap ? "split delegation: the parent delegates %s to {%s}, of which only some are "
-					      "the provider's {%s}; nothing is written"
-					    : "the parent delegates %s to {%s}, not to the provider's {%s}: records "
-					      "written there are invisible to the world; nothing is written",
-				    p->zone, parent, provider);
-		if (f && zw_finding_setf(f, ZW_F_FIX,
-					 "The registry delegates %s to {%s}. Change NS at the registrar to {%s}, or "
-					 "point the manifest at the provider that holds {%s}",
-					 p->zone, parent, provider, parent))
+		f = zw_findings_add(
+			&run->findings, "DL-01", -1,
+			overlap ? "split delegation: the parent delegates %s to {%s}, of which only some are "
+				  "the provider's {%s}; nothing is written"
+				: "the parent delegates %s to {%s}, not to the provider's {%s}: records "
+				  "written there are invisible to the world; nothing is written",
+			p->zone, parent, provider);
+		if (f && zw_finding_setf(
+				 f, ZW_F_FIX,
+				 "The registry delegates %s to {%s}. Change NS at the registrar to {%s}, or "
+				 "point the manifest at the provider that holds {%s}",
+				 p->zone, parent, provider, parent))
 			return ZW_ENOMEM;
 	}
 	if (!f)
@@ -241,9 +248,11 @@ static int plan_batch(struct zw_run *run, const struct zw_manifests *ms, const s
 			rc = gate(run, p, doms[j], obs[j], pns[j], npns[j]);
 		for (size_t k = 0; rc == 0 && k < p->notes.n; k++) {
 			struct zw_finding *n = &p->notes.v[k];
-			struct zw_finding *f = zw_findings_add(&run->findings, n->cls->id, -1, "%s", n->message);
-			if (!f || zw_finding_set(f, ZW_F_DOMAIN, n->domain) || zw_finding_set(f, ZW_F_NAME, n->name) ||
-			    zw_finding_set(f, ZW_F_TYPE, n->type) || zw_finding_set(f, ZW_F_FIX, n->fix))
+			struct zw_finding *f =
+				zw_findings_add(&run->findings, n->cls->id, -1, "%s", n->message);
+			if (!f || zw_finding_set(f, ZW_F_DOMAIN, n->domain) ||
+			    zw_finding_set(f, ZW_F_NAME, n->name) || zw_finding_set(f, ZW_F_TYPE, n->type) ||
+			    zw_finding_set(f, ZW_F_FIX, n->fix))
 				rc = zw_error_set(err, ZW_ENOMEM, "out of memory");
 			else
 				f->loc = n->loc;
@@ -300,7 +309,8 @@ static int shows(const struct zw_change *c, const struct zw_obs_answer *a)
 	const struct zw_rrset *want = &c->after;
 	if (c->op == ZW_OP_DELETE)
 		return a->kind == ZW_OBS_NXDOMAIN || a->kind == ZW_OBS_NODATA ||
-		       (a->kind == ZW_OBS_DATA && a->n_cnames > 0 && c->before.type != 5) || a->kind == ZW_OBS_CNAME;
+		       (a->kind == ZW_OBS_DATA && a->n_cnames > 0 && c->before.type != 5) ||
+		       a->kind == ZW_OBS_CNAME;
 	if (a->kind != ZW_OBS_DATA || a->n_cnames > 0 || a->n_rrs != want->nrd)
 		return 0;
 	for (size_t i = 0; i < a->n_rrs; i++) {
@@ -310,9 +320,11 @@ static int shows(const struct zw_change *c, const struct zw_obs_answer *a)
 			if (want->type == 16 || want->type == 99)
 				found = zw_txt_equal(&rr->txt, &want->rd[k].txt);
 			else if (want->type == 5)
-				found = rr->target && want->rd[k].text && strcmp(rr->target, want->rd[k].text) == 0;
+				found = rr->target && want->rd[k].text &&
+					strcmp(rr->target, want->rd[k].text) == 0;
 			else
-				found = rr->text && want->rd[k].text && strcmp(rr->text, want->rd[k].text) == 0;
+				found = rr->text && want->rd[k].text &&
+					strcmp(rr->text, want->rd[k].text) == 0;
 		}
 		if (!found)
 			return 0;
@@ -322,7 +334,8 @@ static int shows(const struct zw_change *c, const struct zw_obs_answer *a)
 
 /* One round of verification: ask every delegated server; returns how many applied
  * changes are not yet visible everywhere. */
-static int verify_round(struct zw_run *run, const struct zw_run_opts *o, size_t *pending, struct zw_error *err)
+static int verify_round(struct zw_run *run, const struct zw_run_opts *o, size_t *pending,
+			struct zw_error *err)
 {
 	struct zw_resolver *res = NULL;
 	struct zw_obs **obs = zw_calloc(run->n + 1, sizeof(*obs));
@@ -399,8 +412,8 @@ static int fix_delegation(struct zw_run *run, const struct zw_manifests *ms, con
 	if (!d || !(d->fix_delegation || o->fix_delegation) || !p->zone_id)
 		return 0;
 	const char *why = "";
-	struct zw_conn *c = conn_for(&run->state->cs, run->state->reg, zw_manifests_provider(ms, d->provider_ref), o,
-				     &why);
+	struct zw_conn *c = conn_for(&run->state->cs, run->state->reg,
+				     zw_manifests_provider(ms, d->provider_ref), o, &why);
 	struct zw_error e = {0};
 	char op[128];
 	int rc = c ? zw_conn_fix_delegation(c, d->domain, p->zone_id, op, sizeof(op), &e)
@@ -408,11 +421,13 @@ static int fix_delegation(struct zw_run *run, const struct zw_manifests *ms, con
 	if (rc == ZW_ENOMEM)
 		return zw_error_set(err, rc, "out of memory");
 	struct zw_finding *f =
-		rc ? zw_findings_add(&run->findings, "DL-01", -1,
-				     "the delegation fix for %s failed: %s", d->domain, e.msg)
+		rc ? zw_findings_add(&run->findings, "DL-01", -1, "the delegation fix for %s failed: %s",
+				     d->domain, e.msg)
 		   : zw_findings_add(&run->findings, "DL-01", -1,
-				     "asked the registrar to delegate %s to the provider's name servers (operation %s); "
-				     "zonewarden writes the records once the parent serves them", d->domain, op[0] ? op : "?");
+				     "asked the registrar to delegate %s to the provider's name servers "
+				     "(operation %s); "
+				     "zonewarden writes the records once the parent serves them",
+				     d->domain, op[0] ? op : "?");
 	if (!f || zw_findings_context(&run->findings, run->findings.n - 1, d->domain, p->zone, "NS", NULL,
 				      &d->domain_loc))
 		return zw_error_set(err, ZW_ENOMEM, "out of memory");
@@ -450,7 +465,8 @@ int zw_run_apply(struct zw_run *run, const struct zw_manifests *ms, const struct
 		}
 		const struct zw_domain *d = domain_of(ms, p);
 		const char *why = "";
-		struct zw_conn *c = d ? conn_for(cs, reg, zw_manifests_provider(ms, d->provider_ref), o, &why) : NULL;
+		struct zw_conn *c =
+			d ? conn_for(cs, reg, zw_manifests_provider(ms, d->provider_ref), o, &why) : NULL;
 		enum zw_prov_result *results = zw_calloc(p->n, sizeof(*results));
 		char **messages = zw_calloc(p->n, sizeof(*messages));
 		struct zw_error e = {0};

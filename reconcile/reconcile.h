@@ -20,27 +20,27 @@ struct zw_http_hooks;
 struct zw_run_opts {
 	int fix_mistakes;
 	int force;
-	const char *root_hints;    /* NULL: $ZONEWARDEN_ROOT_HINTS, else the built-in hints */
+	const char *root_hints; /* NULL: $ZONEWARDEN_ROOT_HINTS, else the built-in hints */
 	const char *plugin_dir;
-	double verify_timeout;     /* seconds */
-	unsigned dns_timeout_ms;   /* per query; 0: the transport's default */
-	int fix_delegation;        /* --fix-delegation: apply asks the registrar (Route 53 Domains) */
-	long wait_insync;          /* --wait-insync SECONDS for providers that offer it; 0: no */
+	double verify_timeout;	 /* seconds */
+	unsigned dns_timeout_ms; /* per query; 0: the transport's default */
+	int fix_delegation;	 /* --fix-delegation: apply asks the registrar (Route 53 Domains) */
+	long wait_insync;	 /* --wait-insync SECONDS for providers that offer it; 0: no */
 	/* only these domains (indices into ms->domains are kept when selected[i]); NULL: all */
 	const unsigned char *selected;
-	struct zw_dns_stats *dns_stats; /* NULL, or the DNS queries are counted there (dns.h) */
+	struct zw_dns_stats *dns_stats;		/* NULL, or the DNS queries are counted there (dns.h) */
 	const struct zw_http_hooks *http_hooks; /* NULL, or hooks for the providers' HTTP client */
 };
 
 struct zw_run_state; /* the providers opened while planning, reused by apply */
 
 struct zw_run {
-	struct zw_plan *plans;     /* one per planned domain */
+	struct zw_plan *plans; /* one per planned domain */
 	size_t n;
 	struct zw_findings findings; /* gate findings and the plans' notes */
 	char checksum[65];
 	int verify_timed_out;
-	int apply_failed;          /* some change failed or a provider call failed */
+	int apply_failed; /* some change failed or a provider call failed */
 	struct zw_run_state *state;
 };
 

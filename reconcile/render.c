@@ -44,7 +44,8 @@ static const char *type_str(uint16_t t)
 	static const struct {
 		uint16_t t;
 		const char *n;
-	} names[] = {{1, "A"}, {2, "NS"}, {5, "CNAME"}, {6, "SOA"}, {15, "MX"}, {16, "TXT"}, {28, "AAAA"}, {99, "SPF"}};
+	} names[] = {{1, "A"},	 {2, "NS"},   {5, "CNAME"}, {6, "SOA"},
+		     {15, "MX"}, {16, "TXT"}, {28, "AAAA"}, {99, "SPF"}};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (names[i].t == t)
 			return names[i].n;
@@ -115,13 +116,14 @@ static void text_plans(FILE *out, const struct zw_report *r, int color)
 	static const char *const ops[] = {"+", "~", "-"};
 	for (size_t i = 0; i < r->nplans; i++) {
 		const struct zw_plan *p = &r->plans[i];
-		fprintf(out, "%splan %s%s (zone %s, provider %s): %zu change%s\n", color ? "\033[1m" : "", p->domain,
-			color ? "\033[0m" : "", p->zone ? p->zone : "?", p->provider ? p->provider : "?", p->n,
-			p->n == 1 ? "" : "s");
+		fprintf(out, "%splan %s%s (zone %s, provider %s): %zu change%s\n", color ? "\033[1m" : "",
+			p->domain, color ? "\033[0m" : "", p->zone ? p->zone : "?",
+			p->provider ? p->provider : "?", p->n, p->n == 1 ? "" : "s");
 		if (p->error)
 			put_field(out, "  FAILED: ", p->error, "\n");
 		if (p->gated)
-			fprintf(out, "  NOT WRITTEN: the delegation does not reach the provider (see the findings)\n");
+			fprintf(out, "  NOT WRITTEN: the delegation does not reach the provider (see the "
+				     "findings)\n");
 		if (p->refused)
 			fprintf(out, "  REFUSED: %s (use --force after review)\n", p->refusal);
 		for (size_t k = 0; k < p->n; k++) {
@@ -141,7 +143,8 @@ static void text_plans(FILE *out, const struct zw_report *r, int color)
 			fputc('\n', out);
 			for (size_t j = 0; j < c->before.nrd; j++) {
 				value_str(&v, &c->before, j);
-				int kept = c->op != ZW_OP_DELETE && in_rrset(&c->after, &c->before.rd[j], id->type);
+				int kept = c->op != ZW_OP_DELETE &&
+					   in_rrset(&c->after, &c->before.rd[j], id->type);
 				fprintf(out, "      %s %s\n", kept ? " " : "-", zw_buf_str(&v));
 			}
 			for (size_t j = 0; c->op != ZW_OP_DELETE && j < c->after.nrd; j++) {
@@ -209,7 +212,9 @@ static void render_text(FILE *out, const struct zw_report *r, int color)
 	}
 	size_t c[5];
 	count(fs, NULL, c);
-	fprintf(out, "%s: %zu domain%s, %zu finding%s (%zu critical, %zu error, %zu warning, %zu notice, %zu info)",
+	fprintf(out,
+		"%s: %zu domain%s, %zu finding%s (%zu critical, %zu error, %zu warning, %zu notice, %zu "
+		"info)",
 		r->command, r->ndomains, r->ndomains == 1 ? "" : "s", fs->n, fs->n == 1 ? "" : "s",
 		c[ZW_SEV_CRITICAL], c[ZW_SEV_ERROR], c[ZW_SEV_WARNING], c[ZW_SEV_NOTICE], c[ZW_SEV_INFO]);
 	if (r->nerrors)
@@ -296,7 +301,8 @@ static cJSON *json_plan(const struct zw_report *r, const struct zw_plan *p)
 		cJSON_AddStringToObject(co, "name", change_id(c)->name);
 		cJSON_AddStringToObject(co, "type", type_str(change_id(c)->type));
 		cJSON_AddItemToObject(co, "before", json_values(&c->before));
-		cJSON_AddItemToObject(co, "after", c->op == ZW_OP_DELETE ? cJSON_CreateNull() : json_values(&c->after));
+		cJSON_AddItemToObject(co, "after",
+				      c->op == ZW_OP_DELETE ? cJSON_CreateNull() : json_values(&c->after));
 		add_str(co, "reasons", c->reasons[0] ? c->reasons : NULL);
 		cJSON_AddBoolToObject(co, "mistake", c->mistake);
 		cJSON_AddBoolToObject(co, "ownership_record", c->bookkeeping);
@@ -490,8 +496,8 @@ static void md_plans(FILE *out, const struct zw_report *r)
 		fprintf(out, "Plan checksum: `%s`\n\n", r->checksum);
 	for (size_t i = 0; i < r->nplans; i++) {
 		const struct zw_plan *p = &r->plans[i];
-		fprintf(out, "**%s** (zone `%s`, provider `%s`): %zu change%s", p->domain, p->zone ? p->zone : "?",
-			p->provider ? p->provider : "?", p->n, p->n == 1 ? "" : "s");
+		fprintf(out, "**%s** (zone `%s`, provider `%s`): %zu change%s", p->domain,
+			p->zone ? p->zone : "?", p->provider ? p->provider : "?", p->n, p->n == 1 ? "" : "s");
 		if (p->error) {
 			fputs(" — **failed**: ", out);
 			md_text(out, p->error);
@@ -505,7 +511,8 @@ static void md_plans(FILE *out, const struct zw_report *r)
 		fputs("\n\n", out);
 		if (p->n == 0)
 			continue;
-		fputs("| | name | type | removed | added | why | manifest |\n|---|---|---|---|---|---|---|\n", out);
+		fputs("| | name | type | removed | added | why | manifest |\n|---|---|---|---|---|---|---|\n",
+		      out);
 		for (size_t k = 0; k < p->n; k++) {
 			const struct zw_change *c = &p->v[k];
 			const struct zw_rrset *id = change_id(c);
@@ -569,8 +576,8 @@ static void render_markdown(FILE *out, const struct zw_report *r)
 			count(fs, r->domains[i], c);
 			fputs("| ", out);
 			md_code(out, r->domains[i]);
-			fprintf(out, " | %zu | %zu | %zu | %zu | %zu |\n", c[ZW_SEV_CRITICAL], c[ZW_SEV_ERROR],
-				c[ZW_SEV_WARNING], c[ZW_SEV_NOTICE], c[ZW_SEV_INFO]);
+			fprintf(out, " | %zu | %zu | %zu | %zu | %zu |\n", c[ZW_SEV_CRITICAL],
+				c[ZW_SEV_ERROR], c[ZW_SEV_WARNING], c[ZW_SEV_NOTICE], c[ZW_SEV_INFO]);
 		}
 		fputc('\n', out);
 	}
@@ -659,7 +666,8 @@ static void render_github(FILE *out, const struct zw_report *r)
 			if (c->bookkeeping)
 				continue;
 			snprintf(msg, sizeof(msg), "%s %s %s%s%s", zw_op_name(c->op), change_id(c)->name,
-				 type_str(change_id(c)->type), c->reasons[0] ? " because of " : "", c->reasons);
+				 type_str(change_id(c)->type), c->reasons[0] ? " because of " : "",
+				 c->reasons);
 			gh_line(out, "notice", c->loc.file, c->loc.line, c->loc.col, "zonewarden plan", msg);
 		}
 	}
@@ -671,11 +679,13 @@ static void render_github(FILE *out, const struct zw_report *r)
 	}
 	for (size_t i = 0; i < r->findings->n; i++) {
 		const struct zw_finding *f = &r->findings->v[i];
-		const char *level = f->sev >= ZW_SEV_ERROR ? "error" : f->sev == ZW_SEV_WARNING ? "warning" : "notice";
+		const char *level = f->sev >= ZW_SEV_ERROR     ? "error"
+				    : f->sev == ZW_SEV_WARNING ? "warning"
+							       : "notice";
 		char title[128], msg[2048];
 		snprintf(title, sizeof(title), "%s %s", f->cls->id, f->cls->code);
-		snprintf(msg, sizeof(msg), "%s%s%s%s%s%s%s", f->domain ? f->domain : "", f->domain ? ": " : "",
-			 f->message, f->fix ? " Fix: " : "", f->fix ? f->fix : "",
+		snprintf(msg, sizeof(msg), "%s%s%s%s%s%s%s", f->domain ? f->domain : "",
+			 f->domain ? ": " : "", f->message, f->fix ? " Fix: " : "", f->fix ? f->fix : "",
 			 f->observed ? " Observed: " : "", f->observed ? f->observed : "");
 		gh_line(out, level, f->loc.file, f->loc.line, f->loc.col, title, msg);
 	}

@@ -22,17 +22,17 @@
 enum zw_format { ZW_OUT_TEXT, ZW_OUT_JSON, ZW_OUT_MARKDOWN, ZW_OUT_GITHUB };
 
 struct zw_report {
-	const char *command;            /* "validate", "lint", "check", ... */
-	const char *const *domains;     /* every domain looked at, even with no finding */
+	const char *command;	    /* "validate", "lint", "check", ... */
+	const char *const *domains; /* every domain looked at, even with no finding */
 	size_t ndomains;
 	const struct zw_findings *findings;
-	const struct zw_error *errors;  /* input errors (manifest load, zone file syntax) */
+	const struct zw_error *errors; /* input errors (manifest load, zone file syntax) */
 	size_t nerrors;
 	/* plan and apply: */
 	const struct zw_plan *plans;
 	size_t nplans;
-	const char *checksum;           /* sha256 of the changes (zw_plan_checksum) */
-	int applied;                    /* the report is about an apply (results, visibility) */
+	const char *checksum; /* sha256 of the changes (zw_plan_checksum) */
+	int applied;	      /* the report is about an apply (results, visibility) */
 };
 
 /* -1 if the name is unknown. */

@@ -32,7 +32,7 @@
 
 #define MAX_WALK_QUERIES  96 /* queries one walk may send (referral loops, lame sets) */
 #define MAX_ANSWER_CNAMES 16 /* CNAMEs followed inside one answer */
-#define MAX_REFERRAL_NS 64   /* NS names taken from one referral or NS answer */
+#define MAX_REFERRAL_NS	  64 /* NS names taken from one referral or NS answer */
 #define ARENA_CHUNK	  8192
 
 /* ---- arena ---- */
@@ -964,8 +964,8 @@ static void walk_on_answer(struct ask *a, const struct zw_dns_result *res)
 		const ldns_rdf *rz = o.ref_zone;
 		if (name_eq(rz, zone) || !rdf_under(rz, zone) || !rdf_under(q, rz)) {
 			char *rzs = zw_dns_dname_str(rz);
-			walk_note(w, "%s (%s) for zone %s sent a bad referral to %s", s->name, addr_str(as, addr), w->zone,
-				  rzs ? rzs : "?");
+			walk_note(w, "%s (%s) for zone %s sent a bad referral to %s", s->name,
+				  addr_str(as, addr), w->zone, rzs ? rzs : "?");
 			zw_free(rzs);
 			goto next;
 		}

@@ -624,7 +624,8 @@ static int parse_args(struct zw_spf_term *t, const struct mech_def *m, const cha
 		const char *pct = memchr(a, '%', rn - 1);
 		if (pct && pct + 1 < r + rn && strchr("{%_-", pct[1]))
 			return fail(pb, "SP-08", roff + 1,
-				    "macro in %s at offset %zu: macros are allowed only in a domain-spec, never in "
+				    "macro in %s at offset %zu: macros are allowed only in a domain-spec, "
+				    "never in "
 				    "an address (RFC 7208 §7.1, §12)",
 				    what, roff + 1);
 		int ok = six ? parse_ip6(a, an, t->ip) : parse_ip4(a, an, t->ip);
@@ -2438,11 +2439,12 @@ int zw_spf_evaluate(struct zw_spf_result *out, const char *domain, const struct 
 		}
 	}
 	if (ev.voids > ev.max_void && fs &&
-	    !zw_findings_add(fs, "SP-10", -1,
-			     "the spf record of %s causes %d void lookups, more than %s%.0d (the one over the "
-			     "limit is %s): permerror (RFC 7208 §4.6.4)",
-			     top, ev.voids, ev.max_void == 2 ? "two" : "", ev.max_void == 2 ? 0 : ev.max_void,
-			     ev.void_chain)) {
+	    !zw_findings_add(
+		    fs, "SP-10", -1,
+		    "the spf record of %s causes %d void lookups, more than %s%.0d (the one over the "
+		    "limit is %s): permerror (RFC 7208 §4.6.4)",
+		    top, ev.voids, ev.max_void == 2 ? "two" : "", ev.max_void == 2 ? 0 : ev.max_void,
+		    ev.void_chain)) {
 		rc = ZW_ENOMEM;
 		goto out;
 	}

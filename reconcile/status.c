@@ -51,7 +51,8 @@ static int add_condition(cJSON *list, const struct cond *c, long long gen, const
 	cJSON *o = cJSON_CreateObject();
 	if (!o || !cJSON_AddItemToArray(list, o))
 		return -1;
-	return !cJSON_AddStringToObject(o, "type", c->type) || !cJSON_AddStringToObject(o, "status", c->status) ||
+	return !cJSON_AddStringToObject(o, "type", c->type) ||
+			       !cJSON_AddStringToObject(o, "status", c->status) ||
 			       !cJSON_AddNumberToObject(o, "observedGeneration", (double)gen) ||
 			       !cJSON_AddStringToObject(o, "lastTransitionTime", when) ||
 			       !cJSON_AddStringToObject(o, "reason", c->reason) ||
@@ -84,20 +85,22 @@ cJSON *zw_status_build(const struct zw_status_input *in, const cJSON *prev, cons
 		set(&sync, "False", "ProviderError", "%s", in->provider_error);
 	} else if (in->not_delegated) {
 		set(&deleg, "False", "NotDelegated", "%s", in->not_delegated);
-		set(&sync, "False", "NotDelegated", "nothing is written until the parent delegates to the provider%s",
-		    NULL);
+		set(&sync, "False", "NotDelegated",
+		    "nothing is written until the parent delegates to the provider%s", NULL);
 	} else {
 		set(&deleg, "True", "Delegated", "the parent delegates to the provider's servers%s", NULL);
 		if (in->pending) {
 			char msg[128];
-			snprintf(msg, sizeof(msg), "%zu change%s pending%s", in->pending, in->pending == 1 ? "" : "s",
+			snprintf(msg, sizeof(msg), "%zu change%s pending%s", in->pending,
+				 in->pending == 1 ? "" : "s",
 				 in->dry_run ? " (dry run: nothing is written)" : "");
 			set(&sync, "False", "ChangesPending", "%s", msg);
 		} else if (in->verify_timed_out) {
 			set(&sync, "False", "VerifyPending",
 			    "the changes are applied but not yet visible on every delegated server%s", NULL);
 		} else {
-			set(&sync, "True", "RecordsInSync", "the provider holds every declared record%s", NULL);
+			set(&sync, "True", "RecordsInSync", "the provider holds every declared record%s",
+			    NULL);
 		}
 	}
 	if (in->deleting) {
@@ -117,10 +120,12 @@ cJSON *zw_status_build(const struct zw_status_input *in, const cJSON *prev, cons
 	} else if (serious) {
 		ready.status = "False";
 		ready.reason = "FindingsPresent";
-		snprintf(ready.message, sizeof(ready.message), "%zu finding%s at error or above; first: %s %s", serious,
-			 serious == 1 ? "" : "s", first->cls->id, first->message ? first->message : "");
+		snprintf(ready.message, sizeof(ready.message),
+			 "%zu finding%s at error or above; first: %s %s", serious, serious == 1 ? "" : "s",
+			 first->cls->id, first->message ? first->message : "");
 	} else {
-		set(&ready, "True", "RecordsInSync", "in sync, delegated, no finding at error or above%s", NULL);
+		set(&ready, "True", "RecordsInSync", "in sync, delegated, no finding at error or above%s",
+		    NULL);
 	}
 
 	cJSON *st = cJSON_CreateObject(), *conds = NULL, *fl = NULL;
@@ -147,7 +152,9 @@ cJSON *zw_status_build(const struct zw_status_input *in, const cJSON *prev, cons
 	    !cJSON_AddNumberToObject(st, "pendingChanges", (double)in->pending))
 		goto oom;
 	const cJSON *last = cJSON_GetObjectItemCaseSensitive(prev, "lastApplyTime");
-	const char *when = in->last_apply_time ? in->last_apply_time : cJSON_IsString(last) ? last->valuestring : NULL;
+	const char *when = in->last_apply_time	  ? in->last_apply_time
+			   : cJSON_IsString(last) ? last->valuestring
+						  : NULL;
 	if (when && !cJSON_AddStringToObject(st, "lastApplyTime", when))
 		goto oom;
 	return st;

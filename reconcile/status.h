@@ -22,9 +22,9 @@ struct zw_status_input {
 	size_t pending;		    /* changes planned and not (yet) applied */
 	int dry_run;		    /* pending because of --dry-run */
 	int verify_timed_out;
-	int deleting;		    /* deletionTimestamp is set */
+	int deleting;			    /* deletionTimestamp is set */
 	const struct zw_findings *findings; /* this domain's, sorted; may be NULL */
-	const char *last_apply_time;	     /* RFC 3339 when this cycle applied, else NULL */
+	const char *last_apply_time;	    /* RFC 3339 when this cycle applied, else NULL */
 };
 
 /* The whole status object. prev: the object's current status (or NULL); now: RFC 3339.

@@ -22,23 +22,21 @@
 #define ZW_TXT_STRING_MAX 255
 
 struct zw_txt {
-	char *data;    /* all strings back to back, NUL-terminated (may hold NULs) */
-	size_t len;    /* total octets */
-	size_t *lens;  /* length of each string */
-	size_t n;      /* number of strings (0 only for an empty struct) */
+	char *data;   /* all strings back to back, NUL-terminated (may hold NULs) */
+	size_t len;   /* total octets */
+	size_t *lens; /* length of each string */
+	size_t n;     /* number of strings (0 only for an empty struct) */
 };
 
 /* Build from explicit strings (copied). */
-int zw_txt_from_strings(struct zw_txt *out, const char *const *strs, const size_t *lens,
-			size_t n);
+int zw_txt_from_strings(struct zw_txt *out, const char *const *strs, const size_t *lens, size_t n);
 /* Build the canonical write form of a value: split into strings of at most 255 octets
  * (an empty value gives one empty string). */
 int zw_txt_from_value(struct zw_txt *out, const char *value, size_t len);
 /* Parse RFC 1035 presentation format: one or more <character-string>s, quoted or not,
  * with \X and \DDD (decimal). A string over 255 octets, a bad escape or an unclosed quote
  * is ZW_EINVAL with the column in err->col. */
-int zw_txt_parse_presentation(struct zw_txt *out, const char *s, size_t len,
-			      struct zw_error *err);
+int zw_txt_parse_presentation(struct zw_txt *out, const char *s, size_t len, struct zw_error *err);
 /* Print presentation format: each string quoted, `"` and `\` escaped, bytes outside
  * 0x20-0x7E as \DDD decimal; strings separated by one space. */
 int zw_txt_print_presentation(struct zw_buf *out, const struct zw_txt *t);

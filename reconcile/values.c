@@ -42,9 +42,11 @@ static int check_txt(struct zw_findings *fs, const struct zw_desired *ds, const 
 	if (r->claim == ZW_CLAIM_SPF) {
 		struct zw_spf *spf = NULL;
 		rc = zw_spf_parse(&spf, v, len, fs, err);
-		/* the record alone costs more than the limit: permerror before any include (lint says so too) */
+		/* the record alone costs more than the limit: permerror before any include (lint says so too)
+		 */
 		if (rc == 0 && spf && !spf->permerror && spf->lookups > ZW_SPF_MAX_LOOKUPS &&
-		    !zw_findings_add(fs, "SP-09", -1, "the record itself has %d dns-querying terms "
+		    !zw_findings_add(fs, "SP-09", -1,
+				     "the record itself has %d dns-querying terms "
 				     "(include, a, mx, ptr, exists, redirect), more than %d before any "
 				     "include is followed: check_host gives permerror (RFC 7208 §4.6.4)",
 				     spf->lookups, ZW_SPF_MAX_LOOKUPS))
@@ -64,10 +66,11 @@ static int check_txt(struct zw_findings *fs, const struct zw_desired *ds, const 
 		char hex[65];
 		if (rc == 0 && k && k->public_key_sha256 && zw_dkim_key_sha256(hex, &dk->key) == 0 &&
 		    strcasecmp(hex, k->public_key_sha256) != 0) {
-			struct zw_finding *f = zw_findings_add(
-				fs, "DK-15", -1,
-				"publicKey does not match publicKeySha256: the signer's key is another key, so "
-				"every signature would fail (RFC 6376 §6.1.3)");
+			struct zw_finding *f =
+				zw_findings_add(fs, "DK-15", -1,
+						"publicKey does not match publicKeySha256: the signer's key "
+						"is another key, so "
+						"every signature would fail (RFC 6376 §6.1.3)");
 			if (!f || zw_finding_set(f, ZW_F_EXPECTED, k->public_key_sha256) ||
 			    zw_finding_setf(f, ZW_F_OBSERVED, "sha256 %s", hex))
 				rc = ZW_ENOMEM;
@@ -94,8 +97,8 @@ int zw_values_check(struct zw_findings *fs, const struct zw_desired *ds, struct 
 }
 
 /* A finding about the domain as a whole, at a manifest location. */
-static int domain_finding(struct zw_findings *fs, const struct zw_domain *d, const char *id,
-			  int raise, const struct zw_loc *loc, const char *name, const char *msg)
+static int domain_finding(struct zw_findings *fs, const struct zw_domain *d, const char *id, int raise,
+			  const struct zw_loc *loc, const char *name, const char *msg)
 {
 	struct zw_finding *f = zw_findings_add(fs, id, -1, "%s", msg);
 	if (!f)
@@ -136,26 +139,32 @@ int zw_values_check_policy(struct zw_findings *fs, const struct zw_desired *ds, 
 
 	if (d->parked) {
 		if (!spf || strcmp(spf->txt.data, "v=spf1 -all") != 0)
-			rc = domain_finding(fs, d, "SP-22", 0, spf ? &spf->loc : &d->loc, d->apex,
-					    "a parked domain should publish exactly \"v=spf1 -all\" so that no "
-					    "host may send as it");
+			rc = domain_finding(
+				fs, d, "SP-22", 0, spf ? &spf->loc : &d->loc, d->apex,
+				"a parked domain should publish exactly \"v=spf1 -all\" so that no "
+				"host may send as it");
 		if (rc == 0 && (!d->dmarc.present || strcmp(d->dmarc.policy, "reject") != 0))
 			rc = domain_finding(fs, d, "DM-18", 0, d->dmarc.present ? &d->dmarc.loc : &d->loc,
-					    dmarc_name, "a parked domain should publish a DMARC policy of reject");
+					    dmarc_name,
+					    "a parked domain should publish a DMARC policy of reject");
 	} else {
 		if (!spf)
-			rc = domain_finding(fs, d, "SP-01", bulk, &d->loc, d->apex,
-					    bulk ? "no spf: bulk senders must publish SPF and DKIM (Google/Yahoo 2024)"
-						 : "no spf declared: receivers get 'none' for this domain (RFC 7208 §4.5)");
+			rc = domain_finding(
+				fs, d, "SP-01", bulk, &d->loc, d->apex,
+				bulk ? "no spf: bulk senders must publish SPF and DKIM (Google/Yahoo 2024)"
+				     : "no spf declared: receivers get 'none' for this domain (RFC 7208 "
+				       "§4.5)");
 		if (rc == 0 && !dmarc)
-			rc = domain_finding(fs, d, "DM-01", bulk, &d->loc, dmarc_name,
-					    bulk ? "no dmarc: bulk senders must publish DMARC, p=none at least"
-						 : "no dmarc declared: receivers apply no policy to forged mail");
+			rc = domain_finding(
+				fs, d, "DM-01", bulk, &d->loc, dmarc_name,
+				bulk ? "no dmarc: bulk senders must publish DMARC, p=none at least"
+				     : "no dmarc declared: receivers apply no policy to forged mail");
 		if (rc == 0 && dmarc && active == 0 && strcmp(d->dmarc.policy, "none") != 0)
-			rc = domain_finding(fs, d, "DM-14", 0, &d->dmarc.loc, dmarc_name,
-					    "dmarc enforces with only spf to align: forwarded mail breaks spf and is "
-					    "then quarantined or rejected (RFC 7960); enable dkim before "
-					    "p=quarantine/reject");
+			rc = domain_finding(
+				fs, d, "DM-14", 0, &d->dmarc.loc, dmarc_name,
+				"dmarc enforces with only spf to align: forwarded mail breaks spf and is "
+				"then quarantined or rejected (RFC 7960); enable dkim before "
+				"p=quarantine/reject");
 		if (rc == 0 && bulk && active == 0)
 			rc = domain_finding(fs, d, "DM-14", 1, &d->loc, dmarc_name,
 					    "bulk senders must sign with dkim aligned to the from domain");
@@ -167,9 +176,10 @@ int zw_values_check_policy(struct zw_findings *fs, const struct zw_desired *ds, 
 		for (char *p = sel_name; *p; p++)
 			if (*p >= 'A' && *p <= 'Z')
 				*p = (char)(*p - 'A' + 'a');
-		rc = domain_finding(fs, d, "DK-11", 0, &d->dkim[first_ed].loc, sel_name,
-				    "only ed25519 dkim keys: many verifiers are rsa-only; sign with an rsa key "
-				    "too (RFC 8463)");
+		rc = domain_finding(
+			fs, d, "DK-11", 0, &d->dkim[first_ed].loc, sel_name,
+			"only ed25519 dkim keys: many verifiers are rsa-only; sign with an rsa key "
+			"too (RFC 8463)");
 	}
 	if (rc == 0 && dmarc) {
 		struct zw_dmarc *dm = NULL;
@@ -185,8 +195,7 @@ int zw_values_check_policy(struct zw_findings *fs, const struct zw_desired *ds, 
 	return rc ? zw_error_set(err, ZW_ENOMEM, "out of memory") : 0;
 }
 
-static const char *claim_path(const struct zw_record *r, const struct zw_domain *d, char *buf,
-			      size_t bufsz)
+static const char *claim_path(const struct zw_record *r, const struct zw_domain *d, char *buf, size_t bufsz)
 {
 	if (r->claim == ZW_CLAIM_SPF)
 		return "spec.spf";
@@ -201,8 +210,7 @@ static const char *claim_path(const struct zw_record *r, const struct zw_domain 
 }
 
 /* Move the findings [from, n) at ERROR or above into input errors. */
-static void promote(struct zw_manifests *ms, struct zw_findings *fs, size_t from,
-		    const struct zw_desired *ds)
+static void promote(struct zw_manifests *ms, struct zw_findings *fs, size_t from, const struct zw_desired *ds)
 {
 	size_t w = from;
 	for (size_t i = from; i < fs->n; i++) {

@@ -130,8 +130,8 @@ static int build_children(struct builder *b, struct zw_ynode *n)
 				if (strcmp(n->keys[i]->value, key->value) == 0) {
 					char msg[300];
 					snprintf(msg, sizeof(msg),
-						 "duplicate key '%.100s' (first at line %u)",
-						 key->value, n->keys[i]->line);
+						 "duplicate key '%.100s' (first at line %u)", key->value,
+						 n->keys[i]->line);
 					rc = fail_at(b, key->line, key->col, msg);
 					node_free(key);
 					return rc;
@@ -177,14 +177,13 @@ static int build_node(struct builder *b, yaml_event_t *ev, struct zw_ynode **out
 		anchor = ev->data.sequence_start.anchor;
 		tag = ev->data.sequence_start.tag;
 		break;
-	default:
-		yaml_event_delete(ev);
-		return fail_at(b, line, col, "unexpected yaml event");
+	default: yaml_event_delete(ev); return fail_at(b, line, col, "unexpected yaml event");
 	}
 	if (anchor || tag) {
 		yaml_event_delete(ev);
-		return fail_at(b, line, col, anchor ? "yaml anchors are not allowed in manifests"
-						    : "yaml tags are not allowed in manifests");
+		return fail_at(b, line, col,
+			       anchor ? "yaml anchors are not allowed in manifests"
+				      : "yaml tags are not allowed in manifests");
 	}
 
 	struct zw_ynode *n = zw_calloc(1, sizeof(*n));
@@ -222,8 +221,7 @@ static int build_node(struct builder *b, yaml_event_t *ev, struct zw_ynode **out
 }
 
 /* Where is the first invalid UTF-8 sequence (or NUL)? Returns 0 if none. */
-static int check_bytes(const unsigned char *s, size_t len, unsigned *line, unsigned *col,
-		       const char **what)
+static int check_bytes(const unsigned char *s, size_t len, unsigned *line, unsigned *col, const char **what)
 {
 	unsigned l = 1, c = 1;
 	for (size_t i = 0; i < len;) {
@@ -245,11 +243,17 @@ static int check_bytes(const unsigned char *s, size_t len, unsigned *line, unsig
 			continue;
 		}
 		if ((ch & 0xE0) == 0xC0) {
-			need = 1; cp = ch & 0x1F; min = 0x80;
+			need = 1;
+			cp = ch & 0x1F;
+			min = 0x80;
 		} else if ((ch & 0xF0) == 0xE0) {
-			need = 2; cp = ch & 0x0F; min = 0x800;
+			need = 2;
+			cp = ch & 0x0F;
+			min = 0x800;
 		} else if ((ch & 0xF8) == 0xF0) {
-			need = 3; cp = ch & 0x07; min = 0x10000;
+			need = 3;
+			cp = ch & 0x07;
+			min = 0x10000;
 		} else {
 			*what = "bytes that are not utf-8";
 			goto bad;
@@ -307,8 +311,7 @@ static int read_file(const char *path, char **data, size_t *len, struct zw_error
 	return *data ? 0 : zw_error_set(err, ZW_ENOMEM, "out of memory");
 }
 
-int zw_ytree_load(struct zw_yfile **out, const char *path, const char *data, size_t len,
-		  struct zw_error *err)
+int zw_ytree_load(struct zw_yfile **out, const char *path, const char *data, size_t len, struct zw_error *err)
 {
 	struct builder b = {.path = path, .err = err};
 	struct zw_yfile *f = NULL;

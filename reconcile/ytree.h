@@ -14,18 +14,18 @@
 
 #include "reconcile/error.h"
 
-#define ZW_YAML_MAX_FILE (1024u * 1024u)
+#define ZW_YAML_MAX_FILE  (1024u * 1024u)
 #define ZW_YAML_MAX_DEPTH 64
 
 enum zw_ynode_kind { ZW_Y_SCALAR, ZW_Y_MAP, ZW_Y_SEQ };
 
 struct zw_ynode {
 	enum zw_ynode_kind kind;
-	unsigned line, col;       /* 1-based, where the node starts */
+	unsigned line, col; /* 1-based, where the node starts */
 	/* scalar */
-	char *value;              /* NUL-terminated */
+	char *value; /* NUL-terminated */
 	size_t len;
-	int plain;                /* an unquoted scalar (so `true`, `3600` are typed) */
+	int plain; /* an unquoted scalar (so `true`, `3600` are typed) */
 	/* map: keys[i] -> items[i]; seq: items[i] */
 	struct zw_ynode **keys;
 	struct zw_ynode **items;
@@ -33,8 +33,8 @@ struct zw_ynode {
 };
 
 struct zw_ydoc {
-	struct zw_ynode *root;    /* NULL never: empty documents are refused */
-	unsigned line;            /* where the document starts */
+	struct zw_ynode *root; /* NULL never: empty documents are refused */
+	unsigned line;	       /* where the document starts */
 };
 
 struct zw_yfile {

@@ -114,8 +114,7 @@ void zw_zonefile_free(struct zw_zone *z)
 	zw_free(z);
 }
 
-int zw_zonefile_load(struct zw_zone **out, const char *path, const char *origin,
-		     struct zw_error *err)
+int zw_zonefile_load(struct zw_zone **out, const char *path, const char *origin, struct zw_error *err)
 {
 	struct zw_zone *z = NULL;
 	ldns_rdf *orig = NULL, *prev = NULL;
@@ -133,7 +132,8 @@ int zw_zonefile_load(struct zw_zone **out, const char *path, const char *origin,
 	}
 	if (origin) {
 		char o[512];
-		snprintf(o, sizeof(o), "%s%s", origin, origin[0] && origin[strlen(origin) - 1] == '.' ? "" : ".");
+		snprintf(o, sizeof(o), "%s%s", origin,
+			 origin[0] && origin[strlen(origin) - 1] == '.' ? "" : ".");
 		if (ldns_str2rdf_dname(&orig, o) != LDNS_STATUS_OK) {
 			rc = zw_error_set(err, ZW_EINVAL, "invalid origin '%s'", origin);
 			goto out;
@@ -161,9 +161,10 @@ int zw_zonefile_load(struct zw_zone **out, const char *path, const char *origin,
 				break;
 			/* like records, ldns has read the bad line's newline too */
 			int at = line > before ? line - 1 : line;
-			rc = zw_error_set_at(err, ZW_EINVAL, path, (unsigned)at, 1, NULL, "zone file: %s%s",
-					     ldns_get_errorstr_by_id(st),
-					     st == LDNS_STATUS_SYNTAX_RDATA_ERR ? " (\\DDD escapes are decimal)" : "");
+			rc = zw_error_set_at(
+				err, ZW_EINVAL, path, (unsigned)at, 1, NULL, "zone file: %s%s",
+				ldns_get_errorstr_by_id(st),
+				st == LDNS_STATUS_SYNTAX_RDATA_ERR ? " (\\DDD escapes are decimal)" : "");
 			goto out;
 		}
 		if (z->n >= ZW_ZONEFILE_MAX_RECORDS) {

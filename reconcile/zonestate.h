@@ -16,12 +16,12 @@
 #include "reconcile/txt.h"
 
 struct zw_rdata {
-	struct zw_txt txt;   /* TXT / SPF (type 99) */
-	char *text;          /* other types: presentation form; CNAME: canonical target */
+	struct zw_txt txt; /* TXT / SPF (type 99) */
+	char *text;	   /* other types: presentation form; CNAME: canonical target */
 };
 
 struct zw_rrset {
-	char *name;          /* canonical: lower case, absolute, trailing dot */
+	char *name; /* canonical: lower case, absolute, trailing dot */
 	uint16_t type;
 	uint32_t ttl;
 	struct zw_rdata *rd;
@@ -29,7 +29,7 @@ struct zw_rrset {
 };
 
 struct zw_zonestate {
-	char *zone;          /* canonical apex */
+	char *zone; /* canonical apex */
 	struct zw_rrset *v;
 	size_t n;
 };

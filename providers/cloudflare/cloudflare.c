@@ -71,7 +71,8 @@ static const struct zw_prov_option cf_options[] = {
 
 static int read_token(char *out, size_t outsz, const struct zw_prov_settings *s, struct zw_prov_error *err)
 {
-	const char *path = s->get(s, "apiTokenFile"), *env = getenv(TOKEN_ENV), *given = s->get(s, "apiToken");
+	const char *path = s->get(s, "apiTokenFile"), *env = getenv(TOKEN_ENV),
+		   *given = s->get(s, "apiToken");
 	size_t n = 0;
 	if (given) {
 		n = strlen(given) < outsz - 1 ? strlen(given) : outsz - 1;
@@ -86,12 +87,14 @@ static int read_token(char *out, size_t outsz, const struct zw_prov_settings *s,
 		n = strlen(env) < outsz - 1 ? strlen(env) : outsz - 1;
 		memcpy(out, env, n);
 	} else if (s->get(s, "apiTokenSecretRef.name")) {
-		return zw_prov_fail(err, ZW_PROV_EAUTH,
-			    "apiTokenSecretRef names a kubernetes secret, readable only in a cluster: "
-			    "give apiTokenFile or set %s",
-			    TOKEN_ENV);
+		return zw_prov_fail(
+			err, ZW_PROV_EAUTH,
+			"apiTokenSecretRef names a kubernetes secret, readable only in a cluster: "
+			"give apiTokenFile or set %s",
+			TOKEN_ENV);
 	} else {
-		return zw_prov_fail(err, ZW_PROV_EAUTH, "no api token: give apiTokenFile or set %s", TOKEN_ENV);
+		return zw_prov_fail(err, ZW_PROV_EAUTH, "no api token: give apiTokenFile or set %s",
+				    TOKEN_ENV);
 	}
 	out[n] = '\0';
 	while (n && (out[n - 1] == '\n' || out[n - 1] == '\r' || out[n - 1] == ' '))
@@ -101,7 +104,7 @@ static int read_token(char *out, size_t outsz, const struct zw_prov_settings *s,
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)out[i] <= 0x20 || (unsigned char)out[i] >= 0x7f)
 			return zw_prov_fail(err, ZW_PROV_EAUTH,
-				    "the api token holds a character a header cannot carry");
+					    "the api token holds a character a header cannot carry");
 	return 0;
 }
 
@@ -273,7 +276,7 @@ static int api(struct cf *c, const char *method, const char *path, const char *b
 			method, path, status, perm, why[0] ? ": " : "", why);
 	if (rc == ZW_PROV_ERATE)
 		return zw_prov_fail(err, rc, "cloudflare rate limit (http %ld%s%s): retry later", status,
-			    why[0] ? ": " : "", why);
+				    why[0] ? ": " : "", why);
 	if (why[0])
 		return zw_prov_fail(err, rc, "cloudflare %s %s: http %ld: %s", method, path, status, why);
 	return zw_prov_fail(err, rc, "%s", e.msg[0] ? e.msg : "cloudflare request failed");
@@ -353,10 +356,11 @@ static int zone_lookup(struct cf *c, const char *name, int (*emit)(void *, const
 	if (!id_ok(id)) {
 		rc = zw_prov_fail(err, ZW_PROV_EIO, "cloudflare returned zone %s without a usable id", name);
 	} else if (!status || strcmp(status, "active") != 0) {
-		rc = zw_prov_fail(err, ZW_PROV_EINVAL,
-			  "DL-10 zone %s is %s at cloudflare, not active: set its name servers at the "
-			  "registrar to {%s}",
-			  name, status ? status : "of unknown status", nstext);
+		rc = zw_prov_fail(
+			err, ZW_PROV_EINVAL,
+			"DL-10 zone %s is %s at cloudflare, not active: set its name servers at the "
+			"registrar to {%s}",
+			name, status ? status : "of unknown status", nstext);
 	} else if (keep_ns(c, id, found)) {
 		rc = zw_prov_fail(err, ZW_PROV_ENOMEM, "out of memory");
 	} else {
@@ -384,7 +388,8 @@ static int cf_find_zone(void *state, const char *domain, int (*emit)(void *, con
 			return rc < 0 ? rc : 0;
 		p = strchr(p, '.') + 1;
 	}
-	return zw_prov_fail(err, ZW_PROV_ENOTFOUND, "cloudflare has no zone for %s that this token can read", name);
+	return zw_prov_fail(err, ZW_PROV_ENOTFOUND, "cloudflare has no zone for %s that this token can read",
+			    name);
 }
 
 static int cf_nameservers(void *state, const char *zone_id, int (*emit)(void *, const char *), void *ctx,
@@ -406,7 +411,8 @@ static int cf_nameservers(void *state, const char *zone_id, int (*emit)(void *, 
 			return zw_prov_fail(err, rc, "out of memory");
 	}
 	if (c->nns == 0)
-		return zw_prov_fail(err, ZW_PROV_ENOTFOUND, "cloudflare gives no name servers for zone %s", zone_id);
+		return zw_prov_fail(err, ZW_PROV_ENOTFOUND, "cloudflare gives no name servers for zone %s",
+				    zone_id);
 	for (size_t i = 0; i < c->nns && rc == 0; i++)
 		rc = emit(ctx, c->ns[i]);
 	return rc;
@@ -447,7 +453,8 @@ static int fetch(struct cf *c, const char *zone_id, int (*emit)(void *, const st
 		char path[256];
 		cJSON *root;
 		if (page > MAX_PAGES)
-			return zw_prov_fail(err, ZW_PROV_EIO, "cloudflare listing of zone %s never ends", zone_id);
+			return zw_prov_fail(err, ZW_PROV_EIO, "cloudflare listing of zone %s never ends",
+					    zone_id);
 		snprintf(path, sizeof(path), "/zones/%s/dns_records?page=%ld&per_page=%ld", zone_id, page,
 			 c->per_page);
 		if ((rc = api(c, "GET", path, NULL, 0, "DNS Read", &root, NULL, err)))
@@ -456,7 +463,7 @@ static int fetch(struct cf *c, const char *zone_id, int (*emit)(void *, const st
 		size_t n = 0;
 		if (!cJSON_IsArray(res))
 			rc = zw_prov_fail(err, ZW_PROV_EIO, "cloudflare listing of zone %s: no result array",
-				  zone_id);
+					  zone_id);
 		cJSON_ArrayForEach(e, res)
 		{
 			struct cf_rec r;
@@ -468,10 +475,11 @@ static int fetch(struct cf *c, const char *zone_id, int (*emit)(void *, const st
 				continue;
 			if (prc) {
 				rc = zw_prov_fail(err, prc,
-					  prc == ZW_PROV_ENOMEM ? "out of memory"
-								: "cloudflare listing of zone %s: a record "
-								  "without id, name, type or content",
-					  zone_id);
+						  prc == ZW_PROV_ENOMEM
+							  ? "out of memory"
+							  : "cloudflare listing of zone %s: a record "
+							    "without id, name, type or content",
+						  zone_id);
 				break;
 			}
 			if ((rc = recs_push(c, &r))) {
@@ -490,9 +498,10 @@ static int fetch(struct cf *c, const char *zone_id, int (*emit)(void *, const st
 		if (rc == 0) {
 			more = cf_next_page(root, page, n);
 			if (more < 0)
-				rc = zw_prov_fail(err, ZW_PROV_EIO,
-					  "cloudflare listing of zone %s: bad result_info on page %ld",
-					  zone_id, page);
+				rc = zw_prov_fail(
+					err, ZW_PROV_EIO,
+					"cloudflare listing of zone %s: bad result_info on page %ld", zone_id,
+					page);
 		}
 		cJSON_Delete(root);
 	}
@@ -872,9 +881,9 @@ static int cf_apply(void *state, const char *zone_id, struct zw_prov_change *cha
 	for (size_t i = 0; i < n && rc == 0; i++)
 		if (changes[i].result != ZW_PROV_APPLIED)
 			rc = zw_prov_fail(err,
-				  changes[i].result == ZW_PROV_RETRYABLE ? ZW_PROV_ETRANSIENT
-									 : ZW_PROV_EINVAL,
-				  "not every change was applied: %s", changes[i].message);
+					  changes[i].result == ZW_PROV_RETRYABLE ? ZW_PROV_ETRANSIENT
+										 : ZW_PROV_EINVAL,
+					  "not every change was applied: %s", changes[i].message);
 out:
 	/* the ids kept no longer describe the zone */
 	recs_clear(c);

@@ -220,7 +220,8 @@ static int call(struct r53 *r, const char *method, const char *op, const char *u
 		char code[128], msg[400];
 		r53_parse_error(code, sizeof(code), msg, sizeof(msg), resp->body, resp->body_len);
 		zw_prov_fail(err, rc, "%s: %s%s%s (http %ld, %u attempt%s)", op, code[0] ? code : "error",
-		     msg[0] ? ": " : "", msg, resp->status, resp->attempts, resp->attempts == 1 ? "" : "s");
+			     msg[0] ? ": " : "", msg, resp->status, resp->attempts,
+			     resp->attempts == 1 ? "" : "s");
 	} else if (rc) {
 		char inner[sizeof(err->msg)];
 		snprintf(inner, sizeof(inner), "%s", err->msg);
@@ -251,7 +252,7 @@ static int sts_refresh(struct r53 *r, struct zw_prov_error *err)
 	memset(&resp, 0, sizeof(resp));
 	if ((rc = read_file(&token, r->token_file))) {
 		zw_prov_fail(err, rc == ZW_PROV_ENOMEM ? rc : ZW_PROV_EAUTH,
-		     "web identity: cannot read the token file %s", r->token_file);
+			     "web identity: cannot read the token file %s", r->token_file);
 		rc = err->code;
 		goto out;
 	}
@@ -259,7 +260,8 @@ static int sts_refresh(struct r53 *r, struct zw_prov_error *err)
 			     token.p[token.len - 1] == ' '))
 		token.p[--token.len] = '\0';
 	if (!token.len) {
-		rc = zw_prov_fail(err, ZW_PROV_EAUTH, "web identity: the token file %s is empty", r->token_file);
+		rc = zw_prov_fail(err, ZW_PROV_EAUTH, "web identity: the token file %s is empty",
+				  r->token_file);
 		goto out;
 	}
 	if ((rc = r->http->secret(r->http->ctx, token.p, err)))
@@ -280,8 +282,9 @@ static int sts_refresh(struct r53 *r, struct zw_prov_error *err)
 		char code[128], msg[300];
 		r53_parse_error(code, sizeof(code), msg, sizeof(msg), resp.body, resp.body_len);
 		if (resp.status)
-			zw_prov_fail(err, rc, "web identity: sts assumerolewithwebidentity for %s: %s %s (http %ld)",
-			     r->role_arn, code, msg, resp.status);
+			zw_prov_fail(err, rc,
+				     "web identity: sts assumerolewithwebidentity for %s: %s %s (http %ld)",
+				     r->role_arn, code, msg, resp.status);
 		goto out;
 	}
 	struct r53_creds c = {0};
@@ -349,8 +352,8 @@ static int assume_role(struct r53 *r, struct zw_prov_error *err)
 		char code[128], msg[300];
 		r53_parse_error(code, sizeof(code), msg, sizeof(msg), resp.body, resp.body_len);
 		if (resp.status)
-			zw_prov_fail(err, rc, "assume role %.200s: sts: %s %s (http %ld)", r->assume_arn, code, msg,
-			     resp.status);
+			zw_prov_fail(err, rc, "assume role %.200s: sts: %s %s (http %ld)", r->assume_arn,
+				     code, msg, resp.status);
 		goto out;
 	}
 	struct r53_creds c = {0};
@@ -393,7 +396,7 @@ static int load_creds(struct r53 *r, struct zw_prov_error *err)
 		if (strlen(ak) >= sizeof(r->creds.akid) || strlen(sk) >= sizeof(r->creds.secret) ||
 		    (env("AWS_SESSION_TOKEN") && strlen(env("AWS_SESSION_TOKEN")) >= sizeof(r->creds.token)))
 			return zw_prov_fail(err, ZW_PROV_EAUTH,
-				    "the aws credentials in the environment are too long");
+					    "the aws credentials in the environment are too long");
 		snprintf(r->creds.akid, sizeof(r->creds.akid), "%s", ak);
 		snprintf(r->creds.secret, sizeof(r->creds.secret), "%s", sk);
 		snprintf(r->creds.token, sizeof(r->creds.token), "%s",
@@ -440,12 +443,13 @@ static int load_creds(struct r53 *r, struct zw_prov_error *err)
 		rc = register_secrets(r, &r->creds, err);
 		goto out;
 	}
-	rc = zw_prov_fail(err, ZW_PROV_EAUTH,
-		  "no aws credentials: tried the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), web "
-		  "identity "
-		  "(AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE) and the shared files %.200s and %.200s "
-		  "(profile %.60s)",
-		  cpath, fpath, profile);
+	rc = zw_prov_fail(
+		err, ZW_PROV_EAUTH,
+		"no aws credentials: tried the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), web "
+		"identity "
+		"(AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE) and the shared files %.200s and %.200s "
+		"(profile %.60s)",
+		cpath, fpath, profile);
 out:
 	if (cred.p)
 		memset(cred.p, 0, cred.len);
@@ -507,7 +511,7 @@ static int r53_open(void **state, const struct zw_prov_host *host, const struct 
 	}
 	if (env("ZW_R53_CAPTURE_DIR"))
 		snprintf(r->capture, sizeof(r->capture), "%s", env("ZW_R53_CAPTURE_DIR"));
-	r->wait_insync = s->get(s, "waitInsync")              ? strtol(s->get(s, "waitInsync"), NULL, 10)
+	r->wait_insync = s->get(s, "waitInsync") ? strtol(s->get(s, "waitInsync"), NULL, 10)
 			 : env("ZONEWARDEN_ROUTE53_WAIT_INSYNC")
 				 ? strtol(env("ZONEWARDEN_ROUTE53_WAIT_INSYNC"), NULL, 10)
 				 : 0;
@@ -632,7 +636,8 @@ static int r53_find_zone(void *state, const char *domain, int (*emit)(void *, co
 		rc = r53_parse_zones(found, MAX_ZONES, &n, &truncated, resp.body, resp.body_len);
 		r->http->release(r->http->ctx, &resp);
 		if (rc)
-			return zw_prov_fail(err, ZW_PROV_EIO, "ListHostedZonesByName: the answer is not a zone list");
+			return zw_prov_fail(err, ZW_PROV_EIO,
+					    "ListHostedZonesByName: the answer is not a zone list");
 		for (size_t i = 0; i < n; i++) {
 			if (strcmp(found[i].name, cand) != 0)
 				continue;
@@ -649,7 +654,7 @@ static int r53_find_zone(void *state, const char *domain, int (*emit)(void *, co
 		cand = dot ? dot + 1 : "";
 	}
 	return zw_prov_fail(err, ZW_PROV_ENOTFOUND, "no public hosted zone holds %.200s%s", name,
-		    privates ? " (private zones are skipped)" : "");
+			    privates ? " (private zones are skipped)" : "");
 }
 
 static int r53_nameservers(void *state, const char *zone_id, int (*emit)(void *, const char *), void *ctx,
@@ -710,9 +715,10 @@ static int take_set(void *vctx, const struct r53_set *s)
 			size_t d0 = data.len, l0 = lens.len / sizeof(size_t);
 			rc = r53_txt_decode(&data, &lens, s->values[i]);
 			if (rc == ZW_PROV_EINVAL)
-				zw_prov_fail(lc->err, rc,
-				     "%s TXT: a value Route 53 lists is not a quoted string list: %.100s",
-				     s->name, s->values[i]);
+				zw_prov_fail(
+					lc->err, rc,
+					"%s TXT: a value Route 53 lists is not a quoted string list: %.100s",
+					s->name, s->values[i]);
 			rd[i].len = data.len - d0;
 			rd[i].n = lens.len / sizeof(size_t) - l0;
 			offs[2 * i] = d0;
@@ -799,14 +805,16 @@ static int r53_list(void *state, const char *zone_id, int (*emit)(void *, const 
 			return 0;
 		if (at.has_next && strcmp(next.name, at.name) == 0 && strcmp(next.type, at.type) == 0 &&
 		    strcmp(next.identifier, at.identifier) == 0)
-			return zw_prov_fail(err, ZW_PROV_EIO,
-				    "ListResourceRecordSets of %s repeats the page at %.200s %s: the listing "
-				    "does not "
-				    "advance",
-				    zone_id, next.name, next.type);
+			return zw_prov_fail(
+				err, ZW_PROV_EIO,
+				"ListResourceRecordSets of %s repeats the page at %.200s %s: the listing "
+				"does not "
+				"advance",
+				zone_id, next.name, next.type);
 		at = next;
 	}
-	return zw_prov_fail(err, ZW_PROV_EIO, "ListResourceRecordSets of %s: over %d pages", zone_id, MAX_PAGES);
+	return zw_prov_fail(err, ZW_PROV_EIO, "ListResourceRecordSets of %s: over %d pages", zone_id,
+			    MAX_PAGES);
 }
 
 /* ---- apply ------------------------------------------------------------------------------- */
@@ -1031,7 +1039,7 @@ static int r53_apply(void *state, const char *zone_id, struct zw_prov_change *ch
 			   "the changes of this name exceed one request (1000 records, 32000 characters)");
 		if (!first)
 			first = zw_prov_fail(err, ZW_PROV_EINVAL, "changes of %.200s exceed one request",
-				     ord[x].name);
+					     ord[x].name);
 	}
 	int stop = 0;
 	for (unsigned b = 0; b < nb; b++) {
@@ -1198,8 +1206,9 @@ int r53_fix_delegation(void *state, const char *domain, const char *zone_id, cha
 		const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
 		if (resp.status)
 			zw_prov_fail(err, rc, "UpdateDomainNameservers %.200s: %s%s%.200s (http %ld)", domain,
-			     cJSON_IsString(t) ? t->valuestring : "error", cJSON_IsString(m) ? ": " : "",
-			     cJSON_IsString(m) ? m->valuestring : "", resp.status);
+				     cJSON_IsString(t) ? t->valuestring : "error",
+				     cJSON_IsString(m) ? ": " : "", cJSON_IsString(m) ? m->valuestring : "",
+				     resp.status);
 	} else {
 		const cJSON *op = cJSON_GetObjectItemCaseSensitive(j, "OperationId");
 		snprintf(operation, opsz, "%s", cJSON_IsString(op) ? op->valuestring : "");

@@ -254,8 +254,9 @@ int r53_sigv4(char *out, size_t outsz, const struct r53_sigreq *r)
 		fb_adds(&c, "\n");
 	}
 	char signed_headers[96];
-	snprintf(signed_headers, sizeof(signed_headers), "%shost;x-amz-date%s%s", has_body ? "content-type;" : "",
-		 has_token ? ";x-amz-security-token" : "", has_target ? ";x-amz-target" : "");
+	snprintf(signed_headers, sizeof(signed_headers), "%shost;x-amz-date%s%s",
+		 has_body ? "content-type;" : "", has_token ? ";x-amz-security-token" : "",
+		 has_target ? ";x-amz-target" : "");
 	fb_adds(&c, "\n");
 	fb_adds(&c, signed_headers);
 	fb_adds(&c, "\n");
