@@ -209,6 +209,11 @@ static struct item *pop_fifo(struct zw_queue *q)
 /* client-go's Add: once in the dirty set; not queued while processing. */
 static void add_locked(struct zw_queue *q, struct item *it)
 {
+	if (it->wait_at) {
+		/* wanted now: the later, delayed add is dropped (its heap entry goes stale) */
+		it->wait_at = 0;
+		q->nwaiting--;
+	}
 	if (it->dirty)
 		return;
 	it->dirty = 1;

@@ -134,6 +134,26 @@ static void stale_entry_outlives_item(void **state)
 	zw_queue_free(q);
 }
 
+/* A key waiting for a delay and added now is queued once, counted once, and the delayed
+ * add does not bring it back. */
+static void add_now_cancels_delay(void **state)
+{
+	(void)state;
+	uint64_t clock = 1000;
+	struct zw_queue *q = new_queue(&clock);
+	zw_queue_add_after(q, "a", 500);
+	zw_queue_add(q, "a");
+	assert_int_equal(zw_queue_len(q), 1);
+	char *k = take(q);
+	assert_string_equal(k, "a");
+	zw_queue_done(q, k);
+	zw_free(k);
+	clock += 1000;
+	assert_null(take(q));
+	assert_int_equal(zw_queue_len(q), 0);
+	zw_queue_free(q);
+}
+
 static void backoff_and_forget(void **state)
 {
 	(void)state;
@@ -301,7 +321,7 @@ int main(void)
 		cmocka_unit_test(delays),	      cmocka_unit_test(backoff_and_forget),
 		cmocka_unit_test(token_bucket),	      cmocka_unit_test(batches),
 		cmocka_unit_test(shutdown_wakes),     cmocka_unit_test(threads),
-		cmocka_unit_test(stale_entry_outlives_item),
+		cmocka_unit_test(stale_entry_outlives_item), cmocka_unit_test(add_now_cancels_delay),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
