@@ -707,6 +707,20 @@ static ldns_rr_list *section_list(ldns_pkt *p, ldns_pkt_section sec)
 	}
 }
 
+static void fp_header(ldns_pkt *p, const uint8_t *wire)
+{
+	ldns_pkt_set_id(p, LDNS_ID_WIRE(wire));
+	ldns_pkt_set_qr(p, LDNS_QR_WIRE(wire) != 0);
+	ldns_pkt_set_opcode(p, (ldns_pkt_opcode)LDNS_OPCODE_WIRE(wire));
+	ldns_pkt_set_aa(p, LDNS_AA_WIRE(wire) != 0);
+	ldns_pkt_set_tc(p, LDNS_TC_WIRE(wire) != 0);
+	ldns_pkt_set_rd(p, LDNS_RD_WIRE(wire) != 0);
+	ldns_pkt_set_ra(p, LDNS_RA_WIRE(wire) != 0);
+	ldns_pkt_set_ad(p, LDNS_AD_WIRE(wire) != 0);
+	ldns_pkt_set_cd(p, LDNS_CD_WIRE(wire) != 0);
+	ldns_pkt_set_rcode(p, LDNS_RCODE_WIRE(wire));
+}
+
 int zw_dns_parse(ldns_pkt **out, const uint8_t *wire, size_t len, struct zw_error *err)
 {
 	ldns_pkt *p;
@@ -720,16 +734,7 @@ int zw_dns_parse(ldns_pkt **out, const uint8_t *wire, size_t len, struct zw_erro
 	p = ldns_pkt_new();
 	if (!p)
 		return zw_error_set(err, ZW_ENOMEM, "out of memory");
-	ldns_pkt_set_id(p, LDNS_ID_WIRE(wire));
-	ldns_pkt_set_qr(p, LDNS_QR_WIRE(wire) != 0);
-	ldns_pkt_set_opcode(p, (ldns_pkt_opcode)LDNS_OPCODE_WIRE(wire));
-	ldns_pkt_set_aa(p, LDNS_AA_WIRE(wire) != 0);
-	ldns_pkt_set_tc(p, LDNS_TC_WIRE(wire) != 0);
-	ldns_pkt_set_rd(p, LDNS_RD_WIRE(wire) != 0);
-	ldns_pkt_set_ra(p, LDNS_RA_WIRE(wire) != 0);
-	ldns_pkt_set_ad(p, LDNS_AD_WIRE(wire) != 0);
-	ldns_pkt_set_cd(p, LDNS_CD_WIRE(wire) != 0);
-	ldns_pkt_set_rcode(p, LDNS_RCODE_WIRE(wire));
+	fp_header(p, wire);
 	counts[0] = LDNS_QDCOUNT(wire);
 	counts[1] = LDNS_ANCOUNT(wire);
 	counts[2] = LDNS_NSCOUNT(wire);
@@ -1086,20 +1091,6 @@ static int fp_pass(struct fp *f, ldns_pkt *p)
 		}
 	}
 	return 0;
-}
-
-static void fp_header(ldns_pkt *p, const uint8_t *wire)
-{
-	ldns_pkt_set_id(p, LDNS_ID_WIRE(wire));
-	ldns_pkt_set_qr(p, LDNS_QR_WIRE(wire) != 0);
-	ldns_pkt_set_opcode(p, (ldns_pkt_opcode)LDNS_OPCODE_WIRE(wire));
-	ldns_pkt_set_aa(p, LDNS_AA_WIRE(wire) != 0);
-	ldns_pkt_set_tc(p, LDNS_TC_WIRE(wire) != 0);
-	ldns_pkt_set_rd(p, LDNS_RD_WIRE(wire) != 0);
-	ldns_pkt_set_ra(p, LDNS_RA_WIRE(wire) != 0);
-	ldns_pkt_set_ad(p, LDNS_AD_WIRE(wire) != 0);
-	ldns_pkt_set_cd(p, LDNS_CD_WIRE(wire) != 0);
-	ldns_pkt_set_rcode(p, LDNS_RCODE_WIRE(wire));
 }
 
 /* The block's layout for nrr records, nrdf fields and nbytes octets: the packet, the
