@@ -707,6 +707,7 @@ static ldns_rr_list *section_list(ldns_pkt *p, ldns_pkt_section sec)
 	}
 }
 
+/* The header's flags, id and rcode into p (the counts are read by the callers). */
 static void fp_header(ldns_pkt *p, const uint8_t *wire)
 {
 	ldns_pkt_set_id(p, LDNS_ID_WIRE(wire));
