@@ -1102,6 +1102,12 @@ static void informer_error(void *arg, const char *msg)
 		zw_log_write(c->log, ZW_LOG_INFO, "source", "list and watch work again", ZW_LOG_END);
 }
 
+static void informer_relist(void *arg, const char *how)
+{
+	struct ctl *c = arg;
+	zw_log_write(c->log, ZW_LOG_INFO, "source", "watch expired: relisting", "how", how, ZW_LOG_END);
+}
+
 static void resync_kube(struct ctl *c)
 {
 	char **keys = NULL;
@@ -1199,16 +1205,22 @@ static int start_kube(struct ctl *c, struct zw_error *err)
 		snprintf(path, sizeof(path), API_GROUP "/namespaces/%s/providers", c->o->namespace);
 	else
 		snprintf(path, sizeof(path), API_GROUP "/providers");
-	struct zw_kube_informer_opts io = {
-		.path = path, .handler = on_provider, .arg = c, .on_error = informer_error};
+	struct zw_kube_informer_opts io = {.path = path,
+					   .handler = on_provider,
+					   .arg = c,
+					   .on_error = informer_error,
+					   .on_relist = informer_relist};
 	if ((rc = zw_kube_informer_start(&c->providers, c->kube, &io, err)))
 		return rc;
 	if (c->o->namespace)
 		snprintf(path, sizeof(path), API_GROUP "/namespaces/%s/maildomains", c->o->namespace);
 	else
 		snprintf(path, sizeof(path), API_GROUP "/maildomains");
-	io = (struct zw_kube_informer_opts){
-		.path = path, .handler = on_domain, .arg = c, .on_error = informer_error};
+	io = (struct zw_kube_informer_opts){.path = path,
+					    .handler = on_domain,
+					    .arg = c,
+					    .on_error = informer_error,
+					    .on_relist = informer_relist};
 	if ((rc = zw_kube_informer_start(&c->domains, c->kube, &io, err)))
 		return rc;
 	if (c->o->leader_elect) {

@@ -255,6 +255,7 @@ struct zw_kube_informer {
 	int stop, synced;
 	struct cache cache;
 	struct zw_kube_informer_stats st;
+	void (*on_relist)(void *arg, const char *how);
 	void (*on_error)(void *arg, const char *msg);
 	char last_error[ZW_ERR_MSG_MAX]; /* what on_error was last told */
 };
@@ -534,6 +535,8 @@ static void *run(void *arg)
 		if (w.expired || status == 410) {
 			/* both forms of "too old": relist at once */
 			count(inf, &inf->st.expired);
+			if (inf->on_relist)
+				inf->on_relist(inf->arg, status == 410 ? "http 410" : "error event 410");
 			need_list = 1;
 			failures = 0;
 		} else if (w.failed || w.nomem) {
@@ -570,6 +573,7 @@ int zw_kube_informer_start(struct zw_kube_informer **out, struct zw_kube *k,
 	inf->handler = o->handler;
 	inf->arg = o->arg;
 	inf->on_error = o->on_error;
+	inf->on_relist = o->on_relist;
 	inf->limit = o->limit ? o->limit : 500;
 	inf->wmin = o->watch_min_s ? o->watch_min_s : 300;
 	inf->wmax = o->watch_max_s ? o->watch_max_s : 600;

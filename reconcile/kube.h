@@ -127,6 +127,9 @@ struct zw_kube_informer_opts {
 	/* Called from the informer's thread when a LIST or WATCH fails with a message unlike
 	 * the last one, and with "" when one succeeds again after failing (may be NULL). */
 	void (*on_error)(void *arg, const char *msg);
+	/* Called from the informer's thread when a watch expired (HTTP 410, or an ERROR event
+	 * with 410 / Expired / Gone) and a relist follows; how says which form (may be NULL). */
+	void (*on_relist)(void *arg, const char *how);
 };
 
 struct zw_kube_informer;
