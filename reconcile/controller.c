@@ -49,9 +49,10 @@
 #include "reconcile/values.h"
 #include "providers/provider.h"
 
-#define BATCH	  64
-#define FINALIZER "zonewarden.dev/cleanup"
-#define API_GROUP "/apis/zonewarden.dev/v1alpha1"
+#define BATCH	     64
+#define FINALIZER    "zonewarden.dev/cleanup"
+#define API_GROUP    "/apis/zonewarden.dev/v1alpha1"
+#define PROVIDER_KEY "provider:" /* queue keys of Providers: "provider:ns/name" */
 /* A cleanup that keeps failing gives up the records (and removes the finalizer) once it
  * has been tried this often AND the deletion is this old: a transient outage is ridden
  * out, a dead provider never blocks deletion for ever. */
@@ -945,6 +946,74 @@ static int kube_delete(struct ctl *c, const char *key, const char *path, const c
 	return 0;
 }
 
+/* ---- Providers: kept while a MailDomain still needs them for its cleanup ---------------- */
+
+static void queue_provider(struct ctl *c, const char *key)
+{
+	char pkey[700];
+	snprintf(pkey, sizeof(pkey), PROVIDER_KEY "%s", key);
+	zw_queue_add(c->queue, pkey);
+}
+
+/* Does a MailDomain with deletionPolicy: Delete in ns still name this Provider? */
+static int provider_needed(struct ctl *c, const char *ns, const char *name)
+{
+	char **keys = NULL;
+	size_t n = 0;
+	struct zw_error err = {0};
+	int needed = 0;
+	if (zw_kube_informer_keys(c->domains, &keys, &n, &err))
+		return 1; /* cannot tell: keep it */
+	for (size_t i = 0; i < n && !needed; i++) {
+		cJSON *d = zw_kube_informer_get(c->domains, keys[i]);
+		const char *dns = jstr(d, "metadata", "namespace"), *ref = jstr(d, "spec", "providerRef");
+		const char *policy = jstr(d, "spec", "deletionPolicy");
+		needed = dns && ref && policy && !strcmp(dns, ns) && !strcmp(ref, name) &&
+			 !strcmp(policy, "Delete");
+		cJSON_Delete(d);
+	}
+	zw_strv_free(keys, n);
+	return needed;
+}
+
+/* The Provider a Delete-policy MailDomain names carries our finalizer too, so deleting a
+ * namespace (or both at once) cannot remove the Provider before the cleanup used it. */
+static int hold_provider(struct ctl *c, const char *ns, const char *name, struct zw_error *err)
+{
+	char key[600], path[800];
+	snprintf(key, sizeof(key), "%s/%s", ns, name);
+	cJSON *prov = zw_kube_informer_get(c->providers, key);
+	int rc = 0;
+	if (prov && !has_finalizer(prov) && !jstr(prov, "metadata", "deletionTimestamp")) {
+		snprintf(path, sizeof(path), API_GROUP "/namespaces/%s/providers/%s", ns, name);
+		rc = set_finalizer(c, path, prov, 1, err);
+	}
+	cJSON_Delete(prov);
+	return rc;
+}
+
+/* A Provider being deleted: let it go once no Delete-policy MailDomain names it. */
+static void work_provider(struct ctl *c, const char *qkey, const char *key)
+{
+	char ns[256], name[256], path[800];
+	struct zw_error err = {0};
+	cJSON *prov = zw_kube_informer_get(c->providers, key);
+	int failed = 0;
+	split_key(key, ns, sizeof(ns), name, sizeof(name));
+	if (prov && jstr(prov, "metadata", "deletionTimestamp") && has_finalizer(prov) && is_leading(c) &&
+	    !c->o->dry_run && !provider_needed(c, ns, name)) {
+		snprintf(path, sizeof(path), API_GROUP "/namespaces/%s/providers/%s", ns, name);
+		if ((failed = set_finalizer(c, path, prov, 0, &err) != 0))
+			zw_log_write(c->log, ZW_LOG_WARN, "worker", "provider finalizer not removed", "key",
+				     key, "error", err.msg, ZW_LOG_END);
+		else
+			zw_log_write(c->log, ZW_LOG_INFO, "worker",
+				     "provider released: no MailDomain needs it", "key", key, ZW_LOG_END);
+	}
+	cJSON_Delete(prov);
+	settle(c, qkey, failed);
+}
+
 static void work_kube(struct ctl *c, const char *key)
 {
 	char ns[256], name[256], path[700], invalid[1024], applied_at[40];
@@ -989,6 +1058,13 @@ static void work_kube(struct ctl *c, const char *key)
 		}
 		settle(c, key, 0);
 		goto out; /* the watch brings the updated object back */
+	}
+	const char *ref = jstr(obj, "spec", "providerRef");
+	if (delete_records && ref && is_leading(c) && !c->o->dry_run && hold_provider(c, ns, ref, &err)) {
+		zw_log_write(c->log, ZW_LOG_WARN, "worker", "provider finalizer not added", "key", key,
+			     "error", err.msg, ZW_LOG_END);
+		settle(c, key, 1);
+		goto out;
 	}
 	struct zw_status_input in = {.generation = generation(obj), .dry_run = c->o->dry_run};
 	int rc = kube_manifests(c, obj, 0, &ms, invalid, sizeof(invalid), &err);
@@ -1066,6 +1142,13 @@ static void on_domain(void *arg, enum zw_kube_event ev, const char *key, const c
 	struct ctl *c = arg;
 	if (ev == ZW_KUBE_DELETED) {
 		zw_metrics_findings(c->metrics, key, NULL, NULL, 0);
+		/* its Provider may have been waiting for it to go */
+		const char *ns = jstr(obj, "metadata", "namespace"), *ref = jstr(obj, "spec", "providerRef");
+		if (ns && ref) {
+			char pkey[600];
+			snprintf(pkey, sizeof(pkey), "%s/%s", ns, ref);
+			queue_provider(c, pkey);
+		}
 		return;
 	}
 	if (ev == ZW_KUBE_MODIFIED && nothing_new(obj))
@@ -1082,8 +1165,8 @@ static void on_provider(void *arg, enum zw_kube_event ev, const char *key, const
 	struct zw_error err = {0};
 	const char *slash = strchr(key, '/');
 	size_t nslen = slash ? (size_t)(slash - key) + 1 : 0;
-	(void)ev;
-	(void)obj;
+	if (ev != ZW_KUBE_DELETED && jstr(obj, "metadata", "deletionTimestamp"))
+		queue_provider(c, key);
 	if (!c->domains || zw_kube_informer_keys(c->domains, &keys, &n, &err))
 		return;
 	for (size_t i = 0; i < n; i++)
@@ -1119,6 +1202,11 @@ static void resync_kube(struct ctl *c)
 		zw_queue_add(c->queue, keys[i]);
 	zw_metrics_domains(c->metrics, n);
 	zw_strv_free(keys, n);
+	if (!c->providers || zw_kube_informer_keys(c->providers, &keys, &n, &err))
+		return;
+	for (size_t i = 0; i < n; i++)
+		queue_provider(c, keys[i]);
+	zw_strv_free(keys, n);
 }
 
 /* ---- workers ------------------------------------------------------------------------------------ */
@@ -1141,7 +1229,9 @@ static void *worker(void *arg)
 		zw_metrics_queue_depth(c->metrics, zw_queue_len(c->queue));
 		if (n == 0)
 			continue;
-		if (c->kube)
+		if (c->kube && strncmp(keys[0], PROVIDER_KEY, strlen(PROVIDER_KEY)) == 0)
+			work_provider(c, keys[0], keys[0] + strlen(PROVIDER_KEY));
+		else if (c->kube)
 			work_kube(c, keys[0]);
 		else
 			work_files(c, keys, (size_t)n);

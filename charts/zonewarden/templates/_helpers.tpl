@@ -72,6 +72,13 @@ finalizers, events, and Secrets by name only. */}}
 - apiGroups: [zonewarden.dev]
   resources: [maildomains/finalizers]
   verbs: [update]
+# the cleanup finalizer on a Provider a Delete-policy MailDomain still needs
+- apiGroups: [zonewarden.dev]
+  resources: [providers]
+  verbs: [patch]
+- apiGroups: [zonewarden.dev]
+  resources: [providers/finalizers]
+  verbs: [update]
 - apiGroups: [events.k8s.io]
   resources: [events]
   verbs: [create, patch]
