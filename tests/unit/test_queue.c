@@ -34,6 +34,16 @@ static char *take(struct zw_queue *q)
 	return n == 1 ? k : NULL;
 }
 
+/* Take the next key, which must be `want`, and finish it as a worker would. */
+static void finish(struct zw_queue *q, const char *want)
+{
+	char *k = take(q);
+	assert_non_null(k);
+	assert_string_equal(k, want);
+	zw_queue_done(q, k);
+	zw_free(k);
+}
+
 static void dedup(void **state)
 {
 	(void)state;
@@ -43,14 +53,8 @@ static void dedup(void **state)
 	assert_int_equal(zw_queue_add(q, "b"), 0);
 	assert_int_equal(zw_queue_add(q, "a"), 0);
 	assert_int_equal(zw_queue_len(q), 2);
-	char *k = take(q);
-	assert_string_equal(k, "a");
-	zw_queue_done(q, k);
-	zw_free(k);
-	k = take(q);
-	assert_string_equal(k, "b");
-	zw_queue_done(q, k);
-	zw_free(k);
+	finish(q, "a");
+	finish(q, "b");
 	assert_null(take(q));
 	zw_queue_free(q);
 }
@@ -70,10 +74,7 @@ static void in_progress_not_twice(void **state)
 	zw_queue_done(q, k);
 	zw_free(k);
 	/* done: queued once more, exactly once */
-	k = take(q);
-	assert_string_equal(k, "a");
-	zw_queue_done(q, k);
-	zw_free(k);
+	finish(q, "a");
 	assert_null(take(q));
 	zw_queue_free(q);
 }
@@ -88,18 +89,12 @@ static void delays(void **state)
 	assert_int_equal(zw_queue_len(q), 2);
 	assert_null(take(q));
 	clock += 100;
-	char *k = take(q);
-	assert_string_equal(k, "early");
-	zw_queue_done(q, k);
-	zw_free(k);
+	finish(q, "early");
 	assert_null(take(q));
 	/* re-scheduling earlier wins; the stale later entry is skipped */
 	zw_queue_add_after(q, "late", 50);
 	clock += 50;
-	k = take(q);
-	assert_string_equal(k, "late");
-	zw_queue_done(q, k);
-	zw_free(k);
+	finish(q, "late");
 	clock += 1000;
 	assert_null(take(q));
 	assert_int_equal(zw_queue_len(q), 0);
@@ -127,10 +122,7 @@ static void stale_entry_outlives_item(void **state)
 	assert_int_equal(zw_queue_len(q), 0);
 	/* and the key still works */
 	zw_queue_add(q, "a");
-	k = take(q);
-	assert_string_equal(k, "a");
-	zw_queue_done(q, k);
-	zw_free(k);
+	finish(q, "a");
 	zw_queue_free(q);
 }
 
@@ -144,10 +136,7 @@ static void add_now_cancels_delay(void **state)
 	zw_queue_add_after(q, "a", 500);
 	zw_queue_add(q, "a");
 	assert_int_equal(zw_queue_len(q), 1);
-	char *k = take(q);
-	assert_string_equal(k, "a");
-	zw_queue_done(q, k);
-	zw_free(k);
+	finish(q, "a");
 	clock += 1000;
 	assert_null(take(q));
 	assert_int_equal(zw_queue_len(q), 0);
